@@ -1,0 +1,85 @@
+"""One typed Settings class, read from the environment and an optional ``.env`` file.
+
+Every field is documented in ``.env.example`` (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """newsdesk configuration; environment variables use the upper-case field names."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    # Archive
+    database_url: str = "sqlite:///newsdesk.db"
+    timezone: str = "UTC"
+    aliases_file: Path | None = None
+    refetch_after_hours: float = Field(default=24.0, ge=0)
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str | None = None
+    editors: CommaList = Field(default_factory=list)
+    editor_usergroup: str | None = None
+    unfurl_domains: CommaList = Field(default_factory=list)
+
+    # Fetching links people share
+    fetch_max_bytes: int = Field(default=5_000_000, gt=0)
+    fetch_connect_timeout: float = Field(default=5.0, gt=0)
+    fetch_read_timeout: float = Field(default=10.0, gt=0)
+    fetch_total_timeout: float = Field(default=20.0, gt=0)
+    fetch_max_redirects: int = Field(default=5, ge=0, le=20)
+    fetch_allowed_hosts: CommaList = Field(default_factory=list)
+
+    # Summaries
+    summarizer: Literal["extractive", "llm"] = "extractive"
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = Field(default=15.0, gt=0)
+
+    # HTTP server and workers
+    host: str = "127.0.0.1"
+    port: int = Field(default=3000, ge=0, le=65535)
+    worker_threads: int = Field(default=2, ge=1, le=64)
+    webhook_secret: SecretStr | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("editors", "unfurl_domains", "fetch_allowed_hosts", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def refetch_after(self) -> timedelta:
+        return timedelta(hours=self.refetch_after_hours)

@@ -1,0 +1,192 @@
+"""The archive's tables, SQLAlchemy 2 typed models.
+
+Search-engine objects (SQLite FTS5 table and triggers, PostgreSQL tsvector column and GIN
+index) are created by the migrations for the dialect in use, not declared here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every engine (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Article(Base):
+    """One story, in its latest version. Earlier versions live in ``article_versions``."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    canonical_url: Mapped[str | None] = mapped_column(String(2048), unique=True)
+    original_url: Mapped[str | None] = mapped_column(String(2048), index=True)
+    headline: Mapped[str] = mapped_column(String(500))
+    standfirst: Mapped[str | None] = mapped_column(Text)
+    byline: Mapped[str | None] = mapped_column(String(300))
+    outlet: Mapped[str | None] = mapped_column(String(300))
+    section: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(20))
+    published_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    body: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    topics: Mapped[list[str]] = mapped_column(default=list)
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    image_url: Mapped[str | None] = mapped_column(String(2048))
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now)
+    fetched_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # Newest-first ordering key: published_at when known, else first_seen_at.
+    sort_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    versions: Mapped[list[ArticleVersion]] = relationship(
+        back_populates="article", order_by="ArticleVersion.version", cascade="all, delete-orphan"
+    )
+    shares: Mapped[list[Share]] = relationship(
+        back_populates="article", order_by="Share.shared_at", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        Index("ix_articles_sort_at", "sort_at"),
+        Index("ix_articles_public_sort_at", "is_public", "sort_at"),
+    )
+
+
+class ArticleVersion(Base):
+    """An earlier version of an article that later changed, with what changed."""
+
+    __tablename__ = "article_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    headline: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    content_hash: Mapped[str] = mapped_column(String(64))
+    headline_hash: Mapped[str] = mapped_column(String(64))
+    body_hash: Mapped[str] = mapped_column(String(64))
+    changes: Mapped[list[str]] = mapped_column(default=list)
+    recorded_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    article: Mapped[Article] = relationship(back_populates="versions")
+
+    __table_args__ = (UniqueConstraint("article_id", "version"),)
+
+
+class Share(Base):
+    """Who brought a story in, where and when (a Slack message, the CLI, a feed, the CMS)."""
+
+    __tablename__ = "shares"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    source: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[str | None] = mapped_column(String(40))
+    channel_id: Mapped[str | None] = mapped_column(String(40))
+    is_private: Mapped[bool] = mapped_column(Boolean, default=False)
+    message_ts: Mapped[str | None] = mapped_column(String(40))
+    permalink: Mapped[str | None] = mapped_column(String(2048))
+    shared_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    article: Mapped[Article] = relationship(back_populates="shares")
+
+    __table_args__ = (Index("ix_shares_channel_id_article_id", "channel_id", "article_id"),)
+
+
+class Job(Base):
+    """Durable background work (link ingestion and the like), claimed by workers."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    dedupe_key: Mapped[str | None] = mapped_column(String(500), unique=True)
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_after: Mapped[datetime] = mapped_column(default=utc_now)
+    locked_by: Mapped[str | None] = mapped_column(String(100))
+    locked_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    finished_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_jobs_state_run_after", "state", "run_after"),)
+
+
+class ProcessedEvent(Base):
+    """Slack event ids already accepted, so retries and duplicate deliveries do nothing."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+
+
+class WorkerHeartbeat(Base):
+    """The last time each worker process reported in (shown by status commands)."""
+
+    __tablename__ = "worker_heartbeats"
+
+    worker_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    beat_at: Mapped[datetime] = mapped_column(default=utc_now)
+    started_at: Mapped[datetime] = mapped_column(default=utc_now)

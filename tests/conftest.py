@@ -1,0 +1,84 @@
+"""Shared fixtures: a migrated archive on SQLite and on PostgreSQL.
+
+PostgreSQL tests run against ``NEWSDESK_TEST_POSTGRES_URL`` (default: the local server,
+database ``test``), each test session in a schema of its own. They fail, not skip, when
+the server is down: CI starts it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from storage.database import (
+    SessionFactory,
+    create_database_engine,
+    create_session_factory,
+    upgrade_database,
+)
+
+POSTGRES_URL = os.environ.get(
+    "NEWSDESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+ENGINES = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgres_schema_url() -> Iterator[str]:
+    """A fresh schema on the test server, migrated to head once per test session."""
+    schema = f"newsdesk_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}options=-csearch_path%3D{schema}"
+    upgrade_database(url)
+    yield url
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    admin.dispose()
+
+
+def _truncate_all(engine: Engine) -> None:
+    with engine.begin() as connection:
+        tables = [
+            row[0]
+            for row in connection.exec_driver_sql(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                "AND tablename <> 'alembic_version'"
+            )
+        ]
+        if tables:
+            names = ", ".join(f'"{t}"' for t in tables)
+            connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated, empty archive: a new SQLite file, or the PostgreSQL test schema emptied."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("archive") / "newsdesk.db"
+        url = f"sqlite:///{path}"
+        upgrade_database(url)
+        return url
+    url: str = request.getfixturevalue("postgres_schema_url")
+    engine = create_database_engine(url)
+    _truncate_all(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_database_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: Engine) -> SessionFactory:
+    return create_session_factory(engine)
