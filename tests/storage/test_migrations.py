@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
@@ -31,14 +32,9 @@ def test_schema_is_current_after_upgrade(engine: Engine, database_url: str) -> N
 
 def test_unmigrated_database_is_refused_with_a_clear_message(tmp_path: object) -> None:
     engine = create_database_engine(f"sqlite:///{tmp_path}/empty.db")
-    try:
+    with pytest.raises(SchemaNotCurrent, match="run `newsdesk db upgrade`"):
         check_schema_current(engine)
-    except SchemaNotCurrent as error:
-        assert "newsdesk db upgrade" in error.reason
-    else:
-        raise AssertionError("an empty database was accepted")
-    finally:
-        engine.dispose()
+    engine.dispose()
 
 
 def test_downgrade_to_base_and_upgrade_again(tmp_path: object) -> None:
