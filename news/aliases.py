@@ -63,7 +63,7 @@ def parse_alias_table(text: str, *, source: str = "aliases") -> AliasTable:
     for canonical, entry in data.items():
         aliases = entry.get("aliases", []) if isinstance(entry, dict) else None
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-            raise NewsdeskError(f"{source}: [{canonical}] needs aliases = [\"…\", …]")
+            raise NewsdeskError(f'{source}: [{canonical}] needs aliases = ["…", …]')
         topics[canonical] = tuple(aliases)
     return AliasTable(topics)
 
