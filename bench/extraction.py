@@ -1,0 +1,192 @@
+"""Article body extraction benchmark: our extract_article against raw trafilatura.
+
+Scores both on the scrapinghub article-extraction-benchmark pages with the benchmark's
+own metric: ``\\w+`` tokens, 4-token shingles, per-document TP/FP/FN normalised to sum 1,
+precision and recall averaged over documents, F1 of the two means.
+
+    python bench/extraction.py --data ../shared/data/extraction
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from news.errors import NewsdeskError
+from news.extraction import extract_article
+
+TOKEN = re.compile(r"\w+", re.UNICODE | re.MULTILINE | re.IGNORECASE | re.DOTALL)
+SHINGLE_SIZE = 4
+
+
+@dataclass(frozen=True)
+class Score:
+    method: str
+    precision: float
+    recall: float
+    f1: float
+    pages: int
+    failures: int
+    seconds: float
+
+
+def tokenize(text: str) -> list[str]:
+    return TOKEN.findall(text or "")
+
+
+def count_shingles(text: str, size: int = SHINGLE_SIZE) -> Counter[tuple[str, ...]]:
+    """Multiset of ``size``-token shingles; a text shorter than ``size`` is one shingle."""
+    tokens = tokenize(text)
+    shingles = Counter[tuple[str, ...]]()
+    for start in range(max(1, len(tokens) - size + 1)):
+        shingle = tuple(tokens[start : start + size])
+        if shingle:
+            shingles[shingle] += 1
+    return shingles
+
+
+def match_shingles(true: str, predicted: str) -> tuple[float, float, float]:
+    """TP, FP, FN of one document, normalised to sum to 1 (all zero for two empty texts)."""
+    true_shingles, predicted_shingles = count_shingles(true), count_shingles(predicted)
+    tp = fp = fn = 0
+    for key in true_shingles.keys() | predicted_shingles.keys():
+        true_count, predicted_count = true_shingles[key], predicted_shingles[key]
+        tp += min(true_count, predicted_count)
+        fp += max(0, predicted_count - true_count)
+        fn += max(0, true_count - predicted_count)
+    total = tp + fp + fn
+    if total == 0:
+        return 0.0, 0.0, 0.0
+    return tp / total, fp / total, fn / total
+
+
+def score_precision(tp: float, fp: float, fn: float) -> float:
+    if fp == fn == 0:
+        return 1.0
+    if tp == fp == 0:
+        return 0.0
+    return tp / (tp + fp)
+
+
+def score_recall(tp: float, fp: float, fn: float) -> float:
+    if fp == fn == 0:
+        return 1.0
+    if tp == fn == 0:
+        return 0.0
+    return tp / (tp + fn)
+
+
+def summarize_matches(matches: list[tuple[float, float, float]]) -> tuple[float, float, float]:
+    """Mean precision and recall over documents where each is defined, and their F1."""
+    precisions = [score_precision(*match) for match in matches if match[0] + match[1] > 0]
+    recalls = [score_recall(*match) for match in matches if match[0] + match[2] > 0]
+    precision = statistics.mean(precisions) if precisions else 0.0
+    recall = statistics.mean(recalls) if recalls else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def extract_ours(html: str, url: str) -> str:
+    return extract_article(html, url=url).body
+
+
+def extract_raw_trafilatura(html: str, url: str) -> str:
+    import trafilatura
+
+    return trafilatura.extract(html) or ""
+
+
+def load_pages(data: Path) -> list[tuple[str, str, str, str]]:
+    """(id, url, html, true body) for every page with ground truth."""
+    truth = json.loads((data / "ground-truth.json").read_text(encoding="utf-8"))
+    pages = []
+    for page_id, expected in sorted(truth.items()):
+        path = data / "pages" / f"{page_id}.html.gz"
+        if not path.exists():
+            continue
+        raw = gzip.decompress(path.read_bytes())
+        html = raw.decode("utf-8", errors="replace")
+        pages.append((page_id, expected.get("url") or "", html, expected.get("articleBody") or ""))
+    return pages
+
+
+def run_method(
+    name: str,
+    extract: Callable[[str, str], str],
+    pages: list[tuple[str, str, str, str]],
+    *,
+    verbose: bool,
+) -> Score:
+    matches: list[tuple[float, float, float]] = []
+    failures = 0
+    started = time.perf_counter()
+    for page_id, url, html, true_body in pages:
+        try:
+            predicted = extract(html, url)
+        except NewsdeskError as error:
+            predicted = ""
+            if verbose:
+                print(f"  {name} {page_id[:12]}: {error.reason}", file=sys.stderr)
+        if not predicted:
+            failures += 1
+        match = match_shingles(true_body, predicted)
+        matches.append(match)
+        if verbose:
+            print(
+                f"  {name} {page_id[:12]} P={score_precision(*match):.3f} "
+                f"R={score_recall(*match):.3f}",
+                file=sys.stderr,
+            )
+    elapsed = time.perf_counter() - started
+    precision, recall, f1 = summarize_matches(matches)
+    return Score(name, precision, recall, f1, len(pages), failures, elapsed)
+
+
+def format_table(scores: list[Score]) -> str:
+    lines = [
+        "| method | precision | recall | F1 | pages | failures | seconds |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for score in scores:
+        lines.append(
+            f"| {score.method} | {score.precision:.3f} | {score.recall:.3f} | {score.f1:.3f} "
+            f"| {score.pages} | {score.failures} | {score.seconds:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--data", type=Path, required=True, help="the extraction data folder")
+    parser.add_argument("--limit", type=int, default=0, help="score only the first N pages")
+    parser.add_argument("--verbose", action="store_true", help="print per-page scores")
+    arguments = parser.parse_args(argv)
+    if not (arguments.data / "ground-truth.json").exists():
+        parser.error(f"no ground-truth.json in {arguments.data}")
+    pages = load_pages(arguments.data)
+    if arguments.limit:
+        pages = pages[: arguments.limit]
+    scores = [
+        run_method("newsdesk extract_article", extract_ours, pages, verbose=arguments.verbose),
+        run_method(
+            "trafilatura.extract (defaults)",
+            extract_raw_trafilatura,
+            pages,
+            verbose=arguments.verbose,
+        ),
+    ]
+    print(format_table(scores))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
