@@ -99,14 +99,14 @@ def resolve_url(href: str, *, base: str) -> str | None:
 def registrable_domain(url: str) -> str | None:
     """The domain a registrant controls (``news.bbc.co.uk`` → ``bbc.co.uk``), if it has one.
 
-    Uses the public suffix list bundled with the ``tld`` package; IP addresses and
-    single-label hosts have none.
+    Only for http(s) URLs. Uses the public suffix list bundled with the ``tld`` package;
+    IP addresses and single-label hosts have none.
     """
     from tld import get_fld
 
     try:
-        host = _normalize_host(urlsplit(url).hostname or "")
-    except (UnsupportedUrl, ValueError):
+        host = _host_of(url)
+    except UnsupportedUrl:
         return None
     if host.startswith("["):
         return None
@@ -121,7 +121,7 @@ def is_same_site(first: str, second: str) -> bool:
         return first_domain == second_domain
     try:
         return _host_of(first) == _host_of(second)
-    except (UnsupportedUrl, ValueError):
+    except UnsupportedUrl:
         return False
 
 
