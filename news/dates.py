@@ -8,7 +8,6 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _CLOCK_SKEW = timedelta(minutes=1)
 _HOURS_BEFORE_YESTERDAY = timedelta(hours=6)
-_A_YEAR = timedelta(days=365)
 
 
 def describe_relative(when: datetime, *, now: datetime) -> str:
@@ -16,9 +15,10 @@ def describe_relative(when: datetime, *, now: datetime) -> str:
 
     "just now" under a minute (and for times up to a minute in the future), "5 min ago"
     under an hour, "3 h ago" on the same calendar day or within six hours, "yesterday",
-    the weekday ("Mon") within the last week, "3 Jan" within a year and "3 Jan 2024"
-    beyond that. Calendar days are those of ``now``'s timezone. Later future times are
-    given as a day, like ``format_day``.
+    the weekday ("Mon") within the last week, and the day beyond that, as ``format_day``
+    gives it: "3 Jan" this year, "3 Jan 2024" in another (so never an ambiguous "12 Jan"
+    for a story a year old). Calendar days are those of ``now``'s timezone; future
+    times beyond a minute are given as a day too.
     """
     _require_aware(when, "when")
     _require_aware(now, "now")
@@ -37,9 +37,7 @@ def describe_relative(when: datetime, *, now: datetime) -> str:
         return "yesterday"
     if days_back < 7:
         return _WEEKDAYS[local.weekday()]
-    if age < _A_YEAR:
-        return f"{local.day} {_MONTHS[local.month - 1]}"
-    return f"{local.day} {_MONTHS[local.month - 1]} {local.year}"
+    return format_day(when, now=now)
 
 
 def format_day(when: datetime, *, now: datetime) -> str:
