@@ -22,6 +22,7 @@ MAX_HEADER_LINES = 8
 MAX_HEADER_WORDS = 14
 MAX_HEADER_CHARS = 120
 MIN_HEADLINE_WORDS = 7
+MIN_WRAPPED_LINE_CHARS = 60
 
 _BINARY_SIGNATURES = (
     b"%PDF-",
@@ -298,25 +299,59 @@ def _clean_line(line: str) -> str:
 
 def _split_header(lines: list[str]) -> tuple[_Header, list[str]]:
     header = _Header()
+    start = _find_body_start(lines)
+    for line in lines[:start]:
+        if line:
+            _read_header_line(line, header)
+    _assign_unlabeled(header)
+    return header, lines[start:]
+
+
+def _find_body_start(lines: list[str]) -> int:
+    """Index of the first body line: after the leading run of short header-like lines.
+
+    Header-like lines directly above the body that are really its hard-wrapped opening
+    (the body line continues in lower case, or the line is as long as a wrapped one) are
+    given back to the body.
+    """
     index = 0
     header_lines = 0
     while index < len(lines) and header_lines < MAX_HEADER_LINES:
         line = lines[index]
-        if not line:
-            index += 1
-            continue
-        if not _read_header_line(line, header):
+        if line and not _is_header_line(line):
             break
-        header_lines += 1
+        header_lines += bool(line)
         index += 1
-    _assign_unlabeled(header)
-    return header, lines[index:]
+    while (
+        0 < index < len(lines)
+        and lines[index]
+        and lines[index - 1]
+        and _is_plain_line(lines[index - 1])
+        and (lines[index][0].islower() or len(lines[index - 1]) >= MIN_WRAPPED_LINE_CHARS)
+    ):
+        index -= 1
+    return index
 
 
-def _read_header_line(line: str, header: _Header) -> bool:
-    """Record ``line`` in ``header`` and return True when it is a header line."""
+def _is_header_line(line: str) -> bool:
     label_match = _LABEL.match(line)
     if label_match and len(label_match.group("value")) <= MAX_HEADER_CHARS:
+        return True
+    words = line.split()
+    if len(words) > MAX_HEADER_WORDS or len(line) > MAX_HEADER_CHARS or line[0].islower():
+        return False
+    return line[-1] not in _TERMINAL_PUNCTUATION or parse_date_text(line) is not None
+
+
+def _is_plain_line(line: str) -> bool:
+    """An unlabeled line that is neither a ``By …`` line nor a date."""
+    return not (_LABEL.match(line) or _BY_LINE.match(line) or parse_date_text(line))
+
+
+def _read_header_line(line: str, header: _Header) -> None:
+    """Record a header line in ``header``."""
+    label_match = _LABEL.match(line)
+    if label_match:
         field_name = _LABEL_FIELDS[label_match.group("label").lower()]
         value = label_match.group("value").strip()
         if field_name == "published":
@@ -326,26 +361,16 @@ def _read_header_line(line: str, header: _Header) -> bool:
                 value = _BY_LINE.sub(r"\g<value>", value)
             if getattr(header, field_name) is None:
                 setattr(header, field_name, value)
-        return True
-    if not _looks_like_header(line):
-        return False
+        return
     by_match = _BY_LINE.match(line)
     if by_match and header.byline is None:
         header.byline = by_match.group("value")
-        return True
+        return
     date = parse_date_text(line)
     if date is not None:
         header.published_at = header.published_at or date
-        return True
+        return
     header.unlabeled.append(line)
-    return True
-
-
-def _looks_like_header(line: str) -> bool:
-    words = line.split()
-    if len(words) > MAX_HEADER_WORDS or len(line) > MAX_HEADER_CHARS:
-        return False
-    return line[-1] not in _TERMINAL_PUNCTUATION or parse_date_text(line) is not None
 
 
 def _assign_unlabeled(header: _Header) -> None:
