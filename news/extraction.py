@@ -80,12 +80,14 @@ def extract_article(html: str, *, url: str) -> ArticleDraft:
         raise NotAnArticle("not an article: no article text found")
 
     outlet = _clean_text(document.sitename) or outlet_from_host(page_url)
+    headline = _clean_headline(document.title, outlet=outlet)
+    body = _drop_leading_headline(body, titles=(headline, document.title))
     categories = _clean_list((document.categories or []) + (document.tags or []))
     return ArticleDraft(
         body=body,
         url=page_url,
         canonical_url=find_canonical_url(tree, page_url=page_url),
-        headline=_clean_headline(document.title, outlet=outlet),
+        headline=headline,
         standfirst=_clean_text(document.description),
         byline=_clean_byline(document.author),
         outlet=outlet,
@@ -244,6 +246,15 @@ def _clean_body(text: str) -> str:
     ):
         paragraphs.pop()
     return "\n\n".join(paragraphs)
+
+
+def _drop_leading_headline(body: str, *, titles: tuple[str | None, ...]) -> str:
+    """The body without a first paragraph that only repeats the headline."""
+    first, separator, rest = body.partition("\n\n")
+    keys = {" ".join(title.lower().split()) for title in titles if title}
+    if separator and " ".join(first.lower().split()) in keys and _is_article_text(rest):
+        return rest
+    return body
 
 
 def _is_article_text(body: str) -> bool:
