@@ -1,0 +1,712 @@
+"""Full-text search over the archive: SQLite FTS5 or PostgreSQL tsvector/GIN, one API.
+
+Semantics:
+
+- Only public stories are found, plus stories shared in the asking channel.
+- A question's term groups must all match; within a group any alternative may match;
+  a multi-word alternative matches as a phrase. Terms are always quoted (FTS5) or bound
+  as parameters (PostgreSQL): user text is never query syntax.
+- ``outlet`` and ``byline`` match as case-insensitive substrings, ``desk`` (the section) and
+  ``status`` as case-insensitive equality; ``since``/``until`` bound ``sort_at`` (until is
+  exclusive).
+- A story is *about* the question (strong) when, besides matching, one of the asked terms
+  appears in its headline, standfirst or topics. "Latest" lists strong stories newest first,
+  then passing mentions; "search" orders by relevance with a recency boost.
+
+Cost does not grow with the number of matching stories: candidates are read newest first
+in growing slices (PostgreSQL: time windows of 7, 30, 180, 730 days, then everything;
+SQLite: the newest FTS rowids, 256, 4,096, 65,536, then all, joined to ``articles``),
+and only candidates are scored. On SQLite, slices use article ids as the proxy for
+recency, so a story imported long after its publication date is seen in the slice of its
+import time; once a slice holds enough stories, they are ordered by ``sort_at``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    bindparam,
+    column,
+    func,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.orm import Session
+
+from storage.models import Article, Share, UtcDateTime
+
+# Schema objects the search migration creates that the models do not declare. Schema
+# comparisons (alembic autogenerate) must skip them: see ``include_schema_object``.
+SEARCH_OBJECTS = frozenset(
+    {
+        "articles_fts",
+        "articles_fts_data",
+        "articles_fts_idx",
+        "articles_fts_docsize",
+        "articles_fts_config",
+        "articles_fts_content",
+        "search_vector",
+        "ix_articles_search_vector",
+    }
+)
+
+MATCH_START = "\x02"
+MATCH_END = "\x03"
+
+SEARCHED_COLUMNS = "{headline standfirst body topics}"
+STRONG_COLUMNS = "{headline standfirst topics}"
+SQLITE_SCAN_SIZES: tuple[int | None, ...] = (256, 4096, 65536, None)
+POSTGRES_WINDOW_DAYS: tuple[int | None, ...] = (7, 30, 180, 730, None)
+SEARCH_POOL = 40
+RECENCY_HALF_LIFE_DAYS = 30.0
+SNIPPET_TOKENS = 24
+
+_WORD = re.compile(r"\w+")
+_MARKED = re.compile(f"{MATCH_START}(.*?){MATCH_END}", re.DOTALL)
+
+
+class TermGroupLike(Protocol):
+    @property
+    def label(self) -> str: ...
+    @property
+    def alternatives(self) -> tuple[str, ...]: ...
+
+
+class QuestionLike(Protocol):
+    """The parts of ``news.questions.Question`` that search reads."""
+
+    @property
+    def intent(self) -> str: ...
+    @property
+    def groups(self) -> Sequence[TermGroupLike]: ...
+    @property
+    def excluded(self) -> tuple[str, ...]: ...
+    @property
+    def outlet(self) -> str | None: ...
+    @property
+    def byline(self) -> str | None: ...
+    @property
+    def desk(self) -> str | None: ...
+    @property
+    def status(self) -> str | None: ...
+    @property
+    def since(self) -> datetime | None: ...
+    @property
+    def until(self) -> datetime | None: ...
+    @property
+    def limit(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One story found, with a highlighted snippet (matches between \\x02 and \\x03)."""
+
+    article_id: int
+    headline: str
+    outlet: str | None
+    byline: str | None
+    published_at: datetime | None
+    sort_at: datetime
+    summary: str
+    url: str | None
+    status: str
+    topics: tuple[str, ...]
+    snippet: str
+    why: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: list[SearchHit]
+    next_offset: int | None
+
+
+def include_schema_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Alembic ``include_object`` hook: skip the search objects the models do not declare."""
+    if not reflected or compare_to is not None or name is None:
+        return True
+    return name not in SEARCH_OBJECTS
+
+
+@dataclass(frozen=True)
+class _Terms:
+    """Asked terms reduced to word tokens; each alternative is a phrase of tokens."""
+
+    groups: tuple[tuple[str, ...], ...]
+    excluded: tuple[str, ...]
+
+    @property
+    def alternatives(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for group in self.groups:
+            for alternative in group:
+                seen.setdefault(alternative, None)
+        return tuple(seen)
+
+
+def _tokens(text_value: str) -> str:
+    return " ".join(_WORD.findall(text_value))
+
+
+def _collect_terms(question: QuestionLike) -> _Terms:
+    groups = []
+    for group in question.groups:
+        alternatives = tuple(
+            dict.fromkeys(t for t in (_tokens(a) for a in group.alternatives) if t)
+        )
+        groups.append(alternatives)
+    excluded = tuple(dict.fromkeys(t for t in (_tokens(e) for e in question.excluded) if t))
+    return _Terms(tuple(groups), excluded)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    article_id: int
+    sort_at: datetime
+
+
+@dataclass(frozen=True)
+class _Features:
+    headline: int
+    middle: int
+    body: int
+
+    @property
+    def relevance(self) -> float:
+        return (
+            3.0 * min(self.headline, 2) + 2.0 * min(self.middle, 2) + math.log1p(min(self.body, 20))
+        )
+
+
+@dataclass(frozen=True)
+class _Description:
+    snippet: str
+    why: str
+
+
+class _Backend(Protocol):
+    def match_clause(self, terms: _Terms, *, strong: bool) -> ColumnElement[bool]: ...
+    def exclusion_clause(self, excluded: tuple[str, ...]) -> ColumnElement[bool]: ...
+    def collect_newest(
+        self,
+        terms: _Terms,
+        *,
+        strong: bool,
+        need: int,
+        filters: list[ColumnElement[bool]],
+        now: datetime,
+    ) -> list[_Candidate]: ...
+    def measure(self, terms: _Terms, ids: list[int]) -> dict[int, _Features]: ...
+    def describe(self, terms: _Terms, ids: list[int]) -> dict[int, _Description]: ...
+
+
+def _quote_phrase(tokens: str) -> str:
+    return '"' + tokens.replace('"', '""') + '"'
+
+
+def _fts_any(alternatives: Sequence[str]) -> str:
+    return "(" + " OR ".join(_quote_phrase(a) for a in alternatives) + ")"
+
+
+def _fts_expression(terms: _Terms, *, strong: bool) -> str:
+    expression = " AND ".join(_fts_any(group) for group in terms.groups)
+    if terms.excluded:
+        expression = f"({expression}) NOT {_fts_any(terms.excluded)}"
+    expression = f"{SEARCHED_COLUMNS} : ({expression})"
+    if strong:
+        expression = f"({expression}) AND ({STRONG_COLUMNS} : {_fts_any(terms.alternatives)})"
+    return expression
+
+
+class _SqliteBackend:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def match_clause(self, terms: _Terms, *, strong: bool) -> ColumnElement[bool]:
+        matched = text(
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :fts_all"
+        ).bindparams(fts_all=_fts_expression(terms, strong=strong))
+        return Article.id.in_(matched.columns(column("rowid", Integer)))
+
+    def exclusion_clause(self, excluded: tuple[str, ...]) -> ColumnElement[bool]:
+        expression = f"{SEARCHED_COLUMNS} : {_fts_any(excluded)}"
+        matched = text(
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :fts_excluded"
+        ).bindparams(fts_excluded=expression)
+        return Article.id.not_in(matched.columns(column("rowid", Integer)))
+
+    def collect_newest(
+        self,
+        terms: _Terms,
+        *,
+        strong: bool,
+        need: int,
+        filters: list[ColumnElement[bool]],
+        now: datetime,
+    ) -> list[_Candidate]:
+        expression = _fts_expression(terms, strong=strong)
+        rows: list[_Candidate] = []
+        for scan in SQLITE_SCAN_SIZES:
+            newest = (
+                "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :fts ORDER BY rowid DESC"
+            )
+            if scan is not None:
+                newest += " LIMIT :scan"
+            params: dict[str, Any] = {"fts": expression}
+            if scan is not None:
+                params["scan"] = scan
+            matched = text(newest).bindparams(**params).columns(column("rowid", Integer))
+            subquery = matched.subquery("matched")
+            statement = (
+                select(Article.id, Article.sort_at)
+                .join(subquery, subquery.c.rowid == Article.id)
+                .where(*filters)
+                .order_by(Article.sort_at.desc(), Article.id.desc())
+                .limit(need)
+            )
+            rows = [_Candidate(r.id, r.sort_at) for r in self.session.execute(statement)]
+            if len(rows) >= need:
+                break
+        return rows
+
+    def _highlights(self, terms: _Terms, ids: list[int], extra: str) -> list[Any]:
+        if not ids:
+            return []
+        # Only fixed SQL and bind-parameter names are interpolated; terms are bound.
+        statement = text(
+            "SELECT rowid, "  # noqa: S608
+            "highlight(articles_fts, 0, :start, :end) AS headline, "
+            "highlight(articles_fts, 1, :start, :end) AS standfirst, "
+            "highlight(articles_fts, 3, :start, :end) AS topics, "
+            f"{extra} AS body "
+            "FROM articles_fts WHERE articles_fts MATCH :fts AND rowid IN :ids"
+        ).bindparams(
+            bindparam("ids", expanding=True),
+            start=MATCH_START,
+            end=MATCH_END,
+            fts=f"{SEARCHED_COLUMNS} : {_fts_any(terms.alternatives)}",
+            ids=ids,
+        )
+        return list(self.session.execute(statement))
+
+    def measure(self, terms: _Terms, ids: list[int]) -> dict[int, _Features]:
+        rows = self._highlights(terms, ids, "highlight(articles_fts, 2, :start, :end)")
+        return {
+            row.rowid: _Features(
+                headline=_count_marks(row.headline),
+                middle=_count_marks(row.standfirst) + _count_marks(row.topics),
+                body=_count_marks(row.body),
+            )
+            for row in rows
+        }
+
+    def describe(self, terms: _Terms, ids: list[int]) -> dict[int, _Description]:
+        extra = f"snippet(articles_fts, 2, :start, :end, '…', {SNIPPET_TOKENS})"
+        rows = self._highlights(terms, ids, extra)
+        return {
+            row.rowid: _describe_marked(row.headline, row.standfirst, row.topics, row.body)
+            for row in rows
+        }
+
+
+def _tsquery_any(alternatives: Sequence[str], params: dict[str, str]) -> str:
+    parts = []
+    for alternative in alternatives:
+        name = f"ts{len(params)}"
+        params[name] = alternative
+        parts.append(f"phraseto_tsquery('english'::regconfig, :{name})")
+    return "(" + " || ".join(parts) + ")"
+
+
+def _tsquery(terms: _Terms, params: dict[str, str]) -> str:
+    expression = " && ".join(_tsquery_any(group, params) for group in terms.groups)
+    if terms.excluded:
+        expression = f"({expression}) && !!{_tsquery_any(terms.excluded, params)}"
+    return expression
+
+
+SEARCH_VECTOR = "articles.search_vector"
+
+
+class _PostgresBackend:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def match_clause(self, terms: _Terms, *, strong: bool) -> ColumnElement[bool]:
+        params: dict[str, str] = {}
+        clause = f"{SEARCH_VECTOR} @@ ({_tsquery(terms, params)})"
+        if strong:
+            any_query = _tsquery_any(terms.alternatives, params)
+            clause += f" AND ts_filter({SEARCH_VECTOR}, '{{a,b}}') @@ {any_query}"
+        return and_(text(clause).bindparams(**params))
+
+    def exclusion_clause(self, excluded: tuple[str, ...]) -> ColumnElement[bool]:
+        params: dict[str, str] = {}
+        clause = f"NOT ({SEARCH_VECTOR} @@ {_tsquery_any(excluded, params)})"
+        return and_(text(clause).bindparams(**params))
+
+    def collect_newest(
+        self,
+        terms: _Terms,
+        *,
+        strong: bool,
+        need: int,
+        filters: list[ColumnElement[bool]],
+        now: datetime,
+    ) -> list[_Candidate]:
+        match = self.match_clause(terms, strong=strong)
+        rows: list[_Candidate] = []
+        for days in POSTGRES_WINDOW_DAYS:
+            window = [] if days is None else [Article.sort_at >= now - timedelta(days=days)]
+            statement = (
+                select(Article.id, Article.sort_at)
+                .where(match, *window, *filters)
+                .order_by(Article.sort_at.desc(), Article.id.desc())
+                .limit(need)
+            )
+            rows = [_Candidate(r.id, r.sort_at) for r in self.session.execute(statement)]
+            if len(rows) >= need:
+                break
+        return rows
+
+    def measure(self, terms: _Terms, ids: list[int]) -> dict[int, _Features]:
+        if not ids:
+            return {}
+        params: dict[str, str] = {}
+        any_query = _tsquery_any(terms.alternatives, params)
+        # Only fixed SQL and bind-parameter names are interpolated; terms are bound.
+        statement = text(
+            "SELECT id, "  # noqa: S608
+            f"(ts_filter(search_vector, '{{a}}') @@ {any_query})::int AS headline, "
+            f"ts_rank_cd('{{0,0,1,0}}', ts_filter(search_vector, '{{b}}'), {any_query}) AS middle, "
+            f"ts_rank_cd('{{0,1,0,0}}', ts_filter(search_vector, '{{c}}'), {any_query}) AS body "
+            "FROM articles WHERE id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True), ids=ids, **params)
+        return {
+            row.id: _Features(
+                headline=int(row.headline),
+                middle=round(float(row.middle)),
+                body=round(float(row.body)),
+            )
+            for row in self.session.execute(statement)
+        }
+
+    def describe(self, terms: _Terms, ids: list[int]) -> dict[int, _Description]:
+        if not ids:
+            return {}
+        params: dict[str, str] = {}
+        any_query = _tsquery_any(terms.alternatives, params)
+        whole = f"StartSel={MATCH_START}, StopSel={MATCH_END}, HighlightAll=true"
+        fragment = (
+            f"StartSel={MATCH_START}, StopSel={MATCH_END}, MaxWords={SNIPPET_TOKENS}, "
+            "MinWords=10, MaxFragments=1"
+        )
+        # Only fixed SQL and bind-parameter names are interpolated; terms are bound.
+        statement = text(
+            "SELECT id, "  # noqa: S608
+            f"ts_headline('english'::regconfig, headline, {any_query}, :whole) AS headline, "
+            f"ts_headline('english'::regconfig, coalesce(standfirst, ''), {any_query}, :whole)"
+            " AS standfirst, "
+            f"ts_headline('english'::regconfig, topics::text, {any_query}, :whole) AS topics, "
+            f"ts_headline('english'::regconfig, body, {any_query}, :fragment) AS body "
+            "FROM articles WHERE id IN :ids"
+        ).bindparams(
+            bindparam("ids", expanding=True), ids=ids, whole=whole, fragment=fragment, **params
+        )
+        return {
+            row.id: _describe_marked(row.headline, row.standfirst, row.topics, row.body)
+            for row in self.session.execute(statement)
+        }
+
+
+def _count_marks(value: str | None) -> int:
+    return 0 if not value else value.count(MATCH_START)
+
+
+def _marked_terms(value: str | None) -> list[str]:
+    if not value:
+        return []
+    found: dict[str, str] = {}
+    for match in _MARKED.finditer(value):
+        term = " ".join(match.group(1).split())
+        if term:
+            found.setdefault(term.casefold(), term)
+    return list(found.values())[:3]
+
+
+def _quoted(terms: list[str]) -> str:
+    return ", ".join(f'"{t}"' for t in terms)
+
+
+def _clean_snippet(value: str) -> str:
+    return " ".join(value.split())
+
+
+def _describe_marked(
+    headline: str | None, standfirst: str | None, topics: str | None, body: str | None
+) -> _Description:
+    reasons = []
+    if terms := _marked_terms(headline):
+        reasons.append(f"headline mentions {_quoted(terms)}")
+    if terms := _marked_terms(topics):
+        reasons.append("topic: " + ", ".join(terms))
+    if terms := _marked_terms(standfirst):
+        reasons.append(f"standfirst mentions {_quoted(terms)}")
+    if terms := _marked_terms(body):
+        reasons.append(f"body mentions {_quoted(terms)}")
+    snippet = ""
+    for candidate in (body, standfirst, headline):
+        if candidate and MATCH_START in candidate:
+            snippet = _clean_snippet(candidate)
+            break
+    return _Description(snippet=snippet, why="; ".join(reasons[:2]) or "matches the question")
+
+
+def _backend_for(session: Session) -> _Backend:
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return _SqliteBackend(session)
+    if dialect == "postgresql":
+        return _PostgresBackend(session)
+    raise ValueError(f"search does not support the {dialect} database")
+
+
+def _visibility_clause(viewer_channel_id: str | None) -> ColumnElement[bool]:
+    if viewer_channel_id is None:
+        return Article.is_public.is_(True)
+    shared_here = select(Share.article_id).where(Share.channel_id == viewer_channel_id)
+    return or_(Article.is_public.is_(True), Article.id.in_(shared_here))
+
+
+def _filter_clauses(
+    question: QuestionLike, viewer_channel_id: str | None
+) -> list[ColumnElement[bool]]:
+    clauses = [_visibility_clause(viewer_channel_id)]
+    if question.outlet:
+        clauses.append(
+            func.lower(Article.outlet).contains(question.outlet.lower(), autoescape=True)
+        )
+    if question.byline:
+        clauses.append(
+            func.lower(Article.byline).contains(question.byline.lower(), autoescape=True)
+        )
+    if question.desk:
+        clauses.append(func.lower(Article.section) == question.desk.lower())
+    if question.status:
+        clauses.append(func.lower(Article.status) == question.status.lower())
+    if question.since is not None:
+        clauses.append(Article.sort_at >= bindparam(None, question.since, type_=UtcDateTime()))
+    if question.until is not None:
+        clauses.append(Article.sort_at < bindparam(None, question.until, type_=UtcDateTime()))
+    return clauses
+
+
+def _describe_filters(question: QuestionLike) -> str:
+    parts = []
+    if question.outlet:
+        parts.append(f"outlet: {question.outlet}")
+    if question.byline:
+        parts.append(f"by {question.byline}")
+    if question.desk:
+        parts.append(f"desk: {question.desk}")
+    if question.status:
+        parts.append(f"status: {question.status}")
+    return "; ".join(parts) or "newest in the archive"
+
+
+def _recency(sort_at: datetime, now: datetime) -> float:
+    age_days = max((now - sort_at).total_seconds() / 86400.0, 0.0)
+    return 0.6 + 0.4 * 0.5 ** (age_days / RECENCY_HALF_LIFE_DAYS)
+
+
+def _list_newest(
+    session: Session, filters: list[ColumnElement[bool]], *, limit: int, offset: int
+) -> list[_Candidate]:
+    statement = (
+        select(Article.id, Article.sort_at)
+        .where(*filters)
+        .order_by(Article.sort_at.desc(), Article.id.desc())
+        .limit(limit + 1)
+        .offset(offset)
+    )
+    return [_Candidate(r.id, r.sort_at) for r in session.execute(statement)]
+
+
+def _rank_latest(
+    backend: _Backend,
+    terms: _Terms,
+    filters: list[ColumnElement[bool]],
+    *,
+    need: int,
+    now: datetime,
+) -> list[_Candidate]:
+    strong = backend.collect_newest(terms, strong=True, need=need, filters=filters, now=now)
+    if len(strong) >= need:
+        return strong
+    seen = {c.article_id for c in strong}
+    everything = backend.collect_newest(
+        terms, strong=False, need=need + len(strong), filters=filters, now=now
+    )
+    return strong + [c for c in everything if c.article_id not in seen]
+
+
+def _rank_relevant(
+    backend: _Backend,
+    terms: _Terms,
+    filters: list[ColumnElement[bool]],
+    *,
+    need: int,
+    now: datetime,
+) -> tuple[list[_Candidate], dict[int, float]]:
+    pool = max(SEARCH_POOL, 2 * need)
+    candidates = {
+        c.article_id: c
+        for c in backend.collect_newest(terms, strong=True, need=pool, filters=filters, now=now)
+    }
+    for candidate in backend.collect_newest(
+        terms, strong=False, need=pool, filters=filters, now=now
+    ):
+        candidates.setdefault(candidate.article_id, candidate)
+    features = backend.measure(terms, list(candidates))
+    scores = {
+        article_id: features[article_id].relevance * _recency(candidate.sort_at, now)
+        if article_id in features
+        else 0.0
+        for article_id, candidate in candidates.items()
+    }
+    ordered = sorted(
+        candidates.values(),
+        key=lambda c: (scores[c.article_id], c.sort_at, c.article_id),
+        reverse=True,
+    )
+    return ordered, scores
+
+
+def search_articles(
+    question: QuestionLike,
+    *,
+    session: Session,
+    limit: int = 5,
+    offset: int = 0,
+    viewer_channel_id: str | None = None,
+    now: datetime | None = None,
+) -> SearchPage:
+    """One page of stories answering ``question``, and the offset of the next page if any.
+
+    ``question.limit``, when set, overrides ``limit``.
+    """
+    now = now or datetime.now(UTC)
+    limit = max(question.limit or limit, 1)
+    offset = max(offset, 0)
+    need = offset + limit + 1
+    backend = _backend_for(session)
+    terms = _collect_terms(question)
+    filters = _filter_clauses(question, viewer_channel_id)
+    scores: dict[int, float] = {}
+    if any(not group for group in terms.groups):
+        # A group whose every alternative is punctuation can match nothing.
+        ordered: list[_Candidate] = []
+    elif not terms.groups:
+        if terms.excluded:
+            filters.append(backend.exclusion_clause(terms.excluded))
+        listed = _list_newest(session, filters, limit=limit, offset=offset)
+        page = listed[:limit]
+        next_offset = offset + limit if len(listed) > limit else None
+        hits = _load_hits(
+            backend, session, terms, page, {}, filter_text=_describe_filters(question)
+        )
+        return SearchPage(hits=hits, next_offset=next_offset)
+    elif str(question.intent) == "latest":
+        ordered = _rank_latest(backend, terms, filters, need=need, now=now)
+    else:
+        ordered, scores = _rank_relevant(backend, terms, filters, need=need, now=now)
+    page = ordered[offset : offset + limit]
+    next_offset = offset + limit if len(ordered) > offset + limit else None
+    hits = _load_hits(
+        backend, session, terms, page, scores, filter_text=_describe_filters(question)
+    )
+    return SearchPage(hits=hits, next_offset=next_offset)
+
+
+def _load_hits(
+    backend: _Backend,
+    session: Session,
+    terms: _Terms,
+    page: list[_Candidate],
+    scores: dict[int, float],
+    *,
+    filter_text: str,
+) -> list[SearchHit]:
+    ids = [c.article_id for c in page]
+    if not ids:
+        return []
+    articles = {
+        a.id: a for a in session.execute(select(Article).where(Article.id.in_(ids))).scalars()
+    }
+    descriptions: dict[int, _Description] = {}
+    features: dict[int, _Features] = {}
+    if terms.groups:
+        descriptions = backend.describe(terms, ids)
+        if not scores:
+            features = backend.measure(terms, ids)
+    hits = []
+    for article_id in ids:
+        article = articles[article_id]
+        description = descriptions.get(article_id)
+        if article_id in scores:
+            score = scores[article_id]
+        elif article_id in features:
+            score = features[article_id].relevance
+        else:
+            score = 0.0
+        hits.append(
+            SearchHit(
+                article_id=article.id,
+                headline=article.headline,
+                outlet=article.outlet,
+                byline=article.byline,
+                published_at=article.published_at,
+                sort_at=article.sort_at,
+                summary=article.summary,
+                url=article.canonical_url or article.original_url,
+                status=article.status,
+                topics=tuple(article.topics or ()),
+                snippet=description.snippet
+                if description and description.snippet
+                else _plain_snippet(article),
+                why=description.why if description else filter_text,
+                score=score,
+            )
+        )
+    return hits
+
+
+def _plain_snippet(article: Article) -> str:
+    source = article.standfirst or article.summary or article.body
+    words = source.split()
+    snippet = " ".join(words[: SNIPPET_TOKENS + 6])
+    return snippet + (" …" if len(words) > SNIPPET_TOKENS + 6 else "")
+
+
+__all__ = [
+    "MATCH_END",
+    "MATCH_START",
+    "SEARCH_OBJECTS",
+    "SearchHit",
+    "SearchPage",
+    "include_schema_object",
+    "search_articles",
+]

@@ -1,0 +1,473 @@
+"""Full-text search on both engines, against a small archive whose right answers are known."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine
+
+from storage.database import SessionFactory, create_database_engine, upgrade_database
+from storage.models import Article, Base, Share
+from storage.search import (
+    MATCH_END,
+    MATCH_START,
+    SearchPage,
+    include_schema_object,
+    search_articles,
+)
+from tests.conftest import POSTGRES_URL
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+# The shapes of news.questions.Question and TermGroup, which search reads.
+class Intent(StrEnum):
+    LATEST = "latest"
+    SEARCH = "search"
+    HELP = "help"
+
+
+@dataclass(frozen=True)
+class TermGroup:
+    label: str
+    alternatives: tuple[str, ...]
+    phrase: bool = False
+
+
+@dataclass(frozen=True)
+class Question:
+    raw: str
+    intent: Intent
+    topic: str
+    groups: tuple[TermGroup, ...] = ()
+    excluded: tuple[str, ...] = ()
+    outlet: str | None = None
+    byline: str | None = None
+    desk: str | None = None
+    status: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int | None = None
+
+
+def ask(*groups: tuple[str, ...], intent: Intent = Intent.LATEST, **filters: Any) -> Question:
+    term_groups = tuple(TermGroup(g[0], g, phrase=" " in g[0]) for g in groups)
+    topic = " ".join(g[0] for g in groups)
+    return Question(raw=topic, intent=intent, topic=topic, groups=term_groups, **filters)
+
+
+def make_article(
+    headline: str,
+    body: str,
+    *,
+    days_ago: float,
+    topics: list[str] | None = None,
+    standfirst: str | None = None,
+    outlet: str | None = "Daily Ledger",
+    byline: str | None = "Ann Lee",
+    section: str | None = "world",
+    status: str = "published",
+    is_public: bool = True,
+) -> Article:
+    when = NOW - timedelta(days=days_ago)
+    return Article(
+        canonical_url=f"https://news.example/{uuid.uuid4().hex}",
+        headline=headline,
+        standfirst=standfirst,
+        body=body,
+        summary=body[:80],
+        topics=topics or [],
+        outlet=outlet,
+        byline=byline,
+        section=section,
+        status=status,
+        is_public=is_public,
+        content_hash=hashlib.sha256(f"{headline}{body}".encode()).hexdigest(),
+        published_at=when,
+        sort_at=when,
+        first_seen_at=when,
+    )
+
+
+@dataclass(frozen=True)
+class Archive:
+    ids: dict[str, int]
+
+
+@pytest.fixture
+def archive(session_factory: SessionFactory) -> Archive:
+    stories = {
+        "ukraine_talks": make_article(
+            "Ukraine peace talks resume",
+            "Negotiators met again. The talks on Ukraine are expected to last a week.",
+            days_ago=2,
+            topics=["Ukraine"],
+        ),
+        "kyiv_grid": make_article(
+            "Kyiv power grid repaired",
+            "Engineers in Kyiv restored power to most districts overnight.",
+            days_ago=1,
+        ),
+        "football": make_article(
+            "Late goal settles derby",
+            "The home side won. A fan travelling from Ukraine watched from the stands.",
+            days_ago=0.5,
+            section="sport",
+        ),
+        "sanctions": make_article(
+            "New sanctions on Moscow banks",
+            "Ministers agreed sanctions against three banks.",
+            days_ago=5,
+            standfirst="The measures target lenders.",
+        ),
+        "grain_phrase": make_article(
+            "Ports reopen for shipping",
+            "The grain deal lets ships leave the ports.",
+            days_ago=3,
+        ),
+        "grain_words": make_article(
+            "Farmers wait on exports",
+            "A deal was struck, but grain still sits in silos.",
+            days_ago=4,
+        ),
+        "private_merger": make_article(
+            "Merger talks between two Ukraine mills",
+            "Confidential merger talks continue.",
+            days_ago=0.2,
+            is_public=False,
+        ),
+        "old_ukraine": make_article(
+            "Ukraine harvest record",
+            "Ukraine farmers brought in a record harvest.",
+            days_ago=400,
+            outlet="Harbour Times",
+            byline="Jane Doe",
+            section="Business",
+            status="corrected",
+        ),
+    }
+    with session_factory.begin() as session:
+        session.add_all(stories.values())
+        session.flush()
+        session.add(
+            Share(
+                article_id=stories["private_merger"].id,
+                source="slack",
+                channel_id="C-PRIVATE",
+                is_private=True,
+            )
+        )
+        ids = {name: article.id for name, article in stories.items()}
+    return Archive(ids)
+
+
+def run(
+    session_factory: SessionFactory,
+    question: Question,
+    *,
+    limit: int = 10,
+    offset: int = 0,
+    viewer_channel_id: str | None = None,
+) -> SearchPage:
+    with session_factory() as session:
+        return search_articles(
+            question,
+            session=session,
+            limit=limit,
+            offset=offset,
+            viewer_channel_id=viewer_channel_id,
+            now=NOW,
+        )
+
+
+def found(page: SearchPage, archive: Archive) -> list[str]:
+    names = {article_id: name for name, article_id in archive.ids.items()}
+    return [names[hit.article_id] for hit in page.hits]
+
+
+def test_alias_alternative_finds_story_naming_only_the_alias(
+    session_factory: SessionFactory, archive: Archive
+) -> None:
+    with_alias = found(run(session_factory, ask(("Ukraine", "Kyiv"))), archive)
+    without_alias = found(run(session_factory, ask(("Ukraine",))), archive)
+    assert "kyiv_grid" in with_alias
+    assert "kyiv_grid" not in without_alias
+
+
+def test_stemming_matches_other_word_forms(
+    session_factory: SessionFactory, archive: Archive
+) -> None:
+    assert found(run(session_factory, ask(("sanction",))), archive) == ["sanctions"]
+
+
+def test_latest_orders_stories_about_the_topic_newest_first_before_passing_mentions(
+    session_factory: SessionFactory, archive: Archive
+) -> None:
+    page = run(session_factory, ask(("Ukraine", "Kyiv")))
+    assert found(page, archive) == ["kyiv_grid", "ukraine_talks", "old_ukraine", "football"]
+    assert page.next_offset is None
+
+
+def test_search_ranks_relevance_above_recency(
+    session_factory: SessionFactory, archive: Archive
+) -> None:
+    page = run(session_factory, ask(("Ukraine",), intent=Intent.SEARCH))
+    names = found(page, archive)
+    assert names[-1] == "football"
+    assert names.index("ukraine_talks") < names.index("old_ukraine")
+    scores = [hit.score for hit in page.hits]
+    assert scores == sorted(scores, reverse=True)
+    assert scores[-1] < scores[0]
+
+
+def test_phrase_alternative_matches_only_adjacent_words(
+    session_factory: SessionFactory, archive: Archive
+) -> None:
+    assert found(run(session_factory, ask(("grain deal",))), archive) == ["grain_phrase"]
+    both_words = found(run(session_factory, ask(("grain",), ("deal",))), archive)
+    assert sorted(both_words) == ["grain_phrase", "grain_words"]
+
+
+def test_every_group_must_match(session_factory: SessionFactory, archive: Archive) -> None:
+    assert found(run(session_factory, ask(("Ukraine", "Kyiv"), ("power",))), archive) == [
+        "kyiv_grid"
+    ]
+
+
+def test_excluded_words_remove_stories(session_factory: SessionFactory, archive: Archive) -> None:
+    question = ask(("Ukraine", "Kyiv"), excluded=("power", "derby"))
+    assert found(run(session_factory, question), archive) == ["ukraine_talks", "old_ukraine"]
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"outlet": "harbour"}, ["old_ukraine"]),
+        ({"byline": "JANE doe"}, ["old_ukraine"]),
+        ({"desk": "BUSINESS"}, ["old_ukraine"]),
+        ({"desk": "busi"}, []),
+        ({"status": "corrected"}, ["old_ukraine"]),
+        ({"outlet": "ledger", "desk": "sport"}, ["football"]),
+    ],
+)
+def test_filters_narrow_the_answer(
+    session_factory: SessionFactory,
+    archive: Archive,
+    filters: dict[str, Any],
+    expected: list[str],
+) -> None:
+    assert found(run(session_factory, ask(("Ukraine",), **filters)), archive) == expected
+
+
+def test_like_wildcards_in_filters_are_literal(
+    session_factory: SessionFactory, archive: Archive
+) -> None:
+    assert found(run(session_factory, ask(("Ukraine",), outlet="%")), archive) == []
+
+
+def test_since_and_until_bound_the_dates(session_factory: SessionFactory, archive: Archive) -> None:
+    recent = ask(("Ukraine",), since=NOW - timedelta(days=30))
+    older = ask(("Ukraine",), until=NOW - timedelta(days=30))
+    assert found(run(session_factory, recent), archive) == ["ukraine_talks", "football"]
+    assert found(run(session_factory, older), archive) == ["old_ukraine"]
+
+
+def test_old_story_is_found_when_nothing_newer_matches(
+    session_factory: SessionFactory, archive: Archive
+) -> None:
+    assert found(run(session_factory, ask(("harvest",))), archive) == ["old_ukraine"]
+
+
+def test_story_known_only_from_a_private_conversation_stays_there(
+    session_factory: SessionFactory, archive: Archive
+) -> None:
+    question = ask(("merger",))
+    assert found(run(session_factory, question), archive) == []
+    assert found(run(session_factory, question, viewer_channel_id="C-OTHER"), archive) == []
+    in_channel = run(session_factory, question, viewer_channel_id="C-PRIVATE")
+    assert found(in_channel, archive) == ["private_merger"]
+    listing = found(run(session_factory, ask(), viewer_channel_id="C-OTHER"), archive)
+    assert "private_merger" not in listing
+
+
+def test_pages_cover_every_story_once(session_factory: SessionFactory, archive: Archive) -> None:
+    question = ask(("Ukraine", "Kyiv"))
+    first = run(session_factory, question, limit=3)
+    assert first.next_offset == 3
+    second = run(session_factory, question, limit=3, offset=first.next_offset)
+    assert second.next_offset is None
+    assert found(first, archive) + found(second, archive) == [
+        "kyiv_grid",
+        "ukraine_talks",
+        "old_ukraine",
+        "football",
+    ]
+
+
+def test_question_limit_overrides_the_page_size(
+    session_factory: SessionFactory, archive: Archive
+) -> None:
+    page = run(session_factory, ask(("Ukraine",), limit=1), limit=5)
+    assert found(page, archive) == ["ukraine_talks"]
+    assert page.next_offset == 1
+
+
+def test_empty_question_lists_newest_public_stories(
+    session_factory: SessionFactory, archive: Archive
+) -> None:
+    page = run(session_factory, ask(), limit=3)
+    assert found(page, archive) == ["football", "kyiv_grid", "ukraine_talks"]
+    assert page.next_offset == 3
+    assert all(hit.why == "newest in the archive" for hit in page.hits)
+    rest = run(session_factory, ask(), limit=10, offset=3)
+    assert len(rest.hits) == 4
+    assert rest.next_offset is None
+
+
+def test_filters_without_topic_list_newest_first(
+    session_factory: SessionFactory, archive: Archive
+) -> None:
+    page = run(session_factory, ask(outlet="daily ledger", excluded=("grain",)))
+    assert found(page, archive) == ["football", "kyiv_grid", "ukraine_talks", "sanctions"]
+    assert page.hits[0].why == "outlet: daily ledger"
+
+
+def test_hits_carry_snippet_with_markers_and_the_reason(
+    session_factory: SessionFactory, archive: Archive
+) -> None:
+    page = run(session_factory, ask(("Ukraine", "Kyiv")))
+    grid, talks = page.hits[0], page.hits[1]
+    assert f"{MATCH_START}Kyiv{MATCH_END}" in grid.snippet
+    assert grid.why.startswith('headline mentions "Kyiv"')
+    assert "topic: Ukraine" in talks.why
+    assert talks.topics == ("Ukraine",)
+    assert talks.url is not None
+    assert talks.url.startswith("https://news.example/")
+    assert grid.snippet.count(MATCH_START) == grid.snippet.count(MATCH_END)
+    football = page.hits[-1]
+    assert football.why == 'body mentions "Ukraine"'
+    assert football.score < grid.score
+
+
+SYNTAX_LOOKING_TERMS = (
+    '"',
+    '"Ukraine',
+    "NEAR",
+    "NEAR(Ukraine Kyiv)",
+    "*",
+    "Ukr*",
+    "OR",
+    "Ukraine OR",
+    "AND NOT",
+    "headline:Ukraine",
+    ":",
+    "{headline}",
+    "'",
+    "people's",
+    "Ukraine') || to_tsquery('x",
+    "!!Ukraine & | <->",
+    "\\",
+    "^Ukraine",
+    "",
+)
+
+
+def test_syntax_looking_terms_are_searched_as_words(
+    session_factory: SessionFactory, archive: Archive
+) -> None:
+    for intent in (Intent.LATEST, Intent.SEARCH):
+        for alternative in SYNTAX_LOOKING_TERMS:
+            page = run(session_factory, ask((alternative,), intent=intent))
+            if re.findall(r"\w+", alternative) == ["Ukraine"]:
+                assert "ukraine_talks" in found(page, archive), alternative
+            if not any(ch.isalnum() for ch in alternative):
+                assert page.hits == [], alternative
+            question = ask(("Ukraine",), excluded=(alternative,), intent=intent)
+            kept = "ukraine_talks" in found(run(session_factory, question), archive)
+            if "ukraine" not in alternative.casefold():
+                assert kept, alternative
+            if re.findall(r"\w+", alternative) == ["Ukraine"]:
+                assert not kept, alternative
+
+
+def test_new_story_is_searchable_as_soon_as_it_commits(
+    session_factory: SessionFactory, archive: Archive
+) -> None:
+    question = ask(("volcano",))
+    assert run(session_factory, question).hits == []
+    with session_factory.begin() as session:
+        article = make_article("Volcano erupts", "Ash fell on the town.", days_ago=0.1)
+        session.add(article)
+    page = run(session_factory, question)
+    assert [hit.article_id for hit in page.hits] == [article.id]
+    with session_factory.begin() as session:
+        stored = session.get(Article, article.id)
+        assert stored is not None
+        stored.headline = "Ash cloud drifts"
+        stored.body = "Flights resumed."
+    assert run(session_factory, question).hits == []
+    with session_factory.begin() as session:
+        session.execute(sa.delete(Article).where(Article.id == archive.ids["kyiv_grid"]))
+    assert "kyiv_grid" not in found(run(session_factory, ask(("Kyiv",))), archive)
+
+
+def test_search_objects_are_the_only_difference_from_the_models(engine: Engine) -> None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"include_object": include_schema_object}
+        )
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_upgrade_indexes_stories_written_before_search_existed(
+    tmp_path: object, request: pytest.FixtureRequest
+) -> None:
+    urls = [f"sqlite:///{tmp_path}/before.db"]
+    schema = f"newsdesk_search_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    request.addfinalizer(lambda: _drop_schema(admin, schema))
+    urls.append(f"{POSTGRES_URL}?options=-csearch_path%3D{schema}")
+    for url in urls:
+        upgrade_database(url, "0001")
+        engine = create_database_engine(url)
+        with engine.begin() as connection:
+            connection.execute(
+                sa.insert(Article).values(
+                    headline="Glacier retreat measured",
+                    body="Survey teams measured the glacier.",
+                    summary="",
+                    topics=[],
+                    tags=[],
+                    status="published",
+                    content_hash="0" * 64,
+                    version=1,
+                    is_public=True,
+                    first_seen_at=NOW,
+                    updated_at=NOW,
+                    fetched_at=NOW,
+                    sort_at=NOW,
+                )
+            )
+        upgrade_database(url)
+        with engine.connect() as connection, sa.orm.Session(bind=connection) as session:
+            page = search_articles(ask(("glaciers",)), session=session, now=NOW)
+        engine.dispose()
+        assert [hit.headline for hit in page.hits] == ["Glacier retreat measured"], url
+
+
+def _drop_schema(admin: Engine, schema: str) -> None:
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    admin.dispose()
