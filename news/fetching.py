@@ -10,7 +10,9 @@ Redirects are followed by hand and checked again. Size, time and content type ar
 from __future__ import annotations
 
 import codecs
+import concurrent.futures
 import contextvars
+import functools
 import http
 import ipaddress
 import re
@@ -583,6 +585,12 @@ class _AllowList:
         )
 
 
+@functools.cache
+def _default_ssl_context() -> ssl.SSLContext:
+    """Certificate-verifying TLS context with httpx's CA bundle, built once and shared."""
+    return httpx.create_ssl_context()
+
+
 class SafeFetcher:
     """Fetch shared links safely; one instance may be shared by worker threads."""
 
@@ -597,8 +605,11 @@ class SafeFetcher:
         self.limits = limits
         self._allowed = _AllowList(allowed_hosts)
         self._resolver: Resolver = resolver or resolve_with_getaddrinfo
+        self._lookups = concurrent.futures.ThreadPoolExecutor(
+            max_workers=4, thread_name_prefix="newsdesk-resolve"
+        )
         self._pool = httpcore.ConnectionPool(
-            ssl_context=ssl_context or httpx.create_ssl_context(),
+            ssl_context=ssl_context or _default_ssl_context(),
             max_connections=32,
             # No reuse: a pooled connection is keyed by IP, and sites sharing an IP
             # must not share a TLS session made for another name.
@@ -626,6 +637,7 @@ class SafeFetcher:
         with self._lock:
             self._closed = True
         self._pool.close()
+        self._lookups.shutdown(wait=False, cancel_futures=True)
 
     def fetch(
         self,
@@ -675,7 +687,7 @@ class SafeFetcher:
         target = _parse_target(url)
         redirects = 0
         while True:
-            addresses = self._resolve_checked(target)
+            addresses = self._resolve_checked(target, deadline)
             response = self._send(target, addresses, request_headers, deadline)
             try:
                 location = _header(response, "location")
@@ -699,15 +711,23 @@ class SafeFetcher:
             raise UnsupportedUrl(f"redirect to an invalid address: {_shorten(location)}") from None
         return _parse_target(str(joined))
 
-    def _resolve_checked(self, target: _Target) -> list[IPAddress]:
+    def _resolve(self, target: _Target, deadline: float) -> list[str]:
+        """Run the resolver in a helper thread so a stalled lookup cannot outlast the deadline."""
+        lookup = self._lookups.submit(self._resolver, target.host, target.port)
+        try:
+            return list(lookup.result(timeout=max(deadline - time.monotonic(), 0.0)))
+        except concurrent.futures.TimeoutError:
+            lookup.cancel()
+            raise TimedOut(f"timed out after {self.limits.total_timeout:g} s") from None
+        except (OSError, UnicodeError):
+            raise ConnectionFailed(f"could not resolve {target.host}") from None
+
+    def _resolve_checked(self, target: _Target, deadline: float) -> list[IPAddress]:
         """Resolve once and refuse if any address is not public (unless allow-listed)."""
         if target.address is not None:
             addresses: list[IPAddress] = [target.address]
         else:
-            try:
-                answers = list(self._resolver(target.host, target.port))
-            except (OSError, UnicodeError):
-                raise ConnectionFailed(f"could not resolve {target.host}") from None
+            answers = self._resolve(target, deadline)
             if not answers:
                 raise ConnectionFailed(f"could not resolve {target.host}")
             addresses = []

@@ -69,6 +69,7 @@ _SERVER_NAME_ATTRIBUTE = "pageserver_server_name"
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128
     block_on_close = False
     page_server: PageServer
 

@@ -605,6 +605,25 @@ def test_an_empty_answer_is_a_connection_failure() -> None:
         fetcher.fetch("http://nothing.example/")
 
 
+def test_a_stalled_lookup_is_cut_by_the_deadline() -> None:
+    released = threading.Event()
+
+    def stall(host: str, port: int) -> Sequence[str]:
+        released.wait(10)
+        return ["93.184.216.34"]
+
+    try:
+        with (
+            SafeFetcher(FetchLimits(total_timeout=0.2), resolver=stall) as fetcher,
+            pytest.raises(TimedOut) as refused,
+        ):
+            fetcher.fetch("http://slow-dns.example/")
+    finally:
+        released.set()
+
+    assert refused.value.reason == "timed out after 0.2 s"
+
+
 def test_the_default_resolver_resolves_localhost() -> None:
     with SafeFetcher() as fetcher, pytest.raises(BlockedAddress, match="loopback"):
         fetcher.fetch("http://localhost:9/")

@@ -254,8 +254,16 @@ REDIRECT_TARGETS = [
 ]
 
 
-@pytest.mark.parametrize(("target", "error"), REDIRECT_TARGETS)
-@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize(
+    ("target", "error", "status"),
+    [
+        *[pytest.param(*case.values, 302, id=case.id) for case in REDIRECT_TARGETS],
+        *[
+            pytest.param("http://10.0.0.5/", BlockedAddress, status, id=f"status-{status}")
+            for status in (301, 303, 307, 308)
+        ],
+    ],
+)
 def test_refuses_redirects_from_an_allowed_server_into_private_space(
     page_server: PageServer,
     resolver: RecordingResolver,
