@@ -18,29 +18,34 @@ down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-FTS_COLUMNS = "headline, standfirst, body, topics, byline, outlet"
-NEW_VALUES = "new.id, new.headline, new.standfirst, new.body, new.topics, new.byline, new.outlet"
-OLD_VALUES = "old.id, old.headline, old.standfirst, old.body, old.topics, old.byline, old.outlet"
-
 SQLITE_UPGRADE = [
-    f"""CREATE VIRTUAL TABLE articles_fts USING fts5(
-        {FTS_COLUMNS},
+    """CREATE VIRTUAL TABLE articles_fts USING fts5(
+        headline, standfirst, body, topics, byline, outlet,
         content='articles', content_rowid='id',
         tokenize='porter unicode61 remove_diacritics 2'
     )""",
-    f"""CREATE TRIGGER articles_fts_after_insert AFTER INSERT ON articles BEGIN
-        INSERT INTO articles_fts(rowid, {FTS_COLUMNS}) VALUES ({NEW_VALUES});
+    """CREATE TRIGGER articles_fts_after_insert AFTER INSERT ON articles BEGIN
+        INSERT INTO articles_fts(rowid, headline, standfirst, body, topics, byline, outlet)
+        VALUES (new.id, new.headline, new.standfirst, new.body, new.topics,
+                new.byline, new.outlet);
     END""",
-    f"""CREATE TRIGGER articles_fts_after_delete AFTER DELETE ON articles BEGIN
-        INSERT INTO articles_fts(articles_fts, rowid, {FTS_COLUMNS})
-        VALUES ('delete', {OLD_VALUES});
+    """CREATE TRIGGER articles_fts_after_delete AFTER DELETE ON articles BEGIN
+        INSERT INTO articles_fts(articles_fts, rowid, headline, standfirst, body, topics,
+                                 byline, outlet)
+        VALUES ('delete', old.id, old.headline, old.standfirst, old.body, old.topics,
+                old.byline, old.outlet);
     END""",
-    f"""CREATE TRIGGER articles_fts_after_update
-    AFTER UPDATE OF {FTS_COLUMNS} ON articles BEGIN
-        INSERT INTO articles_fts(articles_fts, rowid, {FTS_COLUMNS})
-        VALUES ('delete', {OLD_VALUES});
-        INSERT INTO articles_fts(rowid, {FTS_COLUMNS}) VALUES ({NEW_VALUES});
+    """CREATE TRIGGER articles_fts_after_update
+    AFTER UPDATE OF headline, standfirst, body, topics, byline, outlet ON articles BEGIN
+        INSERT INTO articles_fts(articles_fts, rowid, headline, standfirst, body, topics,
+                                 byline, outlet)
+        VALUES ('delete', old.id, old.headline, old.standfirst, old.body, old.topics,
+                old.byline, old.outlet);
+        INSERT INTO articles_fts(rowid, headline, standfirst, body, topics, byline, outlet)
+        VALUES (new.id, new.headline, new.standfirst, new.body, new.topics,
+                new.byline, new.outlet);
     END""",
+    # Index the stories written before this migration.
     "INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')",
 ]
 
