@@ -194,3 +194,114 @@ class WorkerHeartbeat(Base):
     worker_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     beat_at: Mapped[datetime] = mapped_column(default=utc_now)
     started_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Subscription(Base):
+    """A channel following a topic, desk, outlet, author, or every published story."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    # As the editor typed it, for display; ``value_key`` is the folded form used to match.
+    value: Mapped[str] = mapped_column(String(300))
+    value_key: Mapped[str] = mapped_column(String(300))
+    created_by: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    __table_args__ = (UniqueConstraint("channel_id", "kind", "value_key"),)
+
+
+class ChannelSettings(Base):
+    """Per-channel alert settings; a missing row or NULL column means the default."""
+
+    __tablename__ = "channel_settings"
+
+    channel_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    alerts_per_hour: Mapped[int | None] = mapped_column(Integer)
+    digest_time: Mapped[str | None] = mapped_column(String(5))
+    updated_by: Mapped[str | None] = mapped_column(String(40))
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Feed(Base):
+    """An RSS, Atom or JSON feed the workers poll, with its health."""
+
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    title: Mapped[str | None] = mapped_column(String(500))
+    added_by: Mapped[str | None] = mapped_column(String(40))
+    added_at: Mapped[datetime] = mapped_column(default=utc_now)
+    poll_interval_seconds: Mapped[int] = mapped_column(Integer, default=900)
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    next_poll_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+    last_success_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None]
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    entries_seen: Mapped[int] = mapped_column(Integer, default=0)
+    # False until the first successful poll recorded the backlog (without alerting it).
+    initialised: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class FeedEntryRecord(Base):
+    """A feed entry already seen, recognised by guid (else link) so it never alerts twice."""
+
+    __tablename__ = "feed_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"))
+    entry_key: Mapped[str] = mapped_column(String(512))
+    link: Mapped[str | None] = mapped_column(String(2048))
+    first_seen_at: Mapped[datetime] = mapped_column(default=utc_now)
+    article_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL"), index=True
+    )
+
+    __table_args__ = (UniqueConstraint("feed_id", "entry_key"),)
+
+
+class Delivery(Base):
+    """The outbox: one message to post to one channel about one story version.
+
+    Rows are written in the same transaction as the publish (or change) that causes them,
+    and claimed by delivery workers. States: pending, sending, sent, dead (failed N times),
+    digested (over the channel's hourly budget; rolled into a digest), cancelled
+    (unpublished before it was sent).
+    """
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    channel_id: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utc_now)
+    locked_by: Mapped[str | None] = mapped_column(String(100))
+    locked_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_ts: Mapped[str | None] = mapped_column(String(40))
+    thread_ts: Mapped[str | None] = mapped_column(String(40))
+    article_version: Mapped[int] = mapped_column(Integer)
+    # For a digested alert: the digest delivery it was rolled into.
+    digest_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("deliveries.id", ondelete="SET NULL"),
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    sent_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("article_id", "channel_id", "kind", "article_version"),
+        Index("ix_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
+        Index("ix_deliveries_channel_id_sent_at", "channel_id", "sent_at"),
+        Index("ix_deliveries_sent_at", "sent_at"),
+    )
