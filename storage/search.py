@@ -9,9 +9,11 @@ Semantics:
 - ``outlet`` and ``byline`` match as case-insensitive substrings, ``desk`` (the section) and
   ``status`` as case-insensitive equality; ``since``/``until`` bound ``sort_at`` (until is
   exclusive).
-- A story is *about* the question (strong) when, besides matching, one of the asked terms
-  appears in its headline, standfirst or topics. "Latest" lists strong stories newest first,
-  then passing mentions; "search" orders by relevance with a recency boost.
+- Matching stories fall in three tiers. *About*: an asked term is in the headline,
+  standfirst or topics, and one is in the body too. *Prominent*: in the headline, standfirst
+  or topics only (headline-only flashes). *Mention*: anywhere else (a passing mention).
+  "Latest" lists the best tier newest first, then the next; "search" orders by relevance
+  (where the terms appear, how often) with a recency boost.
 
 Cost does not grow with the number of matching stories: candidates are read newest first
 in growing slices (PostgreSQL: time windows of 7, 30, 180, 730 days, then everything;
@@ -28,18 +30,20 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
     and_,
     bindparam,
+    case,
     column,
     func,
     or_,
     select,
     text,
+    true,
 )
 from sqlalchemy.orm import Session
 
@@ -57,8 +61,12 @@ SEARCH_OBJECTS = frozenset(
         "articles_fts_content",
         "search_vector",
         "ix_articles_search_vector",
+        "ix_articles_sort_at_id",
     }
 )
+
+Tier = Literal["about", "prominent", "mention"]
+TIERS: tuple[Tier, ...] = ("about", "prominent", "mention")
 
 MATCH_START = "\x02"
 MATCH_END = "\x03"
@@ -67,6 +75,7 @@ SEARCHED_COLUMNS = "{headline standfirst body topics}"
 STRONG_COLUMNS = "{headline standfirst topics}"
 SQLITE_SCAN_SIZES: tuple[int | None, ...] = (256, 4096, 65536, None)
 POSTGRES_WINDOW_DAYS: tuple[int | None, ...] = (7, 30, 180, 730, None)
+POSTGRES_FIRST_SCAN = 64
 SEARCH_POOL = 40
 RECENCY_HALF_LIFE_DAYS = 30.0
 SNIPPET_TOKENS = 24
@@ -198,13 +207,13 @@ class _Description:
 
 
 class _Backend(Protocol):
-    def match_clause(self, terms: _Terms, *, strong: bool) -> ColumnElement[bool]: ...
+    def match_clause(self, terms: _Terms, *, tier: Tier) -> ColumnElement[bool]: ...
     def exclusion_clause(self, excluded: tuple[str, ...]) -> ColumnElement[bool]: ...
     def collect_newest(
         self,
         terms: _Terms,
         *,
-        strong: bool,
+        tier: Tier,
         need: int,
         filters: list[ColumnElement[bool]],
         now: datetime,
@@ -221,13 +230,17 @@ def _fts_any(alternatives: Sequence[str]) -> str:
     return "(" + " OR ".join(_quote_phrase(a) for a in alternatives) + ")"
 
 
-def _fts_expression(terms: _Terms, *, strong: bool) -> str:
+def _fts_expression(terms: _Terms, *, tier: Tier) -> str:
+    """An FTS5 MATCH string: every term a quoted phrase, every operator fixed text."""
     expression = " AND ".join(_fts_any(group) for group in terms.groups)
     if terms.excluded:
         expression = f"({expression}) NOT {_fts_any(terms.excluded)}"
     expression = f"{SEARCHED_COLUMNS} : ({expression})"
-    if strong:
-        expression = f"({expression}) AND ({STRONG_COLUMNS} : {_fts_any(terms.alternatives)})"
+    if tier != "mention":
+        any_term = _fts_any(terms.alternatives)
+        expression = f"({expression}) AND ({STRONG_COLUMNS} : {any_term})"
+        if tier == "about":
+            expression = f"{expression} AND ({{body}} : {any_term})"
     return expression
 
 
@@ -235,10 +248,10 @@ class _SqliteBackend:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def match_clause(self, terms: _Terms, *, strong: bool) -> ColumnElement[bool]:
+    def match_clause(self, terms: _Terms, *, tier: Tier) -> ColumnElement[bool]:
         matched = text(
             "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :fts_all"
-        ).bindparams(fts_all=_fts_expression(terms, strong=strong))
+        ).bindparams(fts_all=_fts_expression(terms, tier=tier))
         return Article.id.in_(matched.columns(column("rowid", Integer)))
 
     def exclusion_clause(self, excluded: tuple[str, ...]) -> ColumnElement[bool]:
@@ -252,12 +265,12 @@ class _SqliteBackend:
         self,
         terms: _Terms,
         *,
-        strong: bool,
+        tier: Tier,
         need: int,
         filters: list[ColumnElement[bool]],
         now: datetime,
     ) -> list[_Candidate]:
-        expression = _fts_expression(terms, strong=strong)
+        expression = _fts_expression(terms, tier=tier)
         rows: list[_Candidate] = []
         for scan in SQLITE_SCAN_SIZES:
             newest = (
@@ -345,12 +358,20 @@ class _PostgresBackend:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def match_clause(self, terms: _Terms, *, strong: bool) -> ColumnElement[bool]:
+    def match_clause(self, terms: _Terms, *, tier: Tier) -> ColumnElement[bool]:
         params: dict[str, str] = {}
         clause = f"{SEARCH_VECTOR} @@ ({_tsquery(terms, params)})"
-        if strong:
-            any_query = _tsquery_any(terms.alternatives, params)
-            clause += f" AND ts_filter({SEARCH_VECTOR}, '{{a,b}}') @@ {any_query}"
+        condition = and_(text(clause).bindparams(**params))
+        if tier == "mention":
+            return condition
+        return and_(condition, self._tier_clause(terms, tier))
+
+    def _tier_clause(self, terms: _Terms, tier: Tier) -> ColumnElement[bool]:
+        params: dict[str, str] = {}
+        any_query = _tsquery_any(terms.alternatives, params)
+        clause = f"ts_filter({SEARCH_VECTOR}, '{{a,b}}') @@ {any_query}"
+        if tier == "about":
+            clause += f" AND ts_filter({SEARCH_VECTOR}, '{{c}}') @@ {any_query}"
         return and_(text(clause).bindparams(**params))
 
     def exclusion_clause(self, excluded: tuple[str, ...]) -> ColumnElement[bool]:
@@ -362,25 +383,43 @@ class _PostgresBackend:
         self,
         terms: _Terms,
         *,
-        strong: bool,
+        tier: Tier,
         need: int,
         filters: list[ColumnElement[bool]],
         now: datetime,
     ) -> list[_Candidate]:
-        match = self.match_clause(terms, strong=strong)
-        rows: list[_Candidate] = []
+        """The ``need`` newest matches in ``tier``, reading matches newest first.
+
+        The planner cannot estimate the tier conditions (``ts_filter``), so they are not in
+        the WHERE clause: newest matches are read on the (sort_at, id) index in a slice of
+        ``scan`` rows, the tier is checked on those only, and the slice grows (then the
+        window widens) until enough are found.
+        """
+        match = self.match_clause(terms, tier="mention")
+        in_tier = (
+            case((self._tier_clause(terms, tier), True), else_=False)
+            if tier != "mention"
+            else true()
+        )
+        found: list[_Candidate] = []
         for days in POSTGRES_WINDOW_DAYS:
             window = [] if days is None else [Article.sort_at >= now - timedelta(days=days)]
-            statement = (
-                select(Article.id, Article.sort_at)
-                .where(match, *window, *filters)
-                .order_by(Article.sort_at.desc(), Article.id.desc())
-                .limit(need)
-            )
-            rows = [_Candidate(r.id, r.sort_at) for r in self.session.execute(statement)]
-            if len(rows) >= need:
-                break
-        return rows
+            scan = max(POSTGRES_FIRST_SCAN, 4 * need)
+            while True:
+                statement = (
+                    select(Article.id, Article.sort_at, in_tier.label("in_tier"))
+                    .where(match, *window, *filters)
+                    .order_by(Article.sort_at.desc(), Article.id.desc())
+                    .limit(scan)
+                )
+                rows = list(self.session.execute(statement))
+                found = [_Candidate(r.id, r.sort_at) for r in rows if r.in_tier]
+                if len(found) >= need:
+                    return found[:need]
+                if len(rows) < scan:
+                    break  # the window holds no more matches: widen it
+                scan *= 8
+        return found
 
     def measure(self, terms: _Terms, ids: list[int]) -> dict[int, _Features]:
         if not ids:
@@ -553,14 +592,17 @@ def _rank_latest(
     need: int,
     now: datetime,
 ) -> list[_Candidate]:
-    strong = backend.collect_newest(terms, strong=True, need=need, filters=filters, now=now)
-    if len(strong) >= need:
-        return strong
-    seen = {c.article_id for c in strong}
-    everything = backend.collect_newest(
-        terms, strong=False, need=need + len(strong), filters=filters, now=now
-    )
-    return strong + [c for c in everything if c.article_id not in seen]
+    ordered: list[_Candidate] = []
+    seen: set[int] = set()
+    for tier in TIERS:
+        found = backend.collect_newest(
+            terms, tier=tier, need=need + len(ordered), filters=filters, now=now
+        )
+        ordered.extend(c for c in found if c.article_id not in seen)
+        seen.update(c.article_id for c in found)
+        if len(ordered) >= need:
+            break
+    return ordered
 
 
 def _rank_relevant(
@@ -574,10 +616,12 @@ def _rank_relevant(
     pool = max(SEARCH_POOL, 2 * need)
     candidates = {
         c.article_id: c
-        for c in backend.collect_newest(terms, strong=True, need=pool, filters=filters, now=now)
+        for c in backend.collect_newest(
+            terms, tier="prominent", need=pool, filters=filters, now=now
+        )
     }
     for candidate in backend.collect_newest(
-        terms, strong=False, need=pool, filters=filters, now=now
+        terms, tier="mention", need=pool, filters=filters, now=now
     ):
         candidates.setdefault(candidate.article_id, candidate)
     features = backend.measure(terms, list(candidates))

@@ -64,9 +64,14 @@ POSTGRESQL_UPGRADE = [
         || setweight(to_tsvector('english'::regconfig, coalesce(body, '')), 'C')
     ) STORED""",
     "CREATE INDEX ix_articles_search_vector ON articles USING gin (search_vector)",
+    # Newest-first candidate reads (ORDER BY sort_at DESC, id DESC LIMIT n) stop early on
+    # this index instead of sorting a whole time window. SQLite's sort_at index already
+    # ends in the rowid.
+    "CREATE INDEX ix_articles_sort_at_id ON articles (sort_at, id)",
 ]
 
 POSTGRESQL_DOWNGRADE = [
+    "DROP INDEX IF EXISTS ix_articles_sort_at_id",
     "DROP INDEX IF EXISTS ix_articles_search_vector",
     "ALTER TABLE articles DROP COLUMN IF EXISTS search_vector",
 ]
