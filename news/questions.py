@@ -305,7 +305,8 @@ def is_word_character(character: str) -> bool:
 def _clean_text(text: str) -> str:
     text = SLACK_MARKUP.sub(" ", text[: MAX_QUESTION_CHARS * 4])
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    text = unicodedata.normalize("NFKC", text).translate(QUOTES)
+    text = unicodedata.normalize("NFKC", text[: MAX_QUESTION_CHARS * 2]).translate(QUOTES)
+    text = text[: MAX_QUESTION_CHARS * 2]
     kept = []
     for character in text:
         category = unicodedata.category(character)
@@ -334,8 +335,8 @@ def clean_term(text: str) -> str:
                 words.append(word)
     cleaned = " ".join(words)
     if len(cleaned) > MAX_TERM_CHARS:
-        cleaned = cleaned[:MAX_TERM_CHARS].rsplit(" ", 1)[0] if " " in cleaned else ""
-        cleaned = clean_term(cleaned) if cleaned else ""
+        cut = cleaned[:MAX_TERM_CHARS]
+        return clean_term(cut.rsplit(" ", 1)[0] if " " in cut else cut)
     return cleaned
 
 
@@ -580,6 +581,9 @@ class _Parser:
         following = _possessive(self.word(i + 1))
         if not word:
             return None
+        if word == "the" and self.day_of_month(i + 1) is not None:
+            found = self.date_expression(i + 1)
+            return (found[0] + 1, found[1]) if found is not None else None
         if word in ("today", "tonight"):
             return 1, _with_bare(self.day_span(self.today, name="today", relative=True))
         if word == "this" and following in ("morning", "afternoon", "evening"):
@@ -873,22 +877,25 @@ class _Parser:
         return j - i, " ".join(words)
 
     def rule_source(self, i: int) -> int:
-        """``from The English Chronicle`` (outlet) and ``by Jane Doe`` (byline)."""
+        """``from The English Chronicle`` (outlet) and ``by Jane Doe`` (byline).
+
+        A name that is a topic in the alias table (``news from Ukraine``, ``sanctions by
+        the EU``) is left in the topic.
+        """
         word = self.word(i)
-        if word in ("from", "via"):
-            used, name = self.name_run(i + 1, capital_limit=6, lower_limit=4)
-            bare = re.sub(r"(?i)^(the|a) ", "", name)
-            if not used or self.aliases.canonical(bare) is not None:
-                return 0
-            self.out.outlet = _clean_name(name) or self.out.outlet
-            return 1 + used
-        if word in ("by", "bylined"):
-            used, name = self.name_run(i + 1, capital_limit=5, lower_limit=3)
-            if not used:
-                return 0
+        if word not in ("from", "via", "by", "bylined"):
+            return 0
+        byline = word in ("by", "bylined")
+        capital_limit, lower_limit = (5, 3) if byline else (6, 4)
+        used, name = self.name_run(i + 1, capital_limit=capital_limit, lower_limit=lower_limit)
+        bare = re.sub(r"(?i)^(the|a) ", "", name)
+        if not used or self.aliases.canonical(bare) is not None:
+            return 0
+        if byline:
             self.out.byline = _clean_name(name) or self.out.byline
-            return 1 + used
-        return 0
+        else:
+            self.out.outlet = _clean_name(name) or self.out.outlet
+        return 1 + used
 
     def rule_exclusion(self, i: int) -> int:
         if self.tokens[i].kind == "neg":
@@ -939,7 +946,7 @@ class _Parser:
                 start -= 1
                 if self.word(start - 1) in ("from", "on", "at", "in", "by", "for", "of"):
                     start -= 1
-            elif start > 0 or self.aliases.canonical(self.tokens[start].text) is not None:
+            else:
                 names = names[-1:]
                 start = names[0]
             self.out.desk = _clean_name(" ".join(self.tokens[n].text for n in names))
