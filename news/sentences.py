@@ -189,7 +189,7 @@ _NOISE_PATTERNS: tuple[re.Pattern[str], ...] = (
     _SHARE_BAR,
     re.compile(r"Media playback is (?:not supported|unsupported) on (?:this|your) device"),
     re.compile(r"\((?:Photo|Image|Picture)s?(?: credit)?:[^)]{0,200}\)", re.IGNORECASE),
-    re.compile(r"Image copyright\s+(?:[A-Z][\w.&'’/-]*\s?){1,4}"),
+    re.compile(r"Image copyright\s+(?:(?!Image\b)[A-Z][\w.&'’/-]*\s?){1,4}"),
     re.compile(r"Image caption\s+[^\n]{0,200}?(?:[.!?](?=\s|$)|(?<=[a-z])(?=[A-Z])|(?=\n)|$)"),
     re.compile(
         r"(?m)^[ \t]*(?:Advertisement|ADVERTISEMENT|Story continues below advertisement"

@@ -32,6 +32,7 @@ HEADLINE_WEIGHT = 0.5  # weight of cosine similarity to the headline (not tuned)
 REDUNDANCY_WEIGHT = 0.7  # MMR penalty for similarity to sentences already picked
 MIN_WORDS = 6  # shorter sentences are captions, bylines or fragments (not tuned)
 SHORT_PENALTY = 1.0
+DUPLICATE_SIMILARITY = 0.8  # a sentence this similar to one already picked is never added
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _STOP_WORDS = _word_set(
@@ -139,6 +140,8 @@ def _pick(
             if index in picked:
                 continue
             redundancy = max((_cosine(vectors[index], vectors[p]) for p in picked), default=0.0)
+            if redundancy >= DUPLICATE_SIMILARITY:
+                continue
             adjusted = score - REDUNDANCY_WEIGHT * redundancy
             if adjusted > best_score:
                 best, best_score = index, adjusted

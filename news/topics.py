@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -89,6 +90,12 @@ _DATELINE = re.compile(
 )
 
 
+def _fold(name: str) -> str:
+    """Case- and accent-insensitive key: "Montréal" and "MONTREAL" match."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
 @dataclass(frozen=True)
 class _Gazetteer:
     names: dict[str, str]  # casefolded place name → ISO code
@@ -108,7 +115,7 @@ def _load_gazetteer() -> _Gazetteer:
         for attribute in ("common_name", "name", "official_name"):
             value = getattr(country, attribute, None)
             if value:
-                names.setdefault(value.casefold(), code)
+                names.setdefault(_fold(value), code)
                 display[code].append(value)
                 if ", " in value:  # "Korea, Republic of" is also found as "Korea"
                     display[code].append(value.split(", ")[0])
@@ -116,17 +123,17 @@ def _load_gazetteer() -> _Gazetteer:
     for line in data.joinpath("places.tsv").read_text(encoding="utf-8").splitlines():
         if line and not line.startswith("#"):
             name, code = line.split("\t")[:2]
-            names[name.casefold()] = code
+            names[_fold(name)] = code
             display[code].append(name)
     for code, name in (("SU", "Soviet Union"), ("YU", "Yugoslavia")):
         display[code].insert(0, name)
     for subdivision_country in ("US", "CA", "AU"):
         for subdivision in pycountry.subdivisions.get(country_code=subdivision_country) or ():
-            names.setdefault(subdivision.name.casefold(), subdivision_country)
+            names.setdefault(_fold(subdivision.name), subdivision_country)
     for line in data.joinpath("cities.tsv").read_text(encoding="utf-8").splitlines():
         if line and not line.startswith("#"):
             name, code, population = line.split("\t")
-            key = name.casefold()
+            key = _fold(name)
             if key not in names:
                 names[key] = code
                 city_population[key] = int(population)
@@ -199,7 +206,7 @@ def find_country_code(name: str, aliases: AliasTable) -> str | None:
     """The ISO 3166-1 alpha-2 code (SU, YU for former states) of a place topic or alias."""
     gazetteer = _load_gazetteer()
     for candidate in (name, *aliases.expand(name)):
-        code = gazetteer.names.get(candidate.casefold())
+        code = gazetteer.names.get(_fold(candidate))
         if code is not None:
             return code
     return None
@@ -211,7 +218,7 @@ def _resolve_place(
     canonical = aliases.canonical(surface)
     if canonical is not None and _is_place_topic(canonical, aliases, gazetteer):
         return canonical
-    key = surface.casefold()
+    key = _fold(surface)
     code = gazetteer.names.get(key)
     if code is None:
         return None
@@ -223,13 +230,13 @@ def _resolve_place(
 
 @lru_cache(maxsize=512)
 def _is_place_name(name: str) -> bool:
-    return name.casefold() in _load_gazetteer().names
+    return _fold(name) in _load_gazetteer().names
 
 
 def _is_place_topic(canonical: str, aliases: AliasTable, gazetteer: _Gazetteer) -> bool:
     names = aliases.expand(canonical)
     return any(
-        name.casefold() in gazetteer.names and name.casefold() not in gazetteer.city_population
+        _fold(name) in gazetteer.names and _fold(name) not in gazetteer.city_population
         for name in names
     )
 
