@@ -31,6 +31,7 @@ class ClaimedJob:
     payload: dict[str, Any]
     attempts: int
     progress: dict[str, Any]
+    worker_id: str
 
 
 def _insert_ignoring_conflicts(session: Session, model: Any, values: dict[str, Any]) -> bool:
@@ -111,6 +112,7 @@ def claim_jobs(
                 payload=dict(job.payload),
                 attempts=job.attempts,
                 progress=dict(job.result or {}),
+                worker_id=worker_id,
             )
         )
     session.flush()

@@ -1,0 +1,25 @@
+"""The service layer handed to every entry point (CLI, Slack handlers, workers)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+
+from news.aliases import AliasTable
+from storage.database import SessionFactory
+from storage.ingest import IngestService
+from storage.models import utc_now
+
+
+@dataclass
+class Services:
+    """Everything a listener or command needs, built once by ``bot.wiring``."""
+
+    session_factory: SessionFactory
+    ingest: IngestService
+    aliases: AliasTable
+    timezone: tzinfo
+    clock: Callable[[], datetime] = field(default=utc_now)
+    # Called after work is queued, so in-process workers start at once instead of polling.
+    notify_work: Callable[[], None] = field(default=lambda: None)
