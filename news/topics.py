@@ -85,8 +85,15 @@ _STOP_WORDS = _NOT_NAMES | _word_set(
     months day days time times people way ago end made make get got still back well even"""
 )
 _DATELINE = re.compile(
-    r"^\s*([A-Z][A-Za-z.'’ -]{1,40}?)(?:,\s*[A-Z][\w.]*\.?){0,2},?\s*"
-    r"(?:[A-Z][a-z]{2,8}\.? \d{1,2})?\s*(?:\([A-Za-z ]{1,20}\))?\s*[-–—]{1,2}\s"
+    r"^\s*([A-Z][A-Za-z.'’ -]{1,40}?)"
+    r"(?:,\s*([A-Z][\w.]*\.?(?:\s[A-Z][\w.]*\.?)?))?,?\s*"
+    r"(?:[A-Za-z]{3,9}\.?\s+\d{1,2})?\s*(?:\([A-Za-z ]{1,20}\))?\s*[-–—]{1,2}\s"
+)
+# US state abbreviations of the AP stylebook, as datelines write them ("AKRON, Ohio").
+_US_STATE_ABBREVIATIONS = _word_set(
+    """Ala. Ariz. Ark. Calif. Colo. Conn. Del. Fla. Ga. Ill. Ind. Kan. Ky. La. Md. Mass.
+    Mich. Minn. Miss. Mo. Mont. Neb. Nev. N.H. N.J. N.M. N.Y. N.C. N.D. Okla. Ore. Pa.
+    R.I. S.C. S.D. Tenn. Vt. Va. Wash. W.Va. Wis. Wyo. D.C."""
 )
 
 
@@ -175,7 +182,7 @@ def tag_topics(
         units.append((headline, HEADLINE_WEIGHT, headline.isupper()))
     dateline = _DATELINE.match(body)
     if dateline:
-        place = _resolve_place(dateline.group(1).strip(), aliases, gazetteer, dateline=True)
+        place = _resolve_dateline(dateline.group(1).strip(), dateline.group(2), aliases)
         if place is not None:
             count(place, "place", DATELINE_WEIGHT, -1)
         body = body[dateline.end() :]
@@ -210,6 +217,18 @@ def find_country_code(name: str, aliases: AliasTable) -> str | None:
         if code is not None:
             return code
     return None
+
+
+def _resolve_dateline(city: str, region: str | None, aliases: AliasTable) -> str | None:
+    gazetteer = _load_gazetteer()
+    if region:
+        region = region.strip()
+        if region in _US_STATE_ABBREVIATIONS:
+            return _country_name("US", aliases, gazetteer)
+        place = _resolve_place(region, aliases, gazetteer, dateline=True)
+        if place is not None:
+            return place
+    return _resolve_place(city, aliases, gazetteer, dateline=True)
 
 
 def _resolve_place(

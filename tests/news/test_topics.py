@@ -121,3 +121,13 @@ def test_find_country_code() -> None:
     assert find_country_code("Soviet Union", ALIASES) == "SU"
     assert find_country_code("Montreal", ALIASES) == "CA"
     assert find_country_code("Narnia", ALIASES) is None
+
+
+def test_dateline_state_or_province_gives_the_country() -> None:
+    for body, place in [
+        ("FARMINGTON, Conn., Feb 26 - Emhart Corp set its quarterly dividend.", "US"),
+        ("Scarborough, Ontario, Feb 26 - Cinram Ltd reported a profit.", "Canada"),
+        ("CAMBRIDGE, Mass., March 3 - The company said sales rose.", "US"),
+        ("CAMBRIDGE, March 3 - The college said sales rose.", "UK"),
+    ]:
+        assert names(tag_topics(headline=None, body=body, aliases=ALIASES), "place") == [place]
