@@ -11,7 +11,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, literal_column
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -63,6 +65,14 @@ def transaction(session_factory: SessionFactory) -> Iterator[Session]:
     """One unit of work: commits on success, rolls back on any error."""
     with session_factory.begin() as session:
         yield session
+
+
+def insert_ignoring_conflicts(session: Session, model: Any, values: dict[str, Any]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING on either engine; True when a row was inserted."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(model).values(**values).on_conflict_do_nothing()
+    return session.execute(statement.returning(literal_column("1"))).first() is not None
 
 
 def alembic_config(url: str) -> Config:

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from news.errors import NewsdeskError
 from news.urls import normalize_url
+from storage.database import insert_ignoring_conflicts
 from storage.models import Feed, FeedEntryRecord, utc_now
-from storage.queue import _insert_ignoring_conflicts
 
 DEFAULT_POLL_INTERVAL = timedelta(minutes=15)
 MIN_POLL_INTERVAL = timedelta(minutes=1)
@@ -71,7 +71,7 @@ def add_feed(
     if poll_interval < MIN_POLL_INTERVAL:
         raise NewsdeskError("feeds are polled at most once a minute")
     now = now or utc_now()
-    created = _insert_ignoring_conflicts(
+    created = insert_ignoring_conflicts(
         session,
         Feed,
         {
@@ -245,7 +245,7 @@ def remember_entries(
         if not stored or stored in seen:
             continue
         seen.add(stored)
-        if _insert_ignoring_conflicts(
+        if insert_ignoring_conflicts(
             session,
             FeedEntryRecord,
             {

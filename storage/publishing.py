@@ -45,8 +45,8 @@ from sqlalchemy.orm import Session
 
 from news.aliases import AliasTable
 from storage.articles import ArticleNotFound
+from storage.database import insert_ignoring_conflicts
 from storage.models import Article, ChannelSettings, Delivery, utc_now
-from storage.queue import _insert_ignoring_conflicts
 from storage.subscriptions import matching_subscriptions
 
 DELIVERY_KINDS = ("alert", "update", "unpublished", "digest")
@@ -158,7 +158,7 @@ def _insert_delivery(session: Session, **values: Any) -> bool:
     values.setdefault("attempts", 0)
     values.setdefault("payload", {})
     values.setdefault("reason", "")
-    return _insert_ignoring_conflicts(session, Delivery, values)
+    return insert_ignoring_conflicts(session, Delivery, values)
 
 
 def publish_article(

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, literal_column, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from storage.database import insert_ignoring_conflicts
 from storage.models import Job, ProcessedEvent, WorkerHeartbeat, utc_now
 
 DEFAULT_LEASE = timedelta(minutes=2)
@@ -34,14 +33,6 @@ class ClaimedJob:
     worker_id: str
 
 
-def _insert_ignoring_conflicts(session: Session, model: Any, values: dict[str, Any]) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING; True when a row was inserted."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(model).values(**values).on_conflict_do_nothing()
-    return session.execute(statement.returning(literal_column("1"))).first() is not None
-
-
 def enqueue_job(
     kind: str,
     payload: dict[str, Any],
@@ -52,7 +43,7 @@ def enqueue_job(
 ) -> bool:
     """Record work to do; False when a job with the same ``dedupe_key`` already exists."""
     now = utc_now()
-    return _insert_ignoring_conflicts(
+    return insert_ignoring_conflicts(
         session,
         Job,
         {
@@ -69,7 +60,7 @@ def enqueue_job(
 
 def remember_event(event_id: str, *, session: Session) -> bool:
     """Record a delivered event id; False when it was seen before (a retry or duplicate)."""
-    return _insert_ignoring_conflicts(
+    return insert_ignoring_conflicts(
         session, ProcessedEvent, {"event_id": event_id, "received_at": utc_now()}
     )
 

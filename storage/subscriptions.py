@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from news.aliases import AliasTable
 from news.errors import NewsdeskError
+from storage.database import insert_ignoring_conflicts
 from storage.models import Article, ChannelSettings, Subscription, utc_now
-from storage.queue import _insert_ignoring_conflicts
 
 SUBSCRIPTION_KINDS = ("topic", "desk", "outlet", "author", "all")
 MAX_VALUE_LENGTH = 200
@@ -106,7 +106,7 @@ def subscribe(
             f"that {kind} name is too long (at most {MAX_VALUE_LENGTH} characters)"
         )
     key = subscription_key(kind, value, aliases=aliases)
-    created = _insert_ignoring_conflicts(
+    created = insert_ignoring_conflicts(
         session,
         Subscription,
         {
@@ -283,7 +283,7 @@ def _update_settings(
     now: datetime | None,
     **values: int | str | None,
 ) -> ChannelSettings:
-    _insert_ignoring_conflicts(
+    insert_ignoring_conflicts(
         session, ChannelSettings, {"channel_id": channel_id, "updated_at": now or utc_now()}
     )
     settings = session.get(ChannelSettings, channel_id, populate_existing=True)

@@ -7,6 +7,7 @@ from sqlalchemy import pool
 
 from storage.database import create_database_engine
 from storage.models import Base
+from storage.search import include_schema_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -17,7 +18,11 @@ def run_migrations_online() -> None:
     assert url is not None
     connectable = config.attributes.get("connection")
     if connectable is not None:
-        context.configure(connection=connectable, target_metadata=target_metadata)
+        context.configure(
+            connection=connectable,
+            target_metadata=target_metadata,
+            include_object=include_schema_object,
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
@@ -26,6 +31,7 @@ def run_migrations_online() -> None:
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
+            include_object=include_schema_object,
             render_as_batch=connection.dialect.name == "sqlite",
         )
         with context.begin_transaction():

@@ -17,11 +17,15 @@ from storage.database import (
     upgrade_database,
 )
 from storage.models import Base
+from storage.search import include_schema_object
 
 
 def test_models_match_migrations(engine: Engine) -> None:
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(
+            connection, opts={"include_object": include_schema_object}
+        )
+        differences = compare_metadata(context, Base.metadata)
     assert differences == []
 
 
