@@ -19,7 +19,6 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -37,6 +36,7 @@ from bench.synthetic import (
     read_reuters,
 )
 from news.aliases import load_alias_table
+from news.questions import Intent, Question, TermGroup
 from storage.database import create_database_engine, create_session_factory
 from storage.search import search_articles
 
@@ -46,35 +46,12 @@ POSTGRES_URL = os.environ.get(
 BM25_WEIGHTS = "10.0, 5.0, 1.0, 5.0, 0.0, 0.0"
 
 
-@dataclass(frozen=True)
-class Group:
-    label: str
-    alternatives: tuple[str, ...]
-    phrase: bool = False
-
-
-@dataclass(frozen=True)
-class BenchQuestion:
-    """The fields of ``news.questions.Question`` that search reads."""
-
-    intent: str
-    groups: tuple[Group, ...]
-    excluded: tuple[str, ...] = ()
-    outlet: str | None = None
-    byline: str | None = None
-    desk: str | None = None
-    status: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    limit: int | None = None
-
-
-def build_questions(
-    vocabulary: Vocabulary, count: int, seed: int
-) -> dict[str, list[BenchQuestion]]:
+def build_questions(vocabulary: Vocabulary, count: int, seed: int) -> dict[str, list[Question]]:
     aliases = load_alias_table()
     latest = [
-        BenchQuestion("latest", (Group(name, tuple(aliases.expand(name))),))
+        Question(
+            raw=name, intent=Intent.LATEST, groups=(TermGroup(name, tuple(aliases.expand(name))),)
+        )
         for name, _share in TOPIC_MIX
     ]
     rng = random.Random(seed)
@@ -89,17 +66,23 @@ def build_questions(
             words = [rng.choice(common), rng.choice(middling)]
         else:
             words = [rng.choice(middling), rng.choice(middling), rng.choice(common)]
-        free_text.append(BenchQuestion("search", tuple(Group(w, (w,)) for w in words)))
+        free_text.append(
+            Question(
+                raw=" ".join(words),
+                intent=Intent.SEARCH,
+                groups=tuple(TermGroup(w, (w,)) for w in words),
+            )
+        )
     return {"latest": latest, "free_text": free_text}
 
 
-def _fts_query(question: BenchQuestion) -> str:
+def _fts_query(question: Question) -> str:
     return " AND ".join(
         "(" + " OR ".join(f'"{a}"' for a in g.alternatives) + ")" for g in question.groups
     )
 
 
-def _tsquery(question: BenchQuestion, params: dict[str, str]) -> str:
+def _tsquery(question: Question, params: dict[str, str]) -> str:
     groups = []
     for group in question.groups:
         parts = []
@@ -111,7 +94,7 @@ def _tsquery(question: BenchQuestion, params: dict[str, str]) -> str:
     return " && ".join(groups)
 
 
-def run_naive(engine: sa.Engine, question: BenchQuestion) -> int:
+def run_naive(engine: sa.Engine, question: Question) -> int:
     """Rank every match (bm25 / ts_rank) and keep five: the cost search avoids."""
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
@@ -136,7 +119,7 @@ def run_naive(engine: sa.Engine, question: BenchQuestion) -> int:
         return len(rows.fetchall())
 
 
-def count_matches(engine: sa.Engine, question: BenchQuestion) -> int:
+def count_matches(engine: sa.Engine, question: Question) -> int:
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
             value = connection.execute(
@@ -184,7 +167,7 @@ def measure_archive(
     engine: sa.Engine,
     size: int,
     load_seconds: float,
-    questions: dict[str, list[BenchQuestion]],
+    questions: dict[str, list[Question]],
     repeats: int,
 ) -> list[Row]:
     session_factory = create_session_factory(engine)
@@ -192,14 +175,14 @@ def measure_archive(
     rows = []
     for kind, asked in questions.items():
 
-        def ask(question: BenchQuestion) -> Callable[[], object]:
+        def ask(question: Question) -> Callable[[], object]:
             def call() -> object:
                 with session_factory() as session:
                     return search_articles(question, session=session, limit=5, now=now)
 
             return call
 
-        def naive(question: BenchQuestion) -> Callable[[], object]:
+        def naive(question: Question) -> Callable[[], object]:
             return lambda: run_naive(engine, question)
 
         for warm_up in [ask(q) for q in asked[:3]]:

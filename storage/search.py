@@ -9,9 +9,10 @@ Semantics:
 - ``outlet`` and ``byline`` match as case-insensitive substrings, ``desk`` (the section) and
   ``status`` as case-insensitive equality; ``since``/``until`` bound ``sort_at`` (until is
   exclusive).
-- Matching stories fall in three tiers. *About*: an asked term is in the headline,
-  standfirst or topics, and one is in the body too. *Prominent*: in the headline, standfirst
-  or topics only (headline-only flashes). *Mention*: anywhere else (a passing mention).
+- Matching stories fall in three tiers. *About*: an asked term is in the headline and
+  again in the standfirst, topics or body. *Prominent*: in the headline, standfirst or
+  topics (a headline-only flash, a story tagged with the topic). *Mention*: anywhere else
+  (a passing mention).
   "Latest" lists the best tier newest first, then the next; "search" orders by relevance
   (where the terms appear, how often) with a recency boost.
 
@@ -47,6 +48,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from news.questions import Intent, Question
 from storage.models import Article, Share, UtcDateTime
 
 # Schema objects the search migration creates that the models do not declare. Schema
@@ -82,38 +84,6 @@ SNIPPET_TOKENS = 24
 
 _WORD = re.compile(r"\w+")
 _MARKED = re.compile(f"{MATCH_START}(.*?){MATCH_END}", re.DOTALL)
-
-
-class TermGroupLike(Protocol):
-    @property
-    def label(self) -> str: ...
-    @property
-    def alternatives(self) -> tuple[str, ...]: ...
-
-
-class QuestionLike(Protocol):
-    """The parts of ``news.questions.Question`` that search reads."""
-
-    @property
-    def intent(self) -> str: ...
-    @property
-    def groups(self) -> Sequence[TermGroupLike]: ...
-    @property
-    def excluded(self) -> tuple[str, ...]: ...
-    @property
-    def outlet(self) -> str | None: ...
-    @property
-    def byline(self) -> str | None: ...
-    @property
-    def desk(self) -> str | None: ...
-    @property
-    def status(self) -> str | None: ...
-    @property
-    def since(self) -> datetime | None: ...
-    @property
-    def until(self) -> datetime | None: ...
-    @property
-    def limit(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -170,7 +140,7 @@ def _tokens(text_value: str) -> str:
     return " ".join(_WORD.findall(text_value))
 
 
-def _collect_terms(question: QuestionLike) -> _Terms:
+def _collect_terms(question: Question) -> _Terms:
     groups = []
     for group in question.groups:
         alternatives = tuple(
@@ -240,7 +210,10 @@ def _fts_expression(terms: _Terms, *, tier: Tier) -> str:
         any_term = _fts_any(terms.alternatives)
         expression = f"({expression}) AND ({STRONG_COLUMNS} : {any_term})"
         if tier == "about":
-            expression = f"{expression} AND ({{body}} : {any_term})"
+            expression = (
+                f"{expression} AND ({{headline}} : {any_term})"
+                f" AND ({{standfirst body topics}} : {any_term})"
+            )
     return expression
 
 
@@ -371,7 +344,10 @@ class _PostgresBackend:
         any_query = _tsquery_any(terms.alternatives, params)
         clause = f"ts_filter({SEARCH_VECTOR}, '{{a,b}}') @@ {any_query}"
         if tier == "about":
-            clause += f" AND ts_filter({SEARCH_VECTOR}, '{{c}}') @@ {any_query}"
+            clause = (
+                f"ts_filter({SEARCH_VECTOR}, '{{a}}') @@ {any_query}"
+                f" AND ts_filter({SEARCH_VECTOR}, '{{b,c}}') @@ {any_query}"
+            )
         return and_(text(clause).bindparams(**params))
 
     def exclusion_clause(self, excluded: tuple[str, ...]) -> ColumnElement[bool]:
@@ -530,9 +506,7 @@ def _visibility_clause(viewer_channel_id: str | None) -> ColumnElement[bool]:
     return or_(Article.is_public.is_(True), Article.id.in_(shared_here))
 
 
-def _filter_clauses(
-    question: QuestionLike, viewer_channel_id: str | None
-) -> list[ColumnElement[bool]]:
+def _filter_clauses(question: Question, viewer_channel_id: str | None) -> list[ColumnElement[bool]]:
     clauses = [_visibility_clause(viewer_channel_id)]
     if question.outlet:
         clauses.append(
@@ -553,7 +527,7 @@ def _filter_clauses(
     return clauses
 
 
-def _describe_filters(question: QuestionLike) -> str:
+def _describe_filters(question: Question) -> str:
     parts = []
     if question.outlet:
         parts.append(f"outlet: {question.outlet}")
@@ -640,7 +614,7 @@ def _rank_relevant(
 
 
 def search_articles(
-    question: QuestionLike,
+    question: Question,
     *,
     session: Session,
     limit: int = 5,
@@ -673,7 +647,7 @@ def search_articles(
             backend, session, terms, page, {}, filter_text=_describe_filters(question)
         )
         return SearchPage(hits=hits, next_offset=next_offset)
-    elif str(question.intent) == "latest":
+    elif question.intent == Intent.LATEST:
         ordered = _rank_latest(backend, terms, filters, need=need, now=now)
     else:
         ordered, scores = _rank_relevant(backend, terms, filters, need=need, now=now)

@@ -7,7 +7,6 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 
+from news.questions import Intent, Question, TermGroup
 from storage.database import SessionFactory, create_database_engine, upgrade_database
 from storage.models import Article, Base, Share
 from storage.search import (
@@ -28,36 +28,6 @@ from storage.search import (
 from tests.conftest import POSTGRES_URL
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-
-
-# The shapes of news.questions.Question and TermGroup, which search reads.
-class Intent(StrEnum):
-    LATEST = "latest"
-    SEARCH = "search"
-    HELP = "help"
-
-
-@dataclass(frozen=True)
-class TermGroup:
-    label: str
-    alternatives: tuple[str, ...]
-    phrase: bool = False
-
-
-@dataclass(frozen=True)
-class Question:
-    raw: str
-    intent: Intent
-    topic: str
-    groups: tuple[TermGroup, ...] = ()
-    excluded: tuple[str, ...] = ()
-    outlet: str | None = None
-    byline: str | None = None
-    desk: str | None = None
-    status: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    limit: int | None = None
 
 
 def ask(*groups: tuple[str, ...], intent: Intent = Intent.LATEST, **filters: Any) -> Question:
