@@ -10,14 +10,16 @@ is never less than Python's ``len``, so a result fits Slack's limits however the
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 ELLIPSIS = "…"
 
 _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
-_BROADCAST_WORDS = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.IGNORECASE)
+# Unicode categories Cc (except the newline) and Cs: C0 and C1 controls, DEL, surrogates.
+_UNWANTED = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# Not anchored at a word end: "@here0" cut to "@here…" must stay broken.
+_BROADCAST_WORDS = re.compile(r"@(?=channel|here|everyone)", re.IGNORECASE)
 _WORD_JOINER = "\u2060"
 # In plain_text Slack parses nothing; a zero-width space after "<" still keeps anything
 # that looks like a control sequence from ever reading as one.
@@ -34,25 +36,18 @@ def clean_text(text: str) -> str:
     Tabs become spaces. Format characters (zero-width joiners in emoji, right-to-left
     marks) are kept.
     """
-    text = _LINE_BREAKS.sub("\n", text)
     if text.isprintable():
         return text
-    kept: list[str] = []
-    for char in text:
-        if char == "\n":
-            kept.append(char)
-        elif char == "\t":
-            kept.append(" ")
-        elif unicodedata.category(char) not in ("Cc", "Cs"):
-            kept.append(char)
-    return "".join(kept)
+    text = _LINE_BREAKS.sub("\n", text).replace("\t", " ")
+    return _UNWANTED.sub("", text)
 
 
 def escape_mrkdwn(text: str) -> str:
     """``text`` made inert for mrkdwn: ``&``, ``<``, ``>`` as entities, control characters gone.
 
-    A word joiner after the ``@`` of a bare ``@channel``, ``@here`` or ``@everyone``
-    keeps Slack's automatic parsing from reading them as broadcasts; it is invisible.
+    A word joiner after the ``@`` of ``@channel``, ``@here`` or ``@everyone`` (also
+    as the start of a longer word, which truncation might shorten) keeps Slack's
+    automatic parsing from reading them as broadcasts; it is invisible.
     """
     text = clean_text(text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -76,7 +71,7 @@ def sanitize_url(url: str | None) -> str | None:
     if not url:
         return None
     url = url.strip()
-    if any(unicodedata.category(char) in ("Cc", "Cs") for char in url):
+    if _UNWANTED.search(url):
         return None
     try:
         parts = urlsplit(url)

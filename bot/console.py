@@ -1,0 +1,201 @@
+"""``newsdesk console``: a terminal chat with the real app through the local Slack stand-in.
+
+You type as a person in a channel; links, questions and the bot's replies appear as in
+Slack, with Block Kit rendered as text and buttons numbered for ``:click N``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.block_text import Clickable, render_interactive_message, render_view
+from bot.local import LocalDeployment
+from bot.slack_standin import StandinError
+
+CONSOLE_HELP = """\
+Type as you would in Slack:
+  a link (https://…)            the bot archives it and answers in the thread
+  @newsdesk latest on Ukraine   ask the archive (in a DM, just ask)
+  /news help                    the editors' slash command
+  :click N                      press button N of the last reply
+  /join #channel                go to (or create) a channel
+  /dm                           talk to the bot directly
+  /home                         show your App Home tab
+  /help                         this help;  /quit (or Ctrl-D) to leave"""
+
+
+@dataclass
+class ConsoleSession:
+    """One person's view of the workspace: where they are, what they have already seen."""
+
+    local: LocalDeployment
+    user_name: str = "you"
+    channel_name: str = "newsroom"
+    echo: Callable[[str], None] = print
+    color: bool = False
+    user: str = ""
+    channel: str = ""
+    seen: set[str] = field(default_factory=set)
+    clickables: list[Clickable] = field(default_factory=list)
+
+    def begin(self) -> None:
+        slack = self.local.slack
+        self.user = slack.add_user(self.user_name, real_name=self.user_name.title())
+        self.channel = self._join(self.channel_name)
+        self.echo(
+            f"newsdesk console: you are @{self.user_name} in #{self.channel_name}. "
+            "Type /help for what you can do."
+        )
+
+    def handle(self, line: str) -> bool:
+        """Act on one line of input; False when the person wants to leave."""
+        line = line.strip()
+        if not line:
+            return True
+        try:
+            return self._dispatch(line)
+        except StandinError as error:
+            self.echo(f"! {error}")
+            return True
+
+    def _dispatch(self, line: str) -> bool:
+        slack = self.local.slack
+        command, _, rest = line.partition(" ")
+        if command in ("/quit", "/exit"):
+            return False
+        if command == "/help":
+            self.echo(CONSOLE_HELP)
+            return True
+        if command == "/join":
+            self.channel = self._join(rest.strip().lstrip("#") or "newsroom")
+            self.echo(f"(you are in #{rest.strip().lstrip('#') or 'newsroom'})")
+            return True
+        if command == "/dm":
+            self.channel = slack.open_dm(self.user)
+            self.echo("(you are in a direct message with @newsdesk)")
+            return True
+        if command == "/home":
+            slack.open_home(self.user)
+            self._settle()
+            self._show_home()
+            return True
+        if command == ":click":
+            self._click(rest.strip())
+            return True
+        if command.startswith("/"):
+            delivery = slack.slash_command(self.user, self.channel, command, rest.strip())
+            if delivery.status != 200:
+                self.echo(f"! {command} failed: the app answered {delivery.status}")
+            self._settle()
+            return True
+        slack.post_message(self.user, self.channel, line)
+        self._settle()
+        return True
+
+    def _join(self, name: str) -> str:
+        slack = self.local.slack
+        try:
+            channel = slack.channel_id(name)
+        except (StandinError, KeyError):
+            channel = slack.add_channel(name, members=[self.user, slack.bot_user_id])
+        slack.join_channel(channel, self.user)
+        slack.join_channel(channel, slack.bot_user_id)
+        return channel
+
+    def _settle(self) -> None:
+        """Wait for the workers, then print what the bot said since last time."""
+        self.local.wait_until_idle()
+        self._show_new_messages()
+
+    def _names(self) -> dict[str, str]:
+        workspace = self.local.slack.workspace
+        names = {user_id: user.name for user_id, user in workspace.users.items()}
+        names.update({cid: channel.name for cid, channel in workspace.channels.items()})
+        return names
+
+    def _print(self, header: str, message: dict[str, Any]) -> None:
+        start = len(self.clickables) + 1
+        text, clickables = render_interactive_message(
+            message, start=start, names=self._names(), color=self.color
+        )
+        self.clickables.extend(clickables)
+        indented = "\n".join("    " + line for line in text.splitlines())
+        self.echo(f"{header}\n{indented}")
+
+    def _show_new_messages(self) -> None:
+        slack = self.local.slack
+        self.clickables = []
+        for message in slack.messages(self.channel):
+            self._show_if_new(message, "newsdesk")
+            for reply in slack.replies(self.channel, message["ts"]):
+                if reply["ts"] != message["ts"]:
+                    self._show_if_new(reply, "newsdesk (in thread)")
+        for message in slack.ephemeral(self.user):
+            key = "e" + str(message.get("ts"))
+            if key not in self.seen:
+                self.seen.add(key)
+                self._print("newsdesk (only visible to you)", message)
+        for view in slack.modals(self.user):
+            key = f"v{view['id']}:{view.get('hash', '')}"
+            if key not in self.seen:
+                self.seen.add(key)
+                text, clickables = render_view(
+                    view, start=len(self.clickables) + 1, names=self._names()
+                )
+                self.clickables.extend(clickables)
+                self.echo(text)
+
+    def _show_if_new(self, message: dict[str, Any], header: str) -> None:
+        key = f"{message['ts']}:{message.get('edited', {}).get('ts', '')}"
+        if key in self.seen or message.get("user") == self.user:
+            self.seen.add(key)
+            return
+        self.seen.add(key)
+        self._print(header, message)
+
+    def _show_home(self) -> None:
+        view = self.local.slack.home_view(self.user)
+        if view is None:
+            self.echo("(no Home tab)")
+            return
+        text, self.clickables = render_view(view, names=self._names())
+        self.echo(text)
+
+    def _click(self, argument: str) -> None:
+        if not self.clickables:
+            self.echo("! nothing to click: the last reply had no buttons")
+            return
+        if not argument.isdigit() or not 1 <= int(argument) <= len(self.clickables):
+            self.echo(f"! no button {argument or '?'}: pick one of 1–{len(self.clickables)}")
+            return
+        clickable = self.clickables[int(argument) - 1]
+        if clickable.url:
+            self.echo(f"(opens {clickable.url})")
+            return
+        slack = self.local.slack
+        source: dict[str, Any]
+        if clickable.view_id:
+            source = {"type": "modal", "id": clickable.view_id}
+        else:
+            source = {"ts": clickable.message_ts, "channel": clickable.channel}
+        slack.click(self.user, source, clickable.action_id, clickable.value, clickable.block_id)
+        self._settle()
+
+
+def run_console(local: LocalDeployment, lines: Iterable[str], **options: Any) -> None:
+    """Drive a console session from ``lines`` (a terminal, or a list in tests)."""
+    session = ConsoleSession(local, **options)
+    session.begin()
+    for line in lines:
+        if not session.handle(line):
+            break
+
+
+def read_terminal(prompt: str = "> ") -> Iterable[str]:
+    while True:
+        try:
+            yield input(prompt)
+        except EOFError:
+            return

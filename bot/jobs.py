@@ -1,0 +1,132 @@
+"""Job runners that talk to Slack: archive a shared link and reply, answer a question.
+
+Each runner is safe to run again after a crash: finished steps are remembered with
+``record_progress``, and before posting a reply a retried job looks for the reply it may
+already have posted (by message metadata) instead of posting twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.worker import PermanentFailure
+from handlers.answers import answer_question
+from handlers.blocks import Message, build_article_card, build_failure
+from handlers.views import share_view, story_from_article
+from news.errors import NewsdeskError
+from storage.articles import NewShare
+from storage.ingest import IngestOutcome
+from storage.intake import ANSWER_QUESTION, INGEST_LINK, SlackMessage, message_from_payload
+from storage.queue import ClaimedJob, record_progress
+from storage.services import Services
+
+logger = logging.getLogger(__name__)
+
+REPLY_EVENT_TYPE = "newsdesk_reply"
+REACTION = "newspaper"
+
+
+class SlackJobs:
+    """The runners for jobs queued by Slack listeners."""
+
+    def __init__(self, services: Services, client: WebClient) -> None:
+        self._services = services
+        self._client = client
+
+    def runners(self) -> dict[str, Any]:
+        return {INGEST_LINK: self.ingest_link, ANSWER_QUESTION: self.answer}
+
+    # -- runners ---------------------------------------------------------------------------
+
+    def ingest_link(self, job: ClaimedJob) -> None:
+        message = message_from_payload(job.payload)
+        url = str(job.payload["url"])
+        error = job.progress.get("error")
+        if "replied" not in job.progress:
+            reply, error = self._archive_and_render(job, message, url)
+            self._reply_once(job, message, reply)
+        if error:
+            raise PermanentFailure(str(error))  # replied with the reason; kept for status
+        self._react(message)
+
+    def answer(self, job: ClaimedJob) -> None:
+        message = message_from_payload(job.payload)
+        reply = answer_question(
+            self._services, str(job.payload["question"]), channel_id=message.channel_id
+        )
+        self._reply_once(job, message, reply)
+
+    # -- steps -----------------------------------------------------------------------------
+
+    def _archive_and_render(
+        self, job: ClaimedJob, message: SlackMessage, url: str
+    ) -> tuple[Message, str | None]:
+        share = NewShare(
+            source="slack",
+            user_id=message.user_id,
+            channel_id=message.channel_id,
+            is_private=message.is_private,
+            message_ts=message.message_ts,
+        )
+        try:
+            result = self._services.ingest.ingest_url(url, share)
+        except NewsdeskError as error:
+            self._note(job, {"error": error.reason})
+            return build_failure(error.reason), error.reason
+        now = self._services.clock()
+        already = result.outcome is not IngestOutcome.NEW and result.first_share is not None
+        card = build_article_card(
+            story_from_article(result.article),
+            now=now,
+            first_share=share_view(result.first_share) if already else None,
+            already_archived=already,
+        )
+        return card, None
+
+    def _note(self, job: ClaimedJob, progress: dict[str, Any]) -> None:
+        with self._services.session_factory.begin() as session:
+            record_progress(job.id, progress, session=session, worker_id=job.worker_id)
+
+    def _reply_once(self, job: ClaimedJob, message: SlackMessage, reply: Message) -> None:
+        metadata = {"event_type": REPLY_EVENT_TYPE, "event_payload": {"job_id": job.id}}
+        if job.attempts > 1 and self._find_reply(job, message) is not None:
+            return
+        response = self._client.chat_postMessage(
+            channel=message.channel_id,
+            thread_ts=message.reply_thread_ts,
+            text=reply.text,
+            blocks=reply.blocks,
+            metadata=metadata,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        self._note(job, {"replied": response.get("ts")})
+
+    def _find_reply(self, job: ClaimedJob, message: SlackMessage) -> str | None:
+        """The ts of a reply this job already posted, found by its message metadata."""
+        response = self._client.conversations_replies(
+            channel=message.channel_id,
+            ts=message.reply_thread_ts,
+            include_all_metadata=True,
+            limit=200,
+        )
+        replies: list[dict[str, Any]] = response.get("messages", [])
+        for reply in replies:
+            metadata = reply.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == REPLY_EVENT_TYPE and payload.get("job_id") == job.id:
+                return str(reply.get("ts"))
+        return None
+
+    def _react(self, message: SlackMessage) -> None:
+        try:
+            self._client.reactions_add(
+                channel=message.channel_id, timestamp=message.message_ts, name=REACTION
+            )
+        except SlackApiError as error:
+            if error.response.get("error") not in ("already_reacted", "message_not_found"):
+                raise

@@ -1,0 +1,119 @@
+"""Long-running processes: Socket Mode (`run`), HTTP (`serve`) and job workers (`worker`)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.app import SlackConfigurationError, build_slack_client, check_slack_credentials, create_app
+from bot.jobs import SlackJobs
+from bot.server import NewsdeskWsgi
+from bot.settings import Settings
+from bot.wiring import build_services
+from bot.worker import WorkerPool
+from storage.services import Services
+
+logger = logging.getLogger(__name__)
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+
+
+def start_workers(settings: Settings, services: Services, client: WebClient) -> WorkerPool:
+    """In-process worker threads; queued work wakes them at once."""
+    pool = WorkerPool(
+        services.session_factory,
+        SlackJobs(services, client).runners(),
+        threads=settings.worker_threads,
+    )
+    services.notify_work = pool.wake
+    pool.start()
+    return pool
+
+
+def wait_for_shutdown() -> None:
+    """Block until SIGINT or SIGTERM."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+
+
+def connected_client(settings: Settings) -> WebClient:
+    client = build_slack_client(settings)
+    check_slack_credentials(client)
+    return client
+
+
+def run_socket_mode(settings: Settings) -> None:
+    """One process does everything: Socket Mode listener plus worker threads."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    if settings.slack_app_token is None:
+        raise SlackConfigurationError("SLACK_APP_TOKEN is not set (an app-level token, xapp-…)")
+    services = build_services(settings)
+    client = connected_client(settings)
+    app = create_app(settings, services, client=client, socket_mode=True)
+    pool = start_workers(settings, services, client)
+    handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+    handler.connect()
+    logger.info("connected to Slack in Socket Mode; press Ctrl-C to stop")
+    try:
+        wait_for_shutdown()
+    finally:
+        handler.close()
+        pool.stop()
+
+
+def run_workers(settings: Settings) -> None:
+    """A worker process for HTTP deployments: claims jobs until stopped."""
+    services = build_services(settings)
+    pool = start_workers(settings, services, connected_client(settings))
+    logger.info("worker running %s threads", settings.worker_threads)
+    try:
+        wait_for_shutdown()
+    finally:
+        pool.stop()
+
+
+def build_wsgi(settings: Settings) -> NewsdeskWsgi:
+    services = build_services(settings)
+    app = create_app(settings, services)
+    return NewsdeskWsgi(app, services)
+
+
+def serve_http(settings: Settings, *, processes: int, threads: int) -> None:
+    """HTTP mode under gunicorn: each process builds its own app and database pool."""
+    from gunicorn.app.base import BaseApplication
+
+    # Fail in the parent with a clear reason rather than in every gunicorn child.
+    build_services(settings)
+    connected_client(settings)
+    create_app(settings, build_services(settings))
+
+    class Gunicorn(BaseApplication):
+        def load_config(self) -> None:
+            options: dict[str, Any] = {
+                "bind": f"{settings.host}:{settings.port}",
+                "workers": processes,
+                "threads": threads,
+                "worker_class": "gthread",
+                "timeout": 30,
+                "graceful_timeout": 10,
+                "accesslog": None,
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> NewsdeskWsgi:
+            return build_wsgi(settings)
+
+    Gunicorn().run()

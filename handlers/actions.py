@@ -1,0 +1,29 @@
+"""Buttons on the bot's messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from handlers.answers import AnswerPage, answer_question
+from storage.services import Services
+
+
+def register(app: App, services: Services) -> None:
+    def acknowledge(ack: Ack) -> None:
+        ack()
+
+    def show_more(body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        # The channel comes from Slack's own payload, never from the button's value, so a
+        # crafted value cannot reveal stories private to another conversation.
+        channel_id = str((body.get("channel") or {}).get("id") or "")
+        try:
+            page = AnswerPage.decode(action.get("value", ""))
+        except (ValueError, KeyError, TypeError):
+            respond(text="That button has expired: ask again.", replace_original=False)
+            return
+        reply = answer_question(services, page.question, channel_id=channel_id, offset=page.offset)
+        respond(text=reply.text, blocks=reply.blocks, replace_original=True)
+
+    app.action("answer_more")(ack=acknowledge, lazy=[show_more])
