@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 import handlers
 from bot.settings import Settings
+from handlers.roles import EditorDirectory
 from news.errors import NewsdeskError
 from storage.services import Services
 
@@ -71,8 +72,12 @@ def create_app(
     signing_secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     )
+    client = client or build_slack_client(settings)
+    services.editors = EditorDirectory(
+        editor_ids=settings.editors, usergroup_id=settings.editor_usergroup, client=client
+    )
     app = App(
-        client=client or build_slack_client(settings),
+        client=client,
         signing_secret=signing_secret,
         process_before_response=True,
         request_verification_enabled=not socket_mode,
