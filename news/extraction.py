@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from news.articles import ArticleDraft
-from news.errors import NotAnArticle
+from news.errors import NewsdeskError, NotAnArticle
 from news.urls import is_same_site, normalize_url, outlet_from_host, resolve_url
 from news.wire_copy import parse_date_text
 
@@ -58,18 +58,22 @@ _WORD = re.compile(r"\w+")
 _UNSPACED_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
 
 
-def extract_article(html: str, *, url: str) -> ArticleDraft:
+def extract_article(html: str, *, url: str | None) -> ArticleDraft:
     """The article in ``html`` fetched from ``url``: body text and whatever metadata it has.
 
     ``canonical_url`` is the page's own ``<link rel=canonical>`` (else ``og:url``), resolved,
     normalised and kept only when it stays on the same registrable domain and is not the
     bare home page; otherwise None. ``url`` is the normalised page URL.
+    A saved page (``url=None``) is named by the absolute canonical link it declares, if any.
     Raises NotAnArticle when the page has no article text, UnsupportedUrl for a bad ``url``.
     """
-    page_url = normalize_url(url)
     tree = _load_tree(html)
     if tree is None:
         raise NotAnArticle("not an article: no article text found")
+    if url is not None:
+        page_url: str | None = normalize_url(url)
+    else:
+        page_url = _declared_url(tree)
     document, body = None, ""
     for favor_precision in (True, False):
         document = _run_trafilatura(tree, page_url, favor_precision=favor_precision)
@@ -79,14 +83,14 @@ def extract_article(html: str, *, url: str) -> ArticleDraft:
     if document is None or not _is_article_text(body):
         raise NotAnArticle("not an article: no article text found")
 
-    outlet = _clean_text(document.sitename) or outlet_from_host(page_url)
+    outlet = _clean_text(document.sitename) or (outlet_from_host(page_url) if page_url else None)
     headline = _clean_headline(document.title, outlet=outlet)
     body = _drop_leading_headline(body, titles=(headline, document.title))
     categories = _clean_list((document.categories or []) + (document.tags or []))
     return ArticleDraft(
         body=body,
         url=page_url,
-        canonical_url=find_canonical_url(tree, page_url=page_url),
+        canonical_url=find_canonical_url(tree, page_url=page_url) if page_url else None,
         headline=headline,
         standfirst=_clean_text(document.description),
         byline=_clean_byline(document.author),
@@ -97,6 +101,30 @@ def extract_article(html: str, *, url: str) -> ArticleDraft:
         tags=categories[:MAX_TAGS],
         image_url=_resolve_image(document.image, page_url=page_url),
     )
+
+
+def _declared_url(tree: HtmlElement) -> str | None:
+    """The absolute http(s) URL a saved page declares for itself (canonical, then og:url)."""
+    for link in tree.iter("link"):
+        if "canonical" in (link.get("rel") or "").lower().split():
+            declared = _absolute_url(link.get("href"))
+            if declared:
+                return declared
+    for meta in tree.iter("meta"):
+        if (meta.get("property") or meta.get("name") or "").lower() == "og:url":
+            declared = _absolute_url(meta.get("content"))
+            if declared:
+                return declared
+    return None
+
+
+def _absolute_url(value: str | None) -> str | None:
+    if not value or not value.strip().lower().startswith(("http://", "https://")):
+        return None
+    try:
+        return normalize_url(value.strip())
+    except NewsdeskError:
+        return None
 
 
 def find_canonical_url(tree: HtmlElement, *, page_url: str) -> str | None:
@@ -169,7 +197,7 @@ def _load_tree(html: str) -> HtmlElement | None:
     return tree if tree is not None and len(tree) else None
 
 
-def _run_trafilatura(tree: HtmlElement, page_url: str, *, favor_precision: bool) -> Any:
+def _run_trafilatura(tree: HtmlElement, page_url: str | None, *, favor_precision: bool) -> Any:
     """trafilatura's Document for the page, or None.
 
     Precision mode first: on the extraction benchmark it raises both precision and
@@ -304,8 +332,8 @@ def _clean_byline(author: str | None) -> str | None:
     return ", ".join(names) or None
 
 
-def _resolve_image(image: str | None, *, page_url: str) -> str | None:
+def _resolve_image(image: str | None, *, page_url: str | None) -> str | None:
     if not image:
         return None
-    resolved = urljoin(page_url, image.strip())
+    resolved = urljoin(page_url or "", image.strip())
     return resolved if urlsplit(resolved).scheme in {"http", "https"} else None

@@ -146,7 +146,7 @@ class IngestService:
 
     def ingest_html(self, html: str, share: NewShare, *, url: str | None = None) -> IngestResult:
         """Store an article from a saved HTML page (its canonical link names it, if any)."""
-        draft = extract_article(html, url=url or "")
+        draft = extract_article(html, url=url)
         if url is not None:
             draft = replace(draft, url=normalize_url(url))
         return self.store(draft, share)
