@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CommaList = Annotated[list[str], NoDecode]
@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=3000, ge=0, le=65535)
     worker_threads: int = Field(default=2, ge=1, le=64)
+    job_lease_seconds: float = Field(default=120.0, gt=0)
     webhook_secret: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -80,6 +81,17 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from error
         return value
 
+    @field_validator("job_lease_seconds")
+    @classmethod
+    def _lease_outlasts_fetch(cls, value: float, info: ValidationInfo) -> float:
+        fetch_deadline = info.data.get("fetch_total_timeout")
+        if fetch_deadline is not None and value <= fetch_deadline:
+            raise ValueError(
+                f"must be longer than FETCH_TOTAL_TIMEOUT ({fetch_deadline:g} s), "
+                "or a job could be taken again while its fetch is still running"
+            )
+        return value
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -87,3 +99,7 @@ class Settings(BaseSettings):
     @property
     def refetch_after(self) -> timedelta:
         return timedelta(hours=self.refetch_after_hours)
+
+    @property
+    def job_lease(self) -> timedelta:
+        return timedelta(seconds=self.job_lease_seconds)
