@@ -12,6 +12,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import SecretStr, ValidationError
+from sqlalchemy.exc import OperationalError
 
 from bot.runtime import configure_logging, run_socket_mode, run_workers, serve_http
 from bot.settings import Settings
@@ -42,6 +43,12 @@ def fail(reason: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def database_failure(error: OperationalError) -> str:
+    """The first line of the driver's reason why the database cannot be opened."""
+    lines = str(error.orig or error).strip().splitlines()
+    return f"cannot open the database: {lines[0] if lines else type(error).__name__}"
+
+
 def load_settings() -> Settings:
     try:
         return Settings()
@@ -57,6 +64,8 @@ def open_services(settings: Settings) -> Services:
         return build_services(settings)
     except NewsdeskError as error:
         fail(error.reason, 2)
+    except OperationalError as error:
+        fail(database_failure(error), 2)
 
 
 @db_app.command("upgrade")
@@ -287,6 +296,8 @@ def run() -> None:
         run_socket_mode(settings)
     except NewsdeskError as error:
         fail(error.reason, 2)
+    except OperationalError as error:
+        fail(database_failure(error), 2)
 
 
 @app.command()
@@ -301,6 +312,8 @@ def serve(
         serve_http(settings, processes=processes, threads=threads)
     except NewsdeskError as error:
         fail(error.reason, 2)
+    except OperationalError as error:
+        fail(database_failure(error), 2)
 
 
 @app.command()
@@ -312,6 +325,8 @@ def worker() -> None:
         run_workers(settings)
     except NewsdeskError as error:
         fail(error.reason, 2)
+    except OperationalError as error:
+        fail(database_failure(error), 2)
 
 
 def main() -> None:

@@ -25,6 +25,8 @@ def configure_logging(settings: Settings) -> None:
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    # The schema check at start-up would log alembic's context lines on every start.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
 
 def start_workers(settings: Settings, services: Services, client: WebClient) -> WorkerPool:
@@ -33,6 +35,7 @@ def start_workers(settings: Settings, services: Services, client: WebClient) -> 
         services.session_factory,
         SlackJobs(services, client).runners(),
         threads=settings.worker_threads,
+        lease=settings.job_lease,
     )
     services.notify_work = pool.wake
     pool.start()
@@ -109,6 +112,8 @@ def serve_http(settings: Settings, *, processes: int, threads: int) -> None:
                 "timeout": 30,
                 "graceful_timeout": 10,
                 "accesslog": None,
+                # No gunicornc control socket: its default path is shared by every server.
+                "control_socket_disable": True,
             }
             for key, value in options.items():
                 self.cfg.set(key, value)
