@@ -305,3 +305,26 @@ class Delivery(Base):
         Index("ix_deliveries_channel_id_sent_at", "channel_id", "sent_at"),
         Index("ix_deliveries_sent_at", "sent_at"),
     )
+
+
+class WebhookEvent(Base):
+    """A CMS webhook event, recorded by its idempotency key in the transaction of its effect.
+
+    States: ``queued`` (the story's page is being fetched by a job), ``done``, ``failed``.
+    ``article_version`` is the story's version once the event took effect.
+    """
+
+    __tablename__ = "webhook_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    event: Mapped[str] = mapped_column(String(20))
+    url: Mapped[str] = mapped_column(String(2048), index=True)
+    state: Mapped[str] = mapped_column(String(20))
+    article_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL"), index=True
+    )
+    article_version: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utc_now)
+    processed_at: Mapped[datetime | None]
