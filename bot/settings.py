@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CommaList = Annotated[list[str], NoDecode]
@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # Publish alerts
+    alerts_per_hour: int | None = Field(default=20, ge=0, le=1000)
+    delivery_threads: int = Field(default=4, ge=1, le=64)
+    delivery_max_attempts: int = Field(default=8, ge=1, le=100)
+    delivery_lease_seconds: float = Field(default=120.0, ge=5)
+    delivery_call_timeout: int = Field(default=10, ge=1, le=120)
+    delivery_retry_max_seconds: float = Field(default=300.0, gt=0)
+
     @field_validator("editors", "unfurl_domains", "fetch_allowed_hosts", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
@@ -91,6 +99,14 @@ class Settings(BaseSettings):
                 "or a job could be taken again while its fetch is still running"
             )
         return value
+
+    @model_validator(mode="after")
+    def _lease_outlives_a_call(self) -> Settings:
+        if self.delivery_lease_seconds < self.delivery_call_timeout + 3:
+            raise ValueError(
+                "DELIVERY_LEASE_SECONDS must be at least DELIVERY_CALL_TIMEOUT + 3 seconds"
+            )
+        return self
 
     @property
     def zone(self) -> ZoneInfo:
