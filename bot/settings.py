@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     # HTTP server and workers
     host: str = "127.0.0.1"
     port: int = Field(default=3000, ge=0, le=65535)
+    feed_poll_seconds: float = Field(default=30.0, ge=0)
     worker_threads: int = Field(default=2, ge=1, le=64)
     job_lease_seconds: float = Field(default=120.0, gt=0)
     webhook_secret: SecretStr | None = None
