@@ -10,12 +10,11 @@ from types import TracebackType
 from pydantic import SecretStr
 
 from bot.app import build_slack_client, create_app
-from bot.runtime import start_workers
+from bot.runtime import RunningWorkers, start_workers
 from bot.server import LocalServer, NewsdeskWsgi
 from bot.settings import Settings
 from bot.slack_standin import SlackStandin
 from bot.wiring import build_services
-from bot.worker import WorkerPool
 from storage.services import Services
 
 
@@ -34,7 +33,7 @@ class LocalDeployment:
         self._signing_secret = signing_secret
         self._bot_token = bot_token
         self._server: LocalServer | None = None
-        self._workers: WorkerPool | None = None
+        self._workers: RunningWorkers | None = None
         self.services: Services | None = None
         self.settings = settings
 
@@ -62,12 +61,12 @@ class LocalDeployment:
         return self._server.url
 
     @property
-    def workers(self) -> WorkerPool:
+    def workers(self) -> RunningWorkers:
         assert self._workers is not None, "not started"
         return self._workers
 
     def wait_until_idle(self, timeout: float = 15.0) -> bool:
-        """Wait until every queued job has run (replies posted, links archived)."""
+        """Wait until every queued job has run and every due alert went out."""
         return self.workers.wait_until_idle(timeout)
 
     def stop(self) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from typing import Any
 
 from slack_sdk import WebClient
 
+from bot.alerts import BriefingRunner, DeliveryOptions, DeliveryWorker, build_delivery_client
 from bot.app import SlackConfigurationError, build_slack_client, check_slack_credentials, create_app
 from bot.jobs import SlackJobs
 from bot.server import NewsdeskWsgi
@@ -29,17 +31,63 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
 
-def start_workers(settings: Settings, services: Services, client: WebClient) -> WorkerPool:
-    """In-process worker threads; queued work wakes them at once."""
+class RunningWorkers:
+    """The job workers and the alert delivery threads of one process, started and stopped
+    together."""
+
+    def __init__(self, jobs: WorkerPool, deliveries: DeliveryWorker) -> None:
+        self.jobs = jobs
+        self.deliveries = deliveries
+
+    def wake(self) -> None:
+        self.jobs.wake()
+        self.deliveries.wake()
+
+    def wait_until_idle(self, timeout: float = 10.0) -> bool:
+        """Block until no job and no delivery is waiting or running (tests, console)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            left = max(0.0, deadline - time.monotonic())
+            if (
+                self.jobs.wait_until_idle(left)
+                and self.deliveries.wait_until_idle(max(0.0, deadline - time.monotonic()))
+                and self.jobs.wait_until_idle(0.05)
+                and self.deliveries.is_idle()
+            ):
+                return True
+        return False
+
+    def stop(self) -> None:
+        self.jobs.stop()
+        self.deliveries.stop()
+
+
+def start_workers(settings: Settings, services: Services, client: WebClient) -> RunningWorkers:
+    """In-process job and delivery threads; queued work wakes them at once."""
+    delivery_client = build_delivery_client(settings)
     pool = WorkerPool(
         services.session_factory,
-        SlackJobs(services, client).runners(),
+        {
+            **SlackJobs(services, client).runners(),
+            **BriefingRunner(
+                services.session_factory, delivery_client, clock=services.clock
+            ).runners(),
+        },
         threads=settings.worker_threads,
         lease=settings.job_lease,
     )
-    services.notify_work = pool.wake
+    deliveries = DeliveryWorker(
+        services.session_factory,
+        delivery_client,
+        options=DeliveryOptions.from_settings(settings),
+        clock=services.clock,
+        timezone=services.timezone,
+    )
+    workers = RunningWorkers(pool, deliveries)
+    services.notify_work = workers.wake
     pool.start()
-    return pool
+    deliveries.start()
+    return workers
 
 
 def wait_for_shutdown() -> None:
@@ -77,10 +125,14 @@ def run_socket_mode(settings: Settings) -> None:
 
 
 def run_workers(settings: Settings) -> None:
-    """A worker process for HTTP deployments: claims jobs until stopped."""
+    """A worker process for HTTP deployments: claims jobs and deliveries until stopped."""
     services = build_services(settings)
     pool = start_workers(settings, services, connected_client(settings))
-    logger.info("worker running %s threads", settings.worker_threads)
+    logger.info(
+        "worker running %s job threads and %s delivery threads",
+        settings.worker_threads,
+        settings.delivery_threads,
+    )
     try:
         wait_for_shutdown()
     finally:
