@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(default=120.0, gt=0)
     webhook_secret: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    metrics_enabled: bool = True
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
 
     # Publish alerts
     alerts_per_hour: int | None = Field(default=20, ge=0, le=1000)
