@@ -14,6 +14,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 import handlers
+from bot.metrics import SlackErrorCounter
 from bot.settings import Settings
 from handlers.roles import EditorDirectory
 from news.errors import NewsdeskError
@@ -34,6 +35,7 @@ def build_slack_client(settings: Settings) -> WebClient:
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url or WebClient.BASE_URL,
         retry_handlers=[
+            SlackErrorCounter(),  # first: it counts every failed attempt, retries none
             ConnectionErrorRetryHandler(max_retry_count=2),
             RateLimitErrorRetryHandler(max_retry_count=3),
             ServerErrorRetryHandler(max_retry_count=2),
