@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 
+from bot.metrics import record_job
 from storage.database import SessionFactory
 from storage.queue import (
     ClaimedJob,
@@ -119,17 +120,24 @@ class WorkerPool:
         runner = self._runners[job.kind]
         with self._busy_lock:
             self._busy += 1
+        started = time.monotonic()
+        outcome = "done"
+        fields = {"job_id": job.id, "kind": job.kind}
         try:
             runner(job)
         except PermanentFailure as error:
-            logger.warning("job %s (%s) failed: %s", job.id, job.kind, error)
+            outcome = "failed"
+            logger.warning("job %s (%s) failed: %s", job.id, job.kind, error, extra=fields)
             with self._session_factory.begin() as session:
                 fail_job(job.id, str(error), session=session, worker_id=worker_id, retry_in=None)
         except Exception as error:
-            logger.exception("job %s (%s) attempt %s failed", job.id, job.kind, job.attempts)
+            outcome = "retry"
+            logger.exception(
+                "job %s (%s) attempt %s failed", job.id, job.kind, job.attempts, extra=fields
+            )
             reason = f"{type(error).__name__}: {error}"
             with self._session_factory.begin() as session:
-                fail_job(
+                outcome = fail_job(
                     job.id,
                     reason,
                     session=session,
@@ -141,6 +149,9 @@ class WorkerPool:
             with self._session_factory.begin() as session:
                 complete_job(job.id, session=session, worker_id=worker_id)
         finally:
+            record_job(
+                job.kind, "retry" if outcome == "pending" else outcome, time.monotonic() - started
+            )
             with self._busy_lock:
                 self._busy -= 1
 
