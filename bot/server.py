@@ -1,4 +1,5 @@
-"""The HTTP side: a small WSGI router in front of Bolt (``/slack/events``) and ``/healthz``.
+"""The HTTP side: a small WSGI router in front of Bolt (``/slack/events``), the CMS publish
+webhook (``/hooks/publish``) and ``/healthz``.
 
 Production runs it under gunicorn (threads); the console and the tests run it under a
 threaded ``wsgiref`` server on loopback.
@@ -14,10 +15,12 @@ from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from pydantic import SecretStr
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
+from bot.webhook import PUBLISH_PATH, PublishWebhook
 from storage.services import Services
 
 if TYPE_CHECKING:
@@ -39,10 +42,16 @@ def json_response(start_response: StartResponse, status: str, body: dict[str, An
 class NewsdeskWsgi:
     """Routes requests by path; unknown paths get 404."""
 
-    def __init__(self, app: App, services: Services) -> None:
+    def __init__(
+        self, app: App, services: Services, *, webhook_secret: SecretStr | str | None = None
+    ) -> None:
         self._slack = SlackRequestHandler(app, path="/slack/events")
         self._services = services
-        self.routes: dict[str, Route] = {"/slack/events": self._slack, "/healthz": self.health}
+        self.routes: dict[str, Route] = {
+            "/slack/events": self._slack,
+            "/healthz": self.health,
+            PUBLISH_PATH: PublishWebhook(services, secret=webhook_secret),
+        }
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         route = self.routes.get(environ.get("PATH_INFO", ""))
