@@ -20,6 +20,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
+from bot.metrics import UNROUTED, MetricsEndpoint, count_requests
 from bot.webhook import PUBLISH_PATH, PublishWebhook
 from storage.services import Services
 
@@ -43,7 +44,12 @@ class NewsdeskWsgi:
     """Routes requests by path; unknown paths get 404."""
 
     def __init__(
-        self, app: App, services: Services, *, webhook_secret: SecretStr | str | None = None
+        self,
+        app: App,
+        services: Services,
+        *,
+        webhook_secret: SecretStr | str | None = None,
+        metrics: bool = True,
     ) -> None:
         self._slack = SlackRequestHandler(app, path="/slack/events")
         self._services = services
@@ -52,9 +58,13 @@ class NewsdeskWsgi:
             "/healthz": self.health,
             PUBLISH_PATH: PublishWebhook(services, secret=webhook_secret),
         }
+        if metrics:
+            self.routes["/metrics"] = MetricsEndpoint(services)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        route = self.routes.get(environ.get("PATH_INFO", ""))
+        path = environ.get("PATH_INFO", "")
+        route = self.routes.get(path)
+        start_response = count_requests(start_response, path if route else UNROUTED)
         if route is None:
             return json_response(start_response, "404 Not Found", {"error": "not found"})
         return route(environ, start_response)
