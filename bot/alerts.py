@@ -456,8 +456,9 @@ class DeliveryWorker:
             if failure.pause_channel:
                 self._pause(delivery.channel_id, failure.pause_channel)
             if attempt.posted_at is not None and failure.count_attempt:
-                # Slack may have taken the post: keep the channel busy for the pacing interval.
-                self._hold(delivery, failure, until=attempt.posted_at + _PACING_SECONDS)
+                # Slack may have taken the post: keep the channel busy for the pacing interval
+                # from now, when Slack can no longer be storing it.
+                self._hold(delivery, failure, until=time.monotonic() + _PACING_SECONDS)
             else:
                 self._release_now(delivery, failure)
             return
@@ -765,4 +766,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run the importable module's main, so its classes are the ones the rest of bot/ uses.
+    from bot.alerts import main as run_main
+
+    run_main()

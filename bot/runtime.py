@@ -6,15 +6,20 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
 
+from bot import logs
 from bot.alerts import BriefingRunner, DeliveryOptions, DeliveryWorker, build_delivery_client
 from bot.app import SlackConfigurationError, build_slack_client, check_slack_credentials, create_app
+from bot.feed_poller import start_feed_poller
 from bot.jobs import SlackJobs
+from bot.metrics import prepare_multiprocess_directory, start_metrics_server
 from bot.server import NewsdeskWsgi
 from bot.settings import Settings
+from bot.webhook import cms_job_runners
 from bot.wiring import build_services
 from bot.worker import WorkerPool
 from storage.services import Services
@@ -23,12 +28,15 @@ logger = logging.getLogger(__name__)
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    # The schema check at start-up would log alembic's context lines on every start.
-    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
+    """Text or JSON log lines on stderr with secrets redacted (see ``bot.logs``)."""
+    logs.configure_logging(settings)
+
+
+def start_metrics(settings: Settings, services: Services) -> Callable[[], None]:
+    """``/metrics`` on METRICS_PORT for a process without an HTTP server; returns a stopper."""
+    if settings.metrics_port is None:
+        return lambda: None
+    return start_metrics_server(services, settings.host, settings.metrics_port)
 
 
 class RunningWorkers:
@@ -69,8 +77,9 @@ def start_workers(settings: Settings, services: Services, client: WebClient) -> 
         services.session_factory,
         {
             **SlackJobs(services, client).runners(),
+            **cms_job_runners(services),
             **BriefingRunner(
-                services.session_factory, delivery_client, clock=services.clock
+                services.session_factory, delivery_client, clock=lambda: services.clock()
             ).runners(),
         },
         threads=settings.worker_threads,
@@ -80,7 +89,7 @@ def start_workers(settings: Settings, services: Services, client: WebClient) -> 
         services.session_factory,
         delivery_client,
         options=DeliveryOptions.from_settings(settings),
-        clock=services.clock,
+        clock=lambda: services.clock(),
         timezone=services.timezone,
     )
     workers = RunningWorkers(pool, deliveries)
@@ -114,41 +123,56 @@ def run_socket_mode(settings: Settings) -> None:
     client = connected_client(settings)
     app = create_app(settings, services, client=client, socket_mode=True)
     pool = start_workers(settings, services, client)
+    poller = start_feed_poller(settings, services)
     handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
     handler.connect()
     logger.info("connected to Slack in Socket Mode; press Ctrl-C to stop")
+    stop_metrics = start_metrics(settings, services)
     try:
         wait_for_shutdown()
     finally:
+        stop_metrics()
         handler.close()
         pool.stop()
+        if poller is not None:
+            poller.stop()
 
 
 def run_workers(settings: Settings) -> None:
     """A worker process for HTTP deployments: claims jobs and deliveries until stopped."""
     services = build_services(settings)
     pool = start_workers(settings, services, connected_client(settings))
+    poller = start_feed_poller(settings, services)
     logger.info(
         "worker running %s job threads and %s delivery threads",
         settings.worker_threads,
         settings.delivery_threads,
     )
+    stop_metrics = start_metrics(settings, services)
     try:
         wait_for_shutdown()
     finally:
+        stop_metrics()
         pool.stop()
+        if poller is not None:
+            poller.stop()
 
 
 def build_wsgi(settings: Settings) -> NewsdeskWsgi:
     services = build_services(settings)
     app = create_app(settings, services)
-    return NewsdeskWsgi(app, services)
+    return NewsdeskWsgi(
+        app, services, webhook_secret=settings.webhook_secret, metrics=settings.metrics_enabled
+    )
 
 
 def serve_http(settings: Settings, *, processes: int, threads: int) -> None:
     """HTTP mode under gunicorn: each process builds its own app and database pool."""
     from gunicorn.app.base import BaseApplication
 
+    if settings.metrics_enabled:
+        # Before the first metric exists: gunicorn's processes share one counter directory.
+        prepare_multiprocess_directory()
     # Fail in the parent with a clear reason rather than in every gunicorn child.
     build_services(settings)
     connected_client(settings)
@@ -166,6 +190,8 @@ def serve_http(settings: Settings, *, processes: int, threads: int) -> None:
                 "accesslog": None,
                 # No gunicornc control socket: its default path is shared by every server.
                 "control_socket_disable": True,
+                # gunicorn's own lines go through the app's handler: same format, redacted.
+                "logger_class": logs.gunicorn_logger_class(),
             }
             for key, value in options.items():
                 self.cfg.set(key, value)
