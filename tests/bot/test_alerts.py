@@ -46,7 +46,7 @@ BODY = (
 @pytest.fixture
 def local(database_url: str) -> Iterator[LocalDeployment]:
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         database_url=database_url,
         alerts_per_hour=None,
         delivery_threads=2,
@@ -274,6 +274,7 @@ def test_rate_limit_waits_retry_after_without_using_an_attempt(local: LocalDeplo
         return row if row.state == "pending" and row.last_error else None
 
     row = slack.wait_for(rescheduled, timeout=10)
+    assert row is not None
     assert row.attempts == 0
     assert "rate limited" in (row.last_error or "")
     assert row.next_attempt_at >= utc_now() + timedelta(seconds=25)
