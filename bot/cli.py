@@ -24,6 +24,12 @@ from news.wire_copy import decode_copy
 from storage.articles import NewShare, get_article, list_versions, to_article_record
 from storage.database import upgrade_database
 from storage.ingest import IngestOutcome, IngestResult
+from storage.publishing import (
+    delivery_counts,
+    publish_article,
+    recent_delivery_errors,
+    retry_dead_deliveries,
+)
 from storage.search import SearchHit, search_articles
 from storage.services import Services
 
@@ -36,6 +42,8 @@ db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 config_app = typer.Typer(help="Configuration commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
+deliveries_app = typer.Typer(help="Publish alerts waiting, sent or dead.", no_args_is_help=True)
+app.add_typer(deliveries_app, name="deliveries")
 
 
 def fail(reason: str, code: int = 1) -> NoReturn:
@@ -271,6 +279,55 @@ def show(
 
 
 @app.command()
+def publish(
+    reference: Annotated[str, typer.Argument(help="Story id or link.")],
+) -> None:
+    """Publish a story: alerts go to every channel that follows it, once."""
+    services = open_services(load_settings())
+    try:
+        with services.session_factory.begin() as session:
+            article = get_article(reference, session=session)
+            headline = article.headline
+            result = publish_article(article.id, session=session, aliases=services.aliases)
+    except NewsdeskError as error:
+        fail(error.reason)
+    if result.skipped_reason:
+        fail(f"#{result.article_id} not published: {result.skipped_reason}")
+    state = "already published" if result.already_published else "published"
+    typer.echo(f"{state} #{result.article_id}  {headline}")
+    channels = ", ".join(result.channels)
+    typer.echo(f"{result.new_deliveries} new alerts queued" + (f": {channels}" if channels else ""))
+    if result.republished_channels:
+        typer.echo(f"'Published again' replies queued: {', '.join(result.republished_channels)}")
+
+
+@deliveries_app.command("status")
+def deliveries_status() -> None:
+    """Count deliveries by state and show the latest dead ones with their errors."""
+    services = open_services(load_settings())
+    with services.session_factory() as session:
+        counts = delivery_counts(session=session)
+        errors = recent_delivery_errors(session=session, limit=10)
+    for state in ("pending", "sending", "sent", "digested", "dead", "cancelled"):
+        typer.echo(f"{state:10} {counts.get(state, 0)}")
+    for channel_id, kind, error, queued in errors:
+        typer.echo(f"dead       {channel_id} {kind} queued {queued:%Y-%m-%d %H:%M}: {error}")
+
+
+@deliveries_app.command("retry")
+def deliveries_retry(
+    channel: Annotated[
+        str | None, typer.Option(help="Only this channel's dead deliveries (id, C…).")
+    ] = None,
+) -> None:
+    """Queue dead deliveries again, after the cause (a removed bot, an outage) is fixed."""
+    services = open_services(load_settings())
+    with services.session_factory.begin() as session:
+        revived = retry_dead_deliveries(session=session, channel_id=channel)
+    typer.echo(f"{revived} dead deliveries queued again")
+
+
+@app.command()
 def console(
     user: Annotated[str, typer.Option(help="Your name in the console workspace.")] = "you",
     channel: Annotated[str, typer.Option(help="The channel you start in.")] = "newsroom",
@@ -318,7 +375,7 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Run background workers: link ingestion, answers and alert delivery."""
+    """Run background workers: link ingestion, answers, alert delivery and briefings."""
     settings = load_settings()
     configure_logging(settings)
     try:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from bot.alerts import (
     ALERT_EVENT_TYPE,
@@ -20,6 +22,7 @@ from bot.alerts import (
     classify_failure,
     retry_delay,
 )
+from bot.cli import app as cli
 from bot.local import LocalDeployment
 from bot.settings import Settings
 from news.articles import ArticleDraft
@@ -387,6 +390,46 @@ def test_daily_briefing_lists_the_days_alerts_by_topic_once(local: LocalDeployme
     assert "First story" in text
     assert "Second story" in text
     assert alert_keys(briefing[0]) is not None
+
+
+def test_cli_publishes_once_and_revives_dead_deliveries(
+    local: LocalDeployment, database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    slack = local.slack
+    world = slack.add_channel("world")
+    follow(local, world, "topic", "Ukraine")
+    follow(local, "C0GONE", "topic", "Ukraine")
+    story = store_story(local, "grain", "Grain crossing to reopen")
+    runner = CliRunner()
+
+    first = runner.invoke(cli, ["publish", f"#{story.article.id}"])
+    assert first.exit_code == 0, first.output
+    assert first.output.splitlines() == [
+        f"published #{story.article.id}  Grain crossing to reopen",
+        f"2 new alerts queued: {', '.join(sorted([world, 'C0GONE']))}",
+    ]
+    again = runner.invoke(cli, ["publish", "https://news.example.com/grain"])
+    assert again.output.splitlines()[1] == "0 new alerts queued"
+    assert local.wait_until_idle()
+    assert len(slack.messages(world)) == 1
+
+    status = runner.invoke(cli, ["deliveries", "status"])
+    lines = status.output.splitlines()
+    assert "sent       1" in lines
+    assert "dead       1" in lines
+    assert any(line.endswith("channel_not_found") and "C0GONE" in line for line in lines)
+    retried = runner.invoke(cli, ["deliveries", "retry", "--channel", "C0GONE"])
+    assert retried.output.strip() == "1 dead deliveries queued again"
+
+    missing = runner.invoke(cli, ["publish", "999"])
+    assert missing.exit_code == 1
+    assert "no story 999 in the archive" in missing.output
+    private = store_story(local, "memo", "Leaked memo", private=True)
+    refused = runner.invoke(cli, ["publish", str(private.article.id)])
+    assert refused.exit_code == 1
+    assert "only shared in private conversations" in refused.output
 
 
 # -- pure pieces ---------------------------------------------------------------------------
