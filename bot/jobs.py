@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from bot.worker import PermanentFailure
 from handlers.answers import answer_question
 from handlers.blocks import Message, build_article_card, build_failure
+from handlers.submit import SUBMIT_STORY, StorySubmission, run_submission
 from handlers.views import share_view, story_from_article
 from news.errors import NewsdeskError
 from storage.articles import NewShare
@@ -38,7 +39,11 @@ class SlackJobs:
         self._client = client
 
     def runners(self) -> dict[str, Any]:
-        return {INGEST_LINK: self.ingest_link, ANSWER_QUESTION: self.answer}
+        return {
+            INGEST_LINK: self.ingest_link,
+            ANSWER_QUESTION: self.answer,
+            SUBMIT_STORY: self.submit_story,
+        }
 
     # -- runners ---------------------------------------------------------------------------
 
@@ -59,6 +64,15 @@ class SlackJobs:
             self._services, str(job.payload["question"]), channel_id=message.channel_id
         )
         self._reply_once(job, message, reply)
+
+    def submit_story(self, job: ClaimedJob) -> None:
+        error = job.progress.get("error")
+        if "replied" not in job.progress:
+            submission = StorySubmission.from_payload(job.payload)
+            error = run_submission(self._services, self._client, submission)
+            self._note(job, {"replied": True, "error": error})
+        if error:
+            raise PermanentFailure(str(error))  # the submitter was told the reason
 
     # -- steps -----------------------------------------------------------------------------
 

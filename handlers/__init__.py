@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, mentions, messages
+from handlers import actions, commands, mentions, messages, submit
 from storage.services import Services
 
-LISTENER_MODULES = (messages, mentions, actions)
+LISTENER_MODULES = (messages, mentions, actions, commands, submit)
 
 
 def register(app: App, services: Services) -> None:
