@@ -16,7 +16,10 @@ from slack_sdk.errors import SlackApiError
 from bot.worker import PermanentFailure
 from handlers.answers import answer_question
 from handlers.blocks import Message, build_article_card, build_failure
+from handlers.buttons import card_actions
+from handlers.home import PUBLISH_HOME, publish_home
 from handlers.submit import SUBMIT_STORY, StorySubmission, run_submission
+from handlers.unfurls import UNFURL_LINK, request_from_payload, unfurl_shared_links
 from handlers.views import share_view, story_from_article
 from news.errors import NewsdeskError
 from storage.articles import NewShare
@@ -42,6 +45,8 @@ class SlackJobs:
         return {
             INGEST_LINK: self.ingest_link,
             ANSWER_QUESTION: self.answer,
+            PUBLISH_HOME: self.publish_home,
+            UNFURL_LINK: self.unfurl_link,
             SUBMIT_STORY: self.submit_story,
         }
 
@@ -64,6 +69,15 @@ class SlackJobs:
             self._services, str(job.payload["question"]), channel_id=message.channel_id
         )
         self._reply_once(job, message, reply)
+
+    def publish_home(self, job: ClaimedJob) -> None:
+        publish_home(self._services, self._client, str(job.payload["user_id"]))
+
+    def unfurl_link(self, job: ClaimedJob) -> None:
+        try:
+            unfurl_shared_links(self._services, self._client, request_from_payload(job.payload))
+        except NewsdeskError as error:
+            raise PermanentFailure(error.reason) from error
 
     def submit_story(self, job: ClaimedJob) -> None:
         error = job.progress.get("error")
@@ -98,6 +112,7 @@ class SlackJobs:
             now=now,
             first_share=share_view(result.first_share) if already else None,
             already_archived=already,
+            actions=card_actions(result.article),
         )
         return card, None
 

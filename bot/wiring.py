@@ -64,4 +64,5 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
         ingest=ingest,
         aliases=aliases,
         timezone=settings.zone,
+        unfurl_domains=tuple(settings.unfurl_domains),
     )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, commands, mentions, messages, submit
+from handlers import actions, buttons, commands, home, mentions, messages, submit, unfurls
 from storage.services import Services
 
-LISTENER_MODULES = (messages, mentions, actions, commands, submit)
+LISTENER_MODULES = (messages, mentions, actions, buttons, home, unfurls, commands, submit)
 
 
 def register(app: App, services: Services) -> None:

@@ -43,3 +43,5 @@ class Services:
     editors: EditorCheck = field(default_factory=NoEditors)
     # Called after work is queued, so in-process workers start at once instead of polling.
     notify_work: Callable[[], None] = field(default=lambda: None)
+    # The newsroom's own domains (UNFURL_DOMAINS): links to them are unfurled with a card.
+    unfurl_domains: tuple[str, ...] = ()
