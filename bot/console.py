@@ -20,6 +20,8 @@ Type as you would in Slack:
   @newsdesk latest on Ukraine   ask the archive (in a DM, just ask)
   /news help                    the editors' slash command
   :click N                      press button N of the last reply
+  :fill N text                  type into field N of an open form (or pick an option)
+  :submit / :cancel             send or close the open form
   /join #channel                go to (or create) a channel
   /dm                           talk to the bot directly
   /home                         show your App Home tab
@@ -39,6 +41,7 @@ class ConsoleSession:
     channel: str = ""
     seen: set[str] = field(default_factory=set)
     clickables: list[Clickable] = field(default_factory=list)
+    form_values: dict[str, str] = field(default_factory=dict)
 
     def begin(self) -> None:
         slack = self.local.slack
@@ -83,6 +86,16 @@ class ConsoleSession:
             return True
         if command == ":click":
             self._click(rest.strip())
+            return True
+        if command == ":fill":
+            number, _, value = rest.strip().partition(" ")
+            self._fill(number, value.strip())
+            return True
+        if command == ":submit":
+            self._submit_form()
+            return True
+        if command == ":cancel":
+            self._cancel_form()
             return True
         if command.startswith("/"):
             delivery = slack.slash_command(self.user, self.channel, command, rest.strip())
@@ -182,6 +195,55 @@ class ConsoleSession:
             source = {"ts": clickable.message_ts, "channel": clickable.channel}
         slack.click(self.user, source, clickable.action_id, clickable.value, clickable.block_id)
         self._settle()
+
+    # -- forms (modals) ------------------------------------------------------------------
+
+    def _open_form(self) -> dict[str, Any] | None:
+        modals = self.local.slack.modals(self.user)
+        return modals[-1] if modals else None
+
+    def _fill(self, number: str, value: str) -> None:
+        if self._open_form() is None:
+            self.echo("! no form is open")
+            return
+        if not number.isdigit() or not 1 <= int(number) <= len(self.clickables):
+            self.echo(f"! no field {number or '?'}")
+            return
+        field_ = self.clickables[int(number) - 1]
+        if field_.options:
+            chosen = [v for label, v in field_.options if value.lower() in (label.lower(), v)]
+            if not chosen:
+                labels = ", ".join(label for label, _ in field_.options)
+                self.echo(f"! pick one of: {labels}")
+                return
+            value = chosen[0]
+        self.form_values[field_.action_id] = value
+        self.echo(f"(field {number} set)")
+
+    def _submit_form(self) -> None:
+        form = self._open_form()
+        if form is None:
+            self.echo("! no form is open")
+            return
+        slack = self.local.slack
+        slack.submit_view(self.user, form["id"], self.form_values)
+        errors = slack.view_errors(form["id"]) if self._open_form() else {}
+        if errors:
+            for block, problem in errors.items():
+                self.echo(f"! {block}: {problem}")
+            return
+        self.form_values = {}
+        self.echo("(form sent)")
+        self._settle()
+
+    def _cancel_form(self) -> None:
+        form = self._open_form()
+        if form is None:
+            self.echo("! no form is open")
+            return
+        self.local.slack.close_view(self.user, form["id"])
+        self.form_values = {}
+        self.echo("(form closed)")
 
 
 def run_console(local: LocalDeployment, lines: Iterable[str], **options: Any) -> None:

@@ -56,3 +56,30 @@ def test_console_reports_unknown_buttons(local: LocalDeployment) -> None:
     printed: list[str] = []
     run_console(local, [":click 3"], echo=printed.append)
     assert "nothing to click" in printed[-1]
+
+
+def test_console_fills_and_submits_a_form(local: LocalDeployment) -> None:
+    printed: list[str] = []
+    copy = (
+        "Ukraine and Poland reopen the border crossing for grain trucks after weeks of "
+        "protests by farmers on both sides, officials in Kyiv and Warsaw said on Tuesday."
+    )
+    run_console(
+        local,
+        [
+            "/news submit",
+            ":submit",
+            ":fill 2 " + copy,
+            ":fill 6 nonsense",
+            ":submit",
+            "/news latest Poland",
+        ],
+        echo=printed.append,
+    )
+    output = "\n".join(printed)
+    assert "Submit a story" in output
+    assert "! " in output  # submitting the empty form shows the field error
+    assert "pick one of" in output
+    assert "(form sent)" in output
+    assert "Archived #1" in output
+    assert output.count("Ukraine and Poland reopen") >= 2
