@@ -138,8 +138,9 @@ class ConsoleSession:
         self.echo(f"{header}\n{indented}")
 
     def _show_new_messages(self) -> None:
+        # Buttons keep their numbers for the whole session, so an earlier card's buttons
+        # can still be pressed after later replies.
         slack = self.local.slack
-        self.clickables = []
         for message in slack.messages(self.channel):
             self._show_if_new(message, "newsdesk")
             for reply in slack.replies(self.channel, message["ts"]):
@@ -173,7 +174,10 @@ class ConsoleSession:
         if view is None:
             self.echo("(no Home tab)")
             return
-        text, self.clickables = render_view(view, names=self._names())
+        text, clickables = render_view(
+            view, start=len(self.clickables) + 1, names=self._names(), color=self.color
+        )
+        self.clickables.extend(clickables)
         self.echo(text)
 
     def _click(self, argument: str) -> None:
