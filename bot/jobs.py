@@ -13,6 +13,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.metrics import record_link
 from bot.worker import PermanentFailure
 from handlers.answers import answer_question
 from handlers.blocks import Message, build_article_card, build_failure
@@ -31,6 +32,12 @@ from storage.services import Services
 logger = logging.getLogger(__name__)
 
 REPLY_EVENT_TYPE = "newsdesk_reply"
+LINK_OUTCOMES = {
+    IngestOutcome.NEW: "new",
+    IngestOutcome.UPDATED: "updated",
+    IngestOutcome.UNCHANGED: "duplicate",
+    IngestOutcome.KNOWN: "duplicate",
+}
 REACTION = "newspaper"
 
 
@@ -103,8 +110,10 @@ class SlackJobs:
         try:
             result = self._services.ingest.ingest_url(url, share)
         except NewsdeskError as error:
+            record_link("failed")
             self._note(job, {"error": error.reason})
             return build_failure(error.reason), error.reason
+        record_link(LINK_OUTCOMES[result.outcome])
         now = self._services.clock()
         already = result.outcome is not IngestOutcome.NEW and result.first_share is not None
         card = build_article_card(

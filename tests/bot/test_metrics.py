@@ -197,6 +197,8 @@ def test_metrics_endpoint_of_a_running_app(local: LocalDeployment) -> None:
     assert grew("newsdesk_jobs_finished_total", kind="ingest_link", outcome="done") == 1
     assert grew("newsdesk_jobs_finished_total", kind="ingest_link", outcome="failed") == 1
     assert grew("newsdesk_job_duration_seconds_count", kind="ingest_link") == 2
+    assert grew("newsdesk_links_ingested_total", outcome="new") == 1
+    assert grew("newsdesk_links_ingested_total", outcome="failed") == 1
 
 
 def test_slack_api_errors_are_counted_by_method_and_code(local: LocalDeployment) -> None:
