@@ -10,11 +10,12 @@ from types import TracebackType
 from pydantic import SecretStr
 
 from bot.app import build_slack_client, create_app
+from bot.feed_poller import FeedPoller, PollSummary
 from bot.runtime import RunningWorkers, start_workers
 from bot.server import LocalServer, NewsdeskWsgi
 from bot.settings import Settings
 from bot.slack_standin import SlackStandin
-from bot.wiring import build_services
+from bot.wiring import build_fetcher, build_services
 from storage.services import Services
 
 
@@ -34,6 +35,7 @@ class LocalDeployment:
         self._bot_token = bot_token
         self._server: LocalServer | None = None
         self._workers: RunningWorkers | None = None
+        self._poller: FeedPoller | None = None
         self.services: Services | None = None
         self.settings = settings
 
@@ -49,9 +51,16 @@ class LocalDeployment:
         services = build_services(self.settings)
         client = build_slack_client(self.settings)
         app = create_app(self.settings, services, client=client)
-        self._server = LocalServer(NewsdeskWsgi(app, services)).start()
+        self._server = LocalServer(
+            NewsdeskWsgi(app, services, webhook_secret=self.settings.webhook_secret)
+        ).start()
         self.slack.app_url = f"{self._server.url}/slack/events"
         self._workers = start_workers(self.settings, services, client)
+        self._poller = FeedPoller(
+            services, build_fetcher(self.settings), interval=self.settings.feed_poll_seconds
+        )
+        if self.settings.feed_poll_seconds > 0:
+            self._poller.start()
         self.services = services
         return self
 
@@ -69,7 +78,14 @@ class LocalDeployment:
         """Wait until every queued job has run and every due alert went out."""
         return self.workers.wait_until_idle(timeout)
 
+    def poll_feeds_once(self) -> PollSummary:
+        """Poll the feeds due now, in this thread (tests and the console)."""
+        assert self._poller is not None, "not started"
+        return self._poller.poll_due_feeds_once()
+
     def stop(self) -> None:
+        if self._poller is not None:
+            self._poller.stop()
         if self._workers is not None:
             self._workers.stop()
         if self._server is not None:

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.feed_poller import FeedPoller, PollSummary
+from bot.local import LocalDeployment
 from bot.settings import Settings
 from bot.wiring import build_fetcher, build_services
 from news.fetching import SafeFetcher
@@ -385,3 +386,25 @@ def test_the_poller_thread_polls_until_stopped(desk: Desk) -> None:
     poller.stop()
     assert done.is_set()
     assert len(desk.pages.requests_to("/nbc.xml")) == 1
+
+
+def test_the_local_deployment_polls_feeds_on_demand(database_url: str) -> None:
+    settings = Settings(
+        _env_file=None,
+        database_url=database_url,
+        fetch_allowed_hosts=["127.0.0.1"],
+        fetch_total_timeout=3,
+        feed_poll_seconds=0,
+    )
+    with PageServer() as pages, LocalDeployment(settings) as local:
+        pages.add(
+            "/nbc.xml",
+            localize("rss_2.0_nbcny.xml", ["www.nbcnewyork.com"], pages.base_url),
+            content_type="application/rss+xml",
+        )
+        assert local.services is not None
+        with local.services.session_factory.begin() as session:
+            add_feed(pages.url("/nbc.xml"), added_by="U1", session=session)
+        [result] = local.poll_feeds_once().feeds
+        assert (result.status, result.first_poll, result.recorded) == ("ok", True, 1)
+        assert local.poll_feeds_once().feeds == ()
