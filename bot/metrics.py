@@ -11,8 +11,10 @@ writes them to ``PROMETHEUS_MULTIPROC_DIR`` and a scrape sums them over all proc
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
@@ -389,7 +391,14 @@ def prepare_multiprocess_directory(environ: MutableMapping[str, str] = os.enviro
     else:
         directory = Path(tempfile.mkdtemp(prefix="newsdesk-metrics-"))
         environ[MULTIPROCESS_VARIABLE] = str(directory)
+        atexit.register(remove_directory_of, os.getpid(), directory)
     return directory
+
+
+def remove_directory_of(owner: int, directory: Path) -> None:
+    """At exit of the process that made ``directory``; forked children leave it alone."""
+    if os.getpid() == owner:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def start_metrics_server(services: Services, host: str, port: int) -> Callable[[], None]:

@@ -296,3 +296,32 @@ def test_counters_are_summed_over_gunicorn_style_processes(tmp_path: Path) -> No
     samples = parse(done.stdout)
     assert value(samples, "newsdesk_http_requests_total", route="/slack/events", status="200") == 6
     assert value(samples, "newsdesk_database_up") == 1
+
+
+CLEANUP_SCRIPT = """
+import os, sys
+from bot.metrics import prepare_multiprocess_directory
+directory = prepare_multiprocess_directory()
+pid = os.fork()
+if pid == 0:
+    sys.exit(0)  # a child that exits normally runs the parent's exit hooks too
+os.waitpid(pid, 0)
+print(directory, directory.is_dir())
+"""
+
+
+def test_a_directory_made_for_the_counters_goes_when_its_server_ends() -> None:
+    environ = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(CLEANUP_SCRIPT)],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    directory, existed_after_child = done.stdout.split()
+    assert existed_after_child == "True"
+    assert not Path(directory).exists()
