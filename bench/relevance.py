@@ -18,6 +18,7 @@ import hashlib
 import os
 import re
 import statistics
+import sys
 import tempfile
 import uuid
 from collections import Counter
@@ -26,6 +27,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+if __package__ in (None, ""):  # run as `python bench/<name>.py` from the repository root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.synthetic import create_postgresql_schema, drop_postgresql_schema, read_reuters
 from news.aliases import AliasTable, load_alias_table

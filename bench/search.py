@@ -14,6 +14,7 @@ import argparse
 import os
 import random
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -22,6 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
+
+if __package__ in (None, ""):  # run as `python bench/<name>.py` from the repository root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.synthetic import (
     TOPIC_MIX,
