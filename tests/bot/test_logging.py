@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +25,8 @@ from bot.logs import (
     secret_values,
 )
 from bot.settings import Settings
+from bot.webhook import PUBLISH_PATH
+from news.webhooks import sign_payload
 from tests.pageserver import PageServer
 
 WEBHOOK_SECRET = "whsec-0123456789abcdef-webhook"
@@ -234,6 +237,15 @@ def test_running_the_app_never_logs_tokens_or_secrets(database_url: str, capture
             headers={"X-Slack-Signature": "v0=00", "X-Slack-Request-Timestamp": "1"},
         )
         assert forged.status_code == 401
+        # CMS webhooks with a wrong and with a stale signature are refused.
+        body = b'{"event": "published", "url": "https://example.org/cranes"}'
+        wrong_signature = sign_payload(
+            secret="not-the-secret", body=body, timestamp=int(time.time())
+        )
+        stale = sign_payload(secret=WEBHOOK_SECRET, body=body, timestamp=int(time.time()) - 3600)
+        for headers in (wrong_signature, stale):
+            refused_hook = httpx.post(f"{local.url}{PUBLISH_PATH}", content=body, headers=headers)
+            assert refused_hook.status_code == 401
         # A refused token at start-up names the problem, not the token.
         wrong = local.settings.model_copy(
             update={"slack_bot_token": SecretStr("xoxb-0000-wrong-token-value")}
