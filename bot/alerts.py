@@ -336,6 +336,8 @@ class DeliveryWorker:
         self._order = itertools.count()
         self._busy = 0
         self._last_maintenance = 0.0
+        # When channels this process posted to may be posted to again (monotonic times).
+        self._channels_free_at: list[float] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -472,6 +474,8 @@ class DeliveryWorker:
             )
         if not recorded:
             logger.warning("delivery %s was taken over by another worker", delivery.id)
+        with self._lock:
+            heapq.heappush(self._channels_free_at, time.monotonic() + _PACING_SECONDS)
 
     # -- Slack -------------------------------------------------------------------------------
 
@@ -622,7 +626,21 @@ class DeliveryWorker:
             except Exception:
                 logger.exception("delivery worker %s: could not reach the outbox", worker_id)
             with self._wake:
-                self._wake.wait(self.options.poll_interval)
+                self._wake.wait(self._idle_wait())
+
+    def _idle_wait(self) -> float:
+        """Seconds to wait before claiming again: the poll interval, or less when a channel
+        this process posted to, or a held failure, comes free sooner."""
+        now = time.monotonic()
+        wait = self.options.poll_interval
+        with self._lock:
+            while self._channels_free_at and self._channels_free_at[0] <= now:
+                heapq.heappop(self._channels_free_at)
+            if self._channels_free_at:
+                wait = min(wait, self._channels_free_at[0] - now)
+            if self._releases:
+                wait = min(wait, self._releases[0].due - now)
+        return max(0.005, wait)
 
 
 # -- daily briefing ----------------------------------------------------------------------------
