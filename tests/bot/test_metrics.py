@@ -325,3 +325,20 @@ def test_a_directory_made_for_the_counters_goes_when_its_server_ends() -> None:
     directory, existed_after_child = done.stdout.split()
     assert existed_after_child == "True"
     assert not Path(directory).exists()
+
+
+def test_a_worker_serves_its_metrics_on_its_own_port(services: Services) -> None:
+    from bot.metrics import record_job, start_metrics_server
+    from tests.processes import find_free_port
+
+    port = find_free_port()
+    stop = start_metrics_server(services, "127.0.0.1", port)
+    try:
+        record_job("ingest_link", "done", 0.2)
+        samples = parse(httpx.get(f"http://127.0.0.1:{port}/metrics").text)
+    finally:
+        stop()
+    assert value(samples, "newsdesk_database_up") == 1
+    assert value(samples, "newsdesk_jobs_finished_total", kind="ingest_link", outcome="done") >= 1
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/metrics")
