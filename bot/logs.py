@@ -99,8 +99,10 @@ class SecretRedactor(logging.Filter):
         if record.stack_info:
             record.stack_info = redact_text(record.stack_info, self.secrets)
         for name, value in list(record.__dict__.items()):
-            if name not in STANDARD_ATTRIBUTES and isinstance(value, str):
-                setattr(record, name, redact_text(value, self.secrets))
+            if name in STANDARD_ATTRIBUTES or isinstance(value, int | float | bool | None):
+                continue
+            # Anything else (strings, dicts of headers, …) is written as redacted text.
+            setattr(record, name, redact_text(str(value), self.secrets))
         return True
 
 

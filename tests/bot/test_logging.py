@@ -103,7 +103,13 @@ def test_redactor_rewrites_arguments_extras_and_tracebacks() -> None:
     except ValueError:
         import sys
 
-        record = make_record("bad hook %s", WEBHOOK_SECRET, channel=WEBHOOK_SECRET)
+        record = make_record(
+            "bad hook %s",
+            WEBHOOK_SECRET,
+            channel=WEBHOOK_SECRET,
+            headers={"Authorization": "Bearer xoxb-1-2-three"},
+            job_id=7,
+        )
         record.exc_info = sys.exc_info()
     assert redactor.filter(record) is True
     assert WEBHOOK_SECRET not in record.getMessage()
@@ -111,6 +117,8 @@ def test_redactor_rewrites_arguments_extras_and_tracebacks() -> None:
     assert WEBHOOK_SECRET not in record.exc_text
     assert "ValueError" in record.exc_text
     assert record.__dict__["channel"] == REDACTED
+    assert "xoxb-1-2-three" not in record.__dict__["headers"]
+    assert record.__dict__["job_id"] == 7
 
 
 def test_a_broken_format_string_is_kept_not_raised() -> None:
