@@ -358,7 +358,8 @@ def test_digest_too_long_for_one_message_is_safe(
     message = build_digest(title, many, now=NOW)
     check_block_kit_limits(message)
     check_no_injection(message, stories=many)
-    assert len(message.blocks) == 50
+    # a desk heading is only added with room for a story under it, so one block may stay free
+    assert len(message.blocks) in (49, 50)
     assert message.blocks[-1]["elements"][0]["text"].startswith("and ")
 
 
