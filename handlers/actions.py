@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from handlers.answers import AnswerPage, answer_question
+from handlers.blocks import OPEN_STORY_ACTION
 from storage.services import Services
 
 
@@ -27,3 +28,6 @@ def register(app: App, services: Services) -> None:
         respond(text=reply.text, blocks=reply.blocks, replace_original=True)
 
     app.action("answer_more")(ack=acknowledge, lazy=[show_more])
+    # Link buttons open the story in the browser; Slack still reports the click, which only
+    # needs acknowledging so it does not show as an error.
+    app.action(OPEN_STORY_ACTION)(acknowledge)

@@ -65,11 +65,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         url = f"sqlite:///{path}"
         upgrade_database(url)
         return url
-    url: str = request.getfixturevalue("postgres_schema_url")
-    engine = create_database_engine(url)
+    schema_url: str = request.getfixturevalue("postgres_schema_url")
+    engine = create_database_engine(schema_url)
     _truncate_all(engine)
     engine.dispose()
-    return url
+    return schema_url
 
 
 @pytest.fixture

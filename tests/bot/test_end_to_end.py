@@ -203,3 +203,15 @@ def test_health_endpoint_checks_the_database(local: LocalDeployment) -> None:
     response = httpx.get(f"{local.url}/healthz")
     assert response.status_code == 200
     assert response.json() == {"ok": True, "database": "ok"}
+
+
+def test_clicking_a_link_button_is_acknowledged(local: LocalDeployment, pages: PageServer) -> None:
+    slack = local.slack
+    ana = slack.add_user("ana")
+    world = slack.add_channel("world", members=[ana, slack.bot_user_id])
+    url = add_article(pages, "/grain", "Grain crossing to reopen")
+    sent = slack.post_message(ana, world, url)
+    assert local.wait_until_idle()
+    [card] = bot_replies(local, world, sent.ts)
+    card = {**card, "channel": world}
+    assert slack.click(ana, card, "open_story").status == 200
