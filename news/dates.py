@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -54,3 +54,18 @@ def format_day(when: datetime, *, now: datetime) -> str:
 def _require_aware(value: datetime, name: str) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware, got {value.isoformat()}")
+
+
+EARLIEST_PUBLICATION = datetime(1990, 1, 1, tzinfo=UTC)
+LATEST_AHEAD = timedelta(days=2)
+
+
+def plausible_publication_time(when: datetime | None, *, now: datetime) -> datetime | None:
+    """``when`` if a story could really have been published then, else None.
+
+    Nothing before 1990 (before newsrooms had websites) and nothing more than two days
+    ahead: a story dated 9999 would otherwise stay first in every "latest" answer.
+    """
+    if when is None or not EARLIEST_PUBLICATION <= when <= now + LATEST_AHEAD:
+        return None
+    return when

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from news.articles import ArticleDraft
+from news.dates import plausible_publication_time
 from news.errors import InvalidCopy, NotAnArticle
 from news.extraction import extract_article
 from news.fetching import ARTICLE_TYPES, FetchedPage
@@ -157,7 +158,9 @@ class IngestService:
         """Prepare ``draft`` and store it as a new story or a new version, with the share."""
         if not draft.body.strip():
             raise NotAnArticle("not an article: no article text found")
-        prepared = self._preparer.prepare(_apply_overrides(draft, overrides))
+        draft = _apply_overrides(draft, overrides)
+        published_at = plausible_publication_time(draft.published_at, now=self._clock())
+        prepared = self._preparer.prepare(replace(draft, published_at=published_at))
         try:
             return self._store_prepared(prepared, share, overrides)
         except IntegrityError:

@@ -83,3 +83,17 @@ def test_naive_datetimes_are_refused() -> None:
         describe_relative(datetime(2025, 1, 1), now=NOW)
     with pytest.raises(ValueError, match="timezone-aware"):
         format_day(NOW, now=datetime(2025, 1, 1))
+
+
+def test_plausible_publication_time_drops_absurd_dates() -> None:
+    from datetime import UTC, datetime
+
+    from news.dates import plausible_publication_time
+
+    now = datetime(2025, 1, 8, tzinfo=UTC)
+    fine = datetime(2025, 1, 6, tzinfo=UTC)
+    assert plausible_publication_time(fine, now=now) == fine
+    assert plausible_publication_time(datetime(9999, 12, 31, tzinfo=UTC), now=now) is None
+    assert plausible_publication_time(datetime(1, 1, 1, tzinfo=UTC), now=now) is None
+    assert plausible_publication_time(datetime(2025, 1, 11, tzinfo=UTC), now=now) is None
+    assert plausible_publication_time(None, now=now) is None
