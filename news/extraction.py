@@ -201,7 +201,7 @@ def _run_trafilatura(tree: HtmlElement, page_url: str | None, *, favor_precision
     """trafilatura's Document for the page, or None.
 
     Precision mode first: on the extraction benchmark it raises both precision and
-    recall over the balanced default (see bench/results/extraction.md).
+    recall over the balanced default (see docs/benchmarks.md).
     """
     from trafilatura import bare_extraction
 

@@ -25,7 +25,7 @@ MAX_SENTENCES_READ = 200
 ELLIPSIS = "…"
 
 # Scoring weights, relative to the centrality score (a cosine in [0, 1]); the dev-set search
-# behind them is in bench/results/summaries.md.
+# behind them is in docs/benchmarks.md.
 LEAD_WEIGHT = 1.0  # weight of the lead prior 1 / (1 + position / LEAD_DECAY)
 LEAD_DECAY = 2.0  # positions over which the lead prior halves
 HEADLINE_WEIGHT = 0.5  # weight of cosine similarity to the headline (not tuned)
