@@ -279,6 +279,18 @@ def show(
 
 
 @app.command()
+def resummarize(
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=10_000, help="Stories per transaction.")
+    ] = 200,
+) -> None:
+    """Write every archived story's summary again with the current summarizer."""
+    services = open_services(load_settings())
+    read, changed = services.ingest.resummarize_archive(batch_size=batch_size)
+    typer.echo(f"{read} stories read, {changed} summaries rewritten")
+
+
+@app.command()
 def publish(
     reference: Annotated[str, typer.Argument(help="Story id or link.")],
 ) -> None:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -166,6 +167,36 @@ class IngestService:
         except IntegrityError:
             # Another worker stored the same URL between our lookup and insert: now it exists.
             return self._store_prepared(prepared, share, overrides)
+
+    def resummarize_archive(self, *, batch_size: int = 200) -> tuple[int, int]:
+        """Write every stored story's summary again with the current summarizer.
+
+        A summary is derived text, so this is not a new version of the story. Each batch is
+        its own transaction: an interrupted run leaves whole batches done and can be re-run.
+        Returns (stories read, summaries changed).
+        """
+        summarizer = self._preparer.summarizer
+        read = changed = 0
+        last_id = 0
+        while True:
+            with self._session_factory.begin() as session:
+                batch = list(
+                    session.scalars(
+                        select(Article)
+                        .where(Article.id > last_id)
+                        .order_by(Article.id)
+                        .limit(batch_size)
+                    )
+                )
+                for article in batch:
+                    summary = summarizer.summarize(article.body, headline=article.headline)
+                    if summary != article.summary:
+                        article.summary = summary
+                        changed += 1
+            if not batch:
+                return read, changed
+            read += len(batch)
+            last_id = batch[-1].id
 
     def _record_known_share(self, normalized_url: str, share: NewShare) -> IngestResult | None:
         with self._session_factory.begin() as session:

@@ -256,3 +256,34 @@ def test_seed_sample_ingests(service: IngestService) -> None:
     assert article.headline.startswith("UK and France")
     assert len(article.headline) <= 100
     assert article.summary
+
+
+class FirstWords:
+    """A stand-in summarizer: the first five words, so a change is easy to see."""
+
+    def summarize(self, text: str, *, headline: str | None = None) -> str:
+        return " ".join(text.split()[:5])
+
+
+def test_resummarize_rewrites_summaries_without_new_versions(
+    service: IngestService, session_factory: SessionFactory, clock: Clock
+) -> None:
+    first = service.ingest_copy(WIRE_COPY, NewShare(source="cli")).article
+    second = service.ingest_copy(
+        WIRE_COPY.replace("Poland", "Hungary"), NewShare(source="cli")
+    ).article
+    other = IngestService(
+        session_factory=session_factory,
+        fetcher=FakeFetcher(),
+        preparer=StoryPreparer(summarizer=FirstWords(), aliases=load_alias_table()),
+        clock=clock,
+    )
+    assert other.resummarize_archive(batch_size=1) == (2, 2)
+    assert other.resummarize_archive(batch_size=1) == (2, 0)
+    with session_factory() as session:
+        from storage.articles import get_article
+
+        for record in (first, second):
+            article = get_article(record.id, session=session)
+            assert article.summary == " ".join(article.body.split()[:5])
+            assert article.version == 1
