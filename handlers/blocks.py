@@ -223,7 +223,7 @@ def build_help(examples: Sequence[tuple[str, str]]) -> Message:
             "Mention me or message me directly to ask about the archive:"
         ),
     ]
-    blocks.extend(_sections_of_lines(lines, MAX_BLOCKS - len(blocks)))
+    blocks.extend(pack_sections(lines, MAX_BLOCKS - len(blocks)))
     plain = "; ".join(_fit(example, _LINE_LIMIT) for example, _ in examples)
     text = "What I understand. Share a link to archive it, or ask"
     return Message(text=_fallback(f"{text}: {plain}" if plain else text), blocks=blocks)
@@ -265,7 +265,7 @@ def build_alert_update(change_lines: Sequence[str]) -> Message:
         sentence = ":pencil2: The story was updated."
         return Message(text=_fallback("The story was updated."), blocks=[_section(sentence)])
     blocks = [_section(":pencil2: *Updated*")]
-    blocks.extend(_sections_of_lines([f"• {line}" for line in lines], MAX_BLOCKS - 1))
+    blocks.extend(pack_sections([f"• {line}" for line in lines], MAX_BLOCKS - 1))
     return Message(text=_fallback("Updated: " + "; ".join(lines)), blocks=blocks)
 
 
@@ -461,12 +461,16 @@ def _code(text: str) -> str:
     return _fit(text.replace("`", "'"), _LINE_LIMIT) or "…"
 
 
-def _sections_of_lines(lines: Sequence[str], max_blocks: int) -> list[dict[str, Any]]:
-    """Lines packed into as few sections as fit 3,000 characters, at most ``max_blocks``."""
+def pack_sections(lines: Sequence[str], max_blocks: int) -> list[dict[str, Any]]:
+    """Lines packed into as few sections as fit 3,000 characters, at most ``max_blocks``.
+
+    The lines must already be mrkdwn-escaped; an over-long line is cut on a word boundary.
+    """
     sections: list[dict[str, Any]] = []
     current: list[str] = []
     size = 0
     for line in lines:
+        line = truncate_words(line, SECTION_LIMIT)
         if current and size + 1 + measure(line) > SECTION_LIMIT:
             if len(sections) == max_blocks - 1:
                 break

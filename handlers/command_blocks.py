@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from handlers.blocks import Message
+from handlers.blocks import Message, pack_sections
 from handlers.mrkdwn import (
     clean_text,
     collapse_whitespace,
     escape_mrkdwn,
     link,
-    measure,
     plain_text,
     truncate_words,
 )
@@ -96,7 +95,7 @@ def with_mentions(text: str) -> str:
 def build_reply(lines: Sequence[str]) -> Message:
     """A reply from lines that are already safe mrkdwn (built with the helpers above)."""
     kept = [line for line in lines if line.strip()] or ["Done."]
-    blocks = _sections(kept)
+    blocks = pack_sections(kept, MESSAGE_BLOCK_LIMIT)
     return Message(text=_fallback(" ".join(kept)), blocks=blocks)
 
 
@@ -141,7 +140,7 @@ def build_command_help(
             f"{code(f'{command} {entry.usage}')} — {escaped(entry.description)}{marker}\n"
             f"      e.g. {code(f'{command} {entry.example}')}"
         )
-    blocks.extend(_sections(lines, room=MESSAGE_BLOCK_LIMIT - len(blocks) - 1))
+    blocks.extend(pack_sections(lines, MESSAGE_BLOCK_LIMIT - len(blocks) - 1))
     blocks.append(_context("Ask in plain words too: mention me, or message me directly."))
     usages = "; ".join(f"{command} {entry.usage}" for entry in entries)
     lead = f"{problem} " if problem else ""
@@ -367,25 +366,6 @@ def _context(text: str) -> dict[str, Any]:
         "type": "context",
         "elements": [{"type": "mrkdwn", "text": truncate_words(text, SECTION_LIMIT)}],
     }
-
-
-def _sections(lines: Sequence[str], *, room: int = MESSAGE_BLOCK_LIMIT) -> list[dict[str, Any]]:
-    """Lines packed into as few sections as fit, at most ``room`` blocks."""
-    sections: list[dict[str, Any]] = []
-    current: list[str] = []
-    size = 0
-    for line in lines:
-        line = truncate_words(line, SECTION_LIMIT)
-        if current and size + 1 + measure(line) > SECTION_LIMIT:
-            if len(sections) == room - 1:
-                break
-            sections.append(_section("\n".join(current)))
-            current, size = [], 0
-        current.append(line)
-        size += measure(line) + (1 if size else 0)
-    if current and len(sections) < room:
-        sections.append(_section("\n".join(current)))
-    return sections
 
 
 def _fallback(text: str) -> str:
