@@ -1,0 +1,507 @@
+"""Load: the whole HTTP deployment (web processes + workers) under a realistic mix, end to end.
+
+PostgreSQL shape: ``newsdesk serve --processes 4 --threads 4`` and two ``newsdesk worker``
+processes (2 job threads each); N clients send, for S seconds at an offered total rate,
+signed Slack events (channel messages with links to local pages, plain messages, mentions),
+signed ``/news latest …`` slash commands and signed CMS publish webhooks (headline + body, so
+no fetch) for stories that three subscribed channels follow. Ack time is measured from the
+moment a request was due. After the clients stop the workers drain the queue, and the run
+checks that no work was lost or duplicated: one card reply in each shared link's thread, one
+story per webhook and one alert per story in each subscribed channel.
+
+SQLite shape (``--engine sqlite``): one ``newsdesk serve --processes 1`` and one worker, at
+each of ``--rates``, naming the rate where it stops holding (p99 ack > 3 s or lag growing).
+
+    .venv/bin/python -m bench.load --seconds 60 --clients 200 --rates 200
+    .venv/bin/python -m bench.load --engine sqlite --rates 20,50,100,200
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shlex
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+if __package__ in (None, ""):  # run as `python bench/load.py` from the repository root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy import select
+
+from bench.ack import fresh_database, milliseconds, percentile
+from bot.alerts import ALERT_EVENT_TYPE
+from bot.slack_standin import SlackStandin
+from bot.standin.webapi import ResponseTarget
+from news.aliases import load_alias_table
+from news.webhooks import sign_payload
+from storage.database import create_database_engine
+from storage.models import Article, Delivery, Job
+from storage.subscriptions import subscribe
+from tests.pageserver import PageServer
+from tests.processes import NewsdeskProcess, find_free_port
+
+# Share of each request kind in the mix; publish is about one story a second at 200 req/s.
+MIX = {"link": 0.25, "plain": 0.40, "mention": 0.15, "command": 0.195, "publish": 0.005}
+SLOW_SECONDS = 3.0
+WEBHOOK_SECRET = "load-bench-webhook-secret"
+PAGES = 200
+QUESTIONS = ("latest on Ukraine", "what do we have on harbour repairs?", "help")
+COMMANDS = ("latest harbour", "latest Ukraine", "latest")
+
+PAGE = """<!doctype html><html lang="en"><head><title>Harbour report {number}</title>
+<link rel="canonical" href="{url}">
+<meta property="og:site_name" content="The Harbour Gazette">
+</head><body><article><h1>Harbour report {number}: berth {number} reopens</h1>
+<p>Berth {number} at the northern harbour reopened on Monday after repairs to the quay wall,
+the port authority said, allowing container ships to dock there again from next week.</p>
+<p>Engineers spent {number} days replacing damaged sections, and the authority said the work
+came in under budget, with a final inspection planned for the end of the month.</p>
+</article></body></html>"""
+
+
+@dataclass
+class Sample:
+    kind: str
+    seconds: float
+    status: int
+
+
+@dataclass
+class Run:
+    """One run's requests and what the work they caused looked like afterwards."""
+
+    engine: str
+    rate: float
+    clients: int
+    seconds: float
+    samples: list[Sample] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+    links: list[tuple[str, str]] = field(default_factory=list)
+    stories: list[str] = field(default_factory=list)
+    ingest_lags: list[tuple[datetime, float]] = field(default_factory=list)
+    alert_lags: list[tuple[datetime, float]] = field(default_factory=list)
+    jobs_by_state: Counter[str] = field(default_factory=Counter)
+    drained: bool = False
+    lost_replies: int = 0
+    duplicate_replies: int = 0
+    lost_stories: int = 0
+    lost_alerts: int = 0
+    duplicate_alerts: int = 0
+
+    def latencies(self, kind: str | None = None) -> list[float]:
+        return sorted(s.seconds for s in self.samples if kind in (None, s.kind))
+
+
+class Traffic:
+    """Workspace, pages, subscribed channels; signed requests as Slack and a CMS send them."""
+
+    def __init__(self, slack: SlackStandin, pages: PageServer) -> None:
+        self.slack = slack
+        self.users = [slack.add_user(f"reporter{n}") for n in range(20)]
+        self.channels = [slack.add_channel(f"desk{n}", members=self.users) for n in range(5)]
+        self.alert_channels = [
+            slack.add_channel(f"alerts{n}", members=self.users[:2]) for n in range(3)
+        ]
+        self.urls = []
+        for number in range(PAGES):
+            url = pages.url(f"/harbour/{number}")
+            pages.add(f"/harbour/{number}", PAGE.format(number=number, url=url).encode())
+            self.urls.append(url)
+        self.lock = threading.Lock()
+        self.counter = 0
+        self.links: list[tuple[str, str]] = []
+        self.stories: list[str] = []
+
+    def next_number(self) -> int:
+        with self.lock:
+            self.counter += 1
+            return self.counter
+
+    def request(self, kind: str, rng: random.Random) -> tuple[str, bytes, dict[str, str]]:
+        """Path, body and headers of one signed request of ``kind``."""
+        number = self.next_number()
+        user = rng.choice(self.users)
+        channel = rng.choice(self.channels)
+        if kind == "publish":
+            url = f"https://cms.example/stories/{number}-{uuid.uuid4().hex[:6]}"
+            story = {
+                "event": "published",
+                "url": url,
+                "headline": f"Harbour authority names new director ({number})",
+                "body": "The port authority named a new director on Monday. " * 8,
+                "desk": "business",
+                "event_id": f"cms-{number}",
+            }
+            body = json.dumps(story).encode()
+            headers = sign_payload(secret=WEBHOOK_SECRET, body=body, timestamp=int(time.time()))
+            return "/hooks/publish", body, {**headers, "Content-Type": "application/json"}
+        if kind == "command":
+            fields = {
+                "token": self.slack.verification_token,
+                "team_id": self.slack.team_id,
+                "channel_id": channel,
+                "channel_name": "desk",
+                "user_id": user,
+                "user_name": "reporter",
+                "command": "/news",
+                "text": rng.choice(COMMANDS),
+                "api_app_id": self.slack.app_id,
+                "response_url": self.slack.api.new_response_url(ResponseTarget(user, channel)),
+                "trigger_id": self.slack.workspace.new_trigger(user),
+            }
+            body = urlencode(fields).encode()
+            headers = {**self.slack.sign_request(body)}
+            return "/slack/events", body, {**headers, **{"Content-Type": FORM}}
+        bot = self.slack.bot_user_id
+        if kind == "link":
+            text = f"worth a read {rng.choice(self.urls)}"
+        elif kind == "mention":
+            text = f"<@{bot}> {rng.choice(QUESTIONS)}"
+        else:
+            text = rng.choice(("on my way", "who is on the night desk?", "thanks, filed"))
+        # The stand-in has no app URL: the message is stored in Slack, the event sent here.
+        sent = self.slack.post_message(user, channel, text)
+        event: dict[str, Any] = {
+            "type": "app_mention" if kind == "mention" else "message",
+            "user": user,
+            "text": self.slack.message(channel, sent.ts)["text"],
+            "ts": sent.ts,
+            "event_ts": sent.ts,
+            "channel": channel,
+            "team": self.slack.team_id,
+        }
+        if kind != "mention":
+            event["channel_type"] = "channel"
+        envelope = {
+            "token": self.slack.verification_token,
+            "team_id": self.slack.team_id,
+            "api_app_id": self.slack.app_id,
+            "event": event,
+            "type": "event_callback",
+            "event_id": f"EvLoad{number:010d}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": self.slack.team_id, "user_id": bot, "is_bot": True}],
+        }
+        body = json.dumps(envelope).encode()
+        headers = {**self.slack.sign_request(body), "Content-Type": "application/json"}
+        return "/slack/events", body, headers
+
+    def record(self, kind: str, body: bytes) -> None:
+        """Remember acknowledged work, to check afterwards that it was done exactly once."""
+        if kind == "link":
+            event = json.loads(body)["event"]
+            with self.lock:
+                self.links.append((event["channel"], event["ts"]))
+        elif kind == "publish":
+            with self.lock:
+                self.stories.append(json.loads(body)["url"])
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def run_client(
+    number: int, base: str, traffic: Traffic, run: Run, start: float, interval: float
+) -> None:
+    """One client: a request every ``interval`` seconds, due times fixed in advance."""
+    rng = random.Random(number)
+    samples: list[Sample] = []
+    errors: Counter[str] = Counter()
+    end = start + run.seconds
+    due = start + rng.random() * interval
+    with httpx.Client(base_url=base, timeout=30.0) as client:
+        while due < end:
+            pause = due - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            kind = rng.choices(list(MIX), weights=list(MIX.values()))[0]
+            path, body, headers = traffic.request(kind, rng)
+            try:
+                response = client.post(path, content=body, headers=headers)
+                samples.append(Sample(kind, time.perf_counter() - due, response.status_code))
+                if response.status_code in (200, 202):
+                    traffic.record(kind, body)
+            except httpx.HTTPError as error:
+                errors[f"{kind}: {type(error).__name__}"] += 1
+            due += interval
+    with traffic.lock:
+        run.samples.extend(samples)
+        run.errors.update(errors)
+
+
+def prepare(url: str, traffic: Traffic) -> None:
+    """The alert channels follow everything, with a budget that sends every alert."""
+    from storage.subscriptions import set_alert_budget
+
+    engine = create_database_engine(url)
+    aliases = load_alias_table()
+    with sa.orm.Session(engine) as session, session.begin():
+        for channel in traffic.alert_channels:
+            subscribe(channel, "all", "all", created_by=None, aliases=aliases, session=session)
+            set_alert_budget(channel, 1000, session=session)
+    engine.dispose()
+
+
+def wait_for_drain(url: str, deadline: float) -> bool:
+    """Until no job or delivery is pending or running (False when ``deadline`` passes)."""
+    engine = create_database_engine(url)
+    try:
+        while time.monotonic() < deadline:
+            with engine.connect() as connection:
+                jobs = connection.execute(
+                    select(sa.func.count())
+                    .select_from(Job)
+                    .where(Job.state.in_(("pending", "running")))
+                ).scalar_one()
+                deliveries = connection.execute(
+                    select(sa.func.count())
+                    .select_from(Delivery)
+                    .where(Delivery.state.in_(("pending", "sending")))
+                ).scalar_one()
+            if jobs == 0 and deliveries == 0:
+                return True
+            time.sleep(0.5)
+        return False
+    finally:
+        engine.dispose()
+
+
+def collect(url: str, run: Run, traffic: Traffic) -> None:
+    """Lags from the database; lost and duplicated work from the stand-in."""
+    engine = create_database_engine(url)
+    with sa.orm.Session(engine) as session:
+        for job in session.scalars(select(Job)):
+            run.jobs_by_state[job.state] += 1
+            if job.kind == "ingest_link" and job.finished_at is not None:
+                lag = (job.finished_at - job.created_at).total_seconds()
+                run.ingest_lags.append((job.created_at, lag))
+        for delivery in session.scalars(select(Delivery).where(Delivery.sent_at.is_not(None))):
+            assert delivery.sent_at is not None
+            lag = (delivery.sent_at - delivery.created_at).total_seconds()
+            run.alert_lags.append((delivery.created_at, lag))
+        stored = {a.canonical_url or a.original_url: a.id for a in session.scalars(select(Article))}
+    engine.dispose()
+    slack = traffic.slack
+    run.links, run.stories = list(traffic.links), list(traffic.stories)
+    for channel, ts in run.links:
+        replies = [m for m in slack.replies(channel, ts) if m.get("ts") != ts]
+        run.lost_replies += len(replies) == 0
+        run.duplicate_replies += max(0, len(replies) - 1)
+    story_ids = {stored.get(story) for story in run.stories}
+    run.lost_stories = sum(1 for story in run.stories if story not in stored)
+    for channel in traffic.alert_channels:
+        alerts: Counter[Any] = Counter()
+        for message in slack.messages(channel):
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == ALERT_EVENT_TYPE:
+                alerts[metadata.get("event_payload", {}).get("article_id")] += 1
+        run.lost_alerts += sum(1 for story in story_ids if story and alerts[story] == 0)
+        run.duplicate_alerts += sum(max(0, n - 1) for n in alerts.values())
+
+
+def measure(
+    engine_name: str,
+    rate: float,
+    *,
+    clients: int,
+    seconds: float,
+    drain: float,
+    directory: Path,
+) -> Run:
+    run = Run(engine_name, rate, clients, seconds)
+    web_processes, workers = (4, 2) if engine_name == "postgresql" else (1, 1)
+    with (
+        fresh_database(engine_name, directory) as url,
+        SlackStandin() as slack,
+        PageServer() as pages,
+    ):
+        traffic = Traffic(slack, pages)
+        prepare(url, traffic)
+        port = find_free_port()
+        base = f"http://127.0.0.1:{port}"
+        variables = {
+            "DATABASE_URL": url,
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": slack.signing_secret,
+            "SLACK_API_URL": slack.api_url,
+            "WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "FETCH_ALLOWED_HOSTS": "127.0.0.1",
+            "WORKER_THREADS": "2",
+            "ALERTS_PER_HOUR": "1000",
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "LOG_LEVEL": "WARNING",
+        }
+        serve_args = ["serve", "--processes", str(web_processes), "--threads", "4"]
+        processes = [NewsdeskProcess(serve_args, variables, cwd=directory).start()]
+        try:
+            processes[0].wait_for_http(f"{base}/healthz", timeout=60)
+            for _ in range(workers):
+                processes.append(NewsdeskProcess(["worker"], variables, cwd=directory).start())
+            start = time.perf_counter() + 1.0
+            threads = [
+                threading.Thread(
+                    target=run_client,
+                    args=(n, base, traffic, run, start, clients / rate),
+                )
+                for n in range(clients)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            run.drained = wait_for_drain(url, time.monotonic() + drain)
+            collect(url, run, traffic)
+        finally:
+            for process in reversed(processes):
+                process.stop()
+    return run
+
+
+def lag_growth(lags: list[tuple[datetime, float]]) -> float:
+    """p50 lag of the second half of the work minus that of the first half (seconds)."""
+    if len(lags) < 4:
+        return 0.0
+    ordered = [lag for _, lag in sorted(lags)]
+    half = len(ordered) // 2
+    return percentile(sorted(ordered[half:]), 0.5) - percentile(sorted(ordered[:half]), 0.5)
+
+
+def holds(run: Run) -> bool:
+    acks = run.latencies()
+    return (
+        run.drained
+        and percentile(acks, 0.99) <= SLOW_SECONDS
+        and lag_growth(run.ingest_lags) < 1.0
+        and not sum(run.errors.values())
+    )
+
+
+def seconds_cell(values: list[float]) -> str:
+    ordered = sorted(values)
+    if not ordered:
+        return "–"
+    return f"{percentile(ordered, 0.5):.2f} / {percentile(ordered, 0.99):.2f} / {ordered[-1]:.2f}"
+
+
+def summary_table(runs: list[Run]) -> list[str]:
+    lines = [
+        "| engine | clients | offered/s | requests | done/s | ack p50 ms | ack p99 ms "
+        "| > 3 s | not 2xx | errors | ingest lag p50/p99/max s | growth s "
+        "| alert lag p50/p99/max s | drained | holds |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in runs:
+        acks = r.latencies()
+        slow = sum(1 for s in r.samples if s.seconds > SLOW_SECONDS)
+        not_ok = sum(1 for s in r.samples if s.status not in (200, 202))
+        lines.append(
+            f"| {r.engine} | {r.clients} | {r.rate:g} | {len(r.samples)} "
+            f"| {len(r.samples) / r.seconds:.0f} | {milliseconds(percentile(acks, 0.5))} "
+            f"| {milliseconds(percentile(acks, 0.99))} | {slow} | {not_ok} "
+            f"| {sum(r.errors.values())} | {seconds_cell([lag for _, lag in r.ingest_lags])} "
+            f"| {lag_growth(r.ingest_lags):+.2f} "
+            f"| {seconds_cell([lag for _, lag in r.alert_lags])} "
+            f"| {'yes' if r.drained else 'no'} | {'yes' if holds(r) else 'no'} |"
+        )
+    return lines
+
+
+def kinds_table(runs: list[Run]) -> list[str]:
+    header = " | ".join(f"{kind} n, p50 / p99 ms" for kind in MIX)
+    lines = [f"| engine | offered/s | {header} |", "|---|---|" + "---|" * len(MIX)]
+    for r in runs:
+        cells = []
+        for kind in MIX:
+            values = r.latencies(kind)
+            cells.append(
+                f"{len(values)}, {milliseconds(percentile(values, 0.5))} / "
+                f"{milliseconds(percentile(values, 0.99))}"
+            )
+        lines.append(f"| {r.engine} | {r.rate:g} | {' | '.join(cells)} |")
+    return lines
+
+
+def work_table(runs: list[Run]) -> list[str]:
+    lines = [
+        "| engine | offered/s | links acked | replies lost | replies duplicated "
+        "| webhooks acked | stories lost | alerts lost | alerts duplicated | jobs by state |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in runs:
+        states = ", ".join(f"{k} {v}" for k, v in sorted(r.jobs_by_state.items()))
+        lines.append(
+            f"| {r.engine} | {r.rate:g} | {len(r.links)} | {r.lost_replies} "
+            f"| {r.duplicate_replies} | {len(r.stories)} | {r.lost_stories} | {r.lost_alerts} "
+            f"| {r.duplicate_alerts} | {states} |"
+        )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
+    parser.add_argument("--engine", choices=("postgresql", "sqlite"), default="postgresql")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--rates", default="200", help="offered requests/s, comma-separated")
+    parser.add_argument("--drain", type=float, default=300.0, help="at most this long after")
+    parser.add_argument("--out", type=Path, help="append the tables as Markdown here")
+    args = parser.parse_args(argv)
+
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="newsdesk-load-") as temporary:
+        for rate in (float(value) for value in args.rates.split(",")):
+            run = measure(
+                args.engine,
+                rate,
+                clients=args.clients,
+                seconds=args.seconds,
+                drain=args.drain,
+                directory=Path(temporary),
+            )
+            runs.append(run)
+            print(summary_table([run])[-1], flush=True)
+            if run.errors:
+                print(f"  errors: {dict(run.errors)}", flush=True)
+    broken = [r.rate for r in runs if not holds(r)]
+    verdict = (
+        f"Stops holding at {min(broken):g} requests/s."
+        if broken
+        else "Holds at every offered rate."
+    )
+    tables = [
+        *summary_table(runs),
+        "",
+        "Ack time per kind:",
+        "",
+        *kinds_table(runs),
+        "",
+        "Work done exactly once:",
+        "",
+        *work_table(runs),
+        "",
+        verdict,
+    ]
+    print()
+    print("\n".join(tables))
+    if args.out:
+        command = shlex.join([".venv/bin/python", "-m", "bench.load", *(argv or sys.argv[1:])])
+        with args.out.open("a", encoding="utf-8") as out:
+            out.write(f"\n    {command}\n\n" + "\n".join(tables) + "\n")
+
+
+if __name__ == "__main__":
+    main()
