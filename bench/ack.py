@@ -115,16 +115,7 @@ class Workspace:
             text = rng.choice(QUESTIONS)
             event.update(type="message", channel=rng.choice(self.dms), text=text)
             event["channel_type"] = "im"
-        envelope = {
-            "token": self.slack.verification_token,
-            "team_id": self.slack.team_id,
-            "api_app_id": self.slack.app_id,
-            "event": event,
-            "type": "event_callback",
-            "event_id": f"EvBench{number:010d}",
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": self.slack.team_id, "user_id": bot, "is_bot": True}],
-        }
+        envelope = self.slack.event_envelope(event, event_id=f"EvBench{number:010d}")
         return json.dumps(envelope).encode()
 
 

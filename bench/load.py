@@ -185,16 +185,7 @@ class Traffic:
         }
         if kind != "mention":
             event["channel_type"] = "channel"
-        envelope = {
-            "token": self.slack.verification_token,
-            "team_id": self.slack.team_id,
-            "api_app_id": self.slack.app_id,
-            "event": event,
-            "type": "event_callback",
-            "event_id": f"EvLoad{number:010d}",
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": self.slack.team_id, "user_id": bot, "is_bot": True}],
-        }
+        envelope = self.slack.event_envelope(event, event_id=f"EvLoad{number:010d}")
         body = json.dumps(envelope).encode()
         headers = {**self.slack.sign_request(body), "Content-Type": "application/json"}
         return "/slack/events", body, headers

@@ -348,16 +348,9 @@ class SlackStandin:
         domain is one of the unfurl domains."""
         return self.post_message(user, channel, url)
 
-    def send_event(
-        self,
-        event: dict[str, Any],
-        *,
-        event_id: str | None = None,
-        retry_num: int | None = None,
-        retry_reason: str | None = None,
-    ) -> Delivery:
-        """Deliver ``event`` in an ``event_callback`` envelope (a retry when ``retry_num``)."""
-        envelope = {
+    def event_envelope(self, event: dict[str, Any], *, event_id: str | None = None) -> Json:
+        """``event`` wrapped as Slack delivers it (``event_callback``), not yet signed."""
+        return {
             "token": self.verification_token,
             "team_id": self.team_id,
             "context_team_id": self.team_id,
@@ -378,6 +371,17 @@ class SlackStandin:
             "is_ext_shared_channel": False,
             "event_context": "4-" + uuid.uuid4().hex,
         }
+
+    def send_event(
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        retry_reason: str | None = None,
+    ) -> Delivery:
+        """Deliver ``event`` in an ``event_callback`` envelope (a retry when ``retry_num``)."""
+        envelope = self.event_envelope(event, event_id=event_id)
         headers: dict[str, str] = {}
         if retry_num is not None:
             headers["X-Slack-Retry-Num"] = str(retry_num)
