@@ -21,23 +21,11 @@ from storage.feeds import add_feed, record_poll_failure, record_poll_success
 from storage.models import Article, Delivery, Job, Share, Subscription
 from storage.services import Services
 from storage.subscriptions import subscribe
+from tests.articles import add_article
 from tests.pageserver import PageServer
 
 # The stand-in numbers ids in order: the first user group made is S000000001.
 EDITORS_GROUP = "S000000001"
-
-ARTICLE = """<!doctype html><html lang="en"><head><title>{headline}</title>
-<link rel="canonical" href="{canonical}">
-<meta property="og:site_name" content="The Harbour Gazette">
-<meta name="author" content="Ana Lima">
-<meta property="article:published_time" content="2025-01-06T09:30:00Z">
-</head><body><article><h1>{headline}</h1>
-<p>Ukraine and Poland agreed on Monday to reopen the Dorohusk rail crossing to grain freight from
-next month, ending a dispute that had left thousands of wagons idle at the border.</p>
-<p>Officials in Kyiv said the talks would continue next week, with ministers from both countries
-expected to attend a meeting in Warsaw to settle the remaining questions about inspections.</p>
-<p>{extra}</p>
-</article></body></html>"""
 
 
 @pytest.fixture
@@ -78,10 +66,7 @@ class Newsroom:
         self.services: Services = local.services
 
     def add_page(self, path: str, headline: str, extra: str = "Farmers protested.") -> str:
-        url = self.pages.url(path)
-        html = ARTICLE.format(headline=headline, canonical=url, extra=extra)
-        self.pages.add(path, html.encode(), content_type="text/html")
-        return url
+        return add_article(self.pages, path, headline, extra)
 
     def share(self, user: str, channel: str, url: str) -> tuple[str, dict[str, Any]]:
         """``user`` shares ``url``; the ts of their message and the bot's card in the thread."""

@@ -9,7 +9,7 @@ import pytest
 from bot.console import run_console
 from bot.local import LocalDeployment
 from bot.settings import Settings
-from tests.bot.test_end_to_end import add_article
+from tests.articles import add_article
 from tests.pageserver import PageServer
 
 

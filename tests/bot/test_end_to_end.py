@@ -12,21 +12,8 @@ import pytest
 from bot.local import LocalDeployment
 from bot.settings import Settings
 from storage.articles import count_articles
+from tests.articles import add_article
 from tests.pageserver import PageServer
-
-ARTICLE = """<!doctype html><html lang="en"><head><title>{headline}</title>
-<link rel="canonical" href="{canonical}">
-<meta property="og:site_name" content="The Harbour Gazette">
-<meta name="author" content="Ana Lima">
-<meta property="article:published_time" content="2025-01-06T09:30:00Z">
-</head><body><article><h1>{headline}</h1>
-<p>Ukraine and Poland agreed on Monday to reopen the Dorohusk rail crossing to grain freight from
-next month, ending a dispute that had left thousands of wagons idle at the border.</p>
-<p>Officials in Kyiv said the talks would continue next week, with ministers from both countries
-expected to attend a meeting in Warsaw to settle the remaining questions about inspections.</p>
-<p>Farmers on both sides of the border have protested for months, blocking roads and demanding
-compensation for losses they blame on imports that reached the domestic market.</p>
-</article></body></html>"""
 
 
 @pytest.fixture
@@ -46,14 +33,6 @@ def local(database_url: str, pages: PageServer) -> Iterator[LocalDeployment]:
     )
     with LocalDeployment(settings) as deployment:
         yield deployment
-
-
-def add_article(pages: PageServer, path: str, headline: str) -> str:
-    url = pages.url(path)
-    pages.add(
-        path, ARTICLE.format(headline=headline, canonical=url).encode(), content_type="text/html"
-    )
-    return url
 
 
 def bot_replies(local: LocalDeployment, channel: str, ts: str) -> list[dict[str, object]]:

@@ -27,25 +27,12 @@ from bot.worker import WorkerPool
 from storage.articles import count_articles
 from storage.models import Job, Share
 from storage.services import Services
+from tests.articles import article_page
 from tests.conftest import POSTGRES_URL
 from tests.pageserver import PageServer
 from tests.processes import NewsdeskProcess, find_free_port, run_newsdesk
 
 pytestmark = pytest.mark.slow
-
-ARTICLE = """<!doctype html><html lang="en"><head><title>Grain crossing to reopen</title>
-<link rel="canonical" href="{canonical}">
-<meta property="og:site_name" content="The Harbour Gazette">
-<meta name="author" content="Ana Lima">
-<meta property="article:published_time" content="2025-01-06T09:30:00Z">
-</head><body><article><h1>Grain crossing to reopen</h1>
-<p>Ukraine and Poland agreed on Monday to reopen the Dorohusk rail crossing to grain freight from
-next month, ending a dispute that had left thousands of wagons idle at the border.</p>
-<p>Officials in Kyiv said the talks would continue next week, with ministers from both countries
-expected to attend a meeting in Warsaw to settle the remaining questions about inspections.</p>
-<p>Farmers on both sides of the border have protested for months, blocking roads and demanding
-compensation for losses they blame on imports that reached the domestic market.</p>
-</article></body></html>"""
 
 # A short lease so a job whose worker was killed is taken again within seconds; the fetch
 # deadline stays below it, as the settings demand.
@@ -91,7 +78,7 @@ def bot_replies(slack: SlackStandin, channel: str, ts: str) -> list[dict[str, An
 
 def add_article(pages: PageServer, path: str, *, stall: float = 0.0) -> str:
     url = pages.url(path)
-    body = ARTICLE.format(canonical=url).encode()
+    body = article_page("Grain crossing to reopen", url)
     if stall:
         pages.add_stream(path, lambda: pages.trickle([body], delay=stall))
     else:
