@@ -8,9 +8,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
 )
 
 import handlers
@@ -28,7 +26,12 @@ class SlackConfigurationError(NewsdeskError):
 
 
 def build_slack_client(settings: Settings) -> WebClient:
-    """A Web API client that retries rate limits (honouring Retry-After) and 5xx answers."""
+    """A Web API client that retries rate limits, honouring Retry-After.
+
+    It does not retry dropped connections or 5xx answers inside a call: Slack may already
+    have posted the message, and a blind resend would post it twice. Those failures reach
+    the job, whose retry first looks for the earlier post by its message metadata.
+    """
     if settings.slack_bot_token is None:
         raise SlackConfigurationError("SLACK_BOT_TOKEN is not set (a bot token, xoxb-…)")
     return WebClient(
@@ -36,9 +39,7 @@ def build_slack_client(settings: Settings) -> WebClient:
         base_url=settings.slack_api_url or WebClient.BASE_URL,
         retry_handlers=[
             SlackErrorCounter(),  # first: it counts every failed attempt, retries none
-            ConnectionErrorRetryHandler(max_retry_count=2),
             RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
         ],
     )
 

@@ -194,3 +194,19 @@ def test_clicking_a_link_button_is_acknowledged(local: LocalDeployment, pages: P
     [card] = bot_replies(local, world, sent.ts)
     card = {**card, "channel": world}
     assert slack.click(ana, card, "open_story").status == 200
+
+
+def test_reply_whose_answer_was_lost_is_not_posted_twice(
+    local: LocalDeployment, pages: PageServer
+) -> None:
+    slack = local.slack
+    ana = slack.add_user("ana")
+    world = slack.add_channel("world", members=[ana, slack.bot_user_id])
+    url = add_article(pages, "/grain", "Grain crossing to reopen")
+    # Slack posts the card but the answer never arrives: the job fails and is retried.
+    fault = slack.inject_fault("chat.postMessage", kind="timeout", times=1)
+    sent = slack.post_message(ana, world, url)
+    assert local.wait_until_idle(timeout=30)
+    assert fault.triggered == 1
+    assert len(bot_replies(local, world, sent.ts)) == 1
+    assert "newspaper" in slack.reactions(world, sent.ts)
