@@ -264,9 +264,16 @@ class _SqliteBackend:
                 .limit(need)
             )
             rows = [_Candidate(r.id, r.sort_at) for r in self.session.execute(statement)]
-            if len(rows) >= need:
-                break
+            if len(rows) >= need or scan is None or self._matches_fewer_than(expression, scan):
+                break  # enough, or a wider scan would read the same matches again
         return rows
+
+    def _matches_fewer_than(self, expression: str, scan: int) -> bool:
+        counted = text(
+            "SELECT count(*) FROM (SELECT rowid FROM articles_fts"
+            " WHERE articles_fts MATCH :fts LIMIT :scan)"
+        ).bindparams(fts=expression, scan=scan)
+        return (self.session.scalar(counted) or 0) < scan
 
     def _highlights(self, terms: _Terms, ids: list[int], extra: str) -> list[Any]:
         if not ids:
@@ -330,6 +337,30 @@ SEARCH_VECTOR = "articles.search_vector"
 class _PostgresBackend:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._oldest: tuple[datetime | None] | None = None
+
+    def oldest(self) -> datetime | None:
+        """The oldest story's ``sort_at`` (read once per search, on the index)."""
+        if self._oldest is None:
+            self._oldest = (self.session.scalar(select(func.min(Article.sort_at))),)
+        return self._oldest[0]
+
+    def windows(self, now: datetime) -> list[datetime | None]:
+        """Lower bounds of the widening windows, ending at the first that holds every story.
+
+        A young archive is covered by the first window already; reading the wider ones
+        would return the same rows again.
+        """
+        oldest = self.oldest()
+        bounds: list[datetime | None] = []
+        for days in POSTGRES_WINDOW_DAYS:
+            bound = None if days is None else now - timedelta(days=days)
+            if oldest is not None and bound is not None and bound <= oldest:
+                bound = None
+            bounds.append(bound)
+            if bound is None:
+                break
+        return bounds
 
     def match_clause(self, terms: _Terms, *, tier: Tier) -> ColumnElement[bool]:
         params: dict[str, str] = {}
@@ -378,8 +409,10 @@ class _PostgresBackend:
             else true()
         )
         found: list[_Candidate] = []
-        for days in POSTGRES_WINDOW_DAYS:
-            window = [] if days is None else [Article.sort_at >= now - timedelta(days=days)]
+        if self.oldest() is None:
+            return found  # nothing archived yet
+        for bound in self.windows(now):
+            window = [] if bound is None else [Article.sort_at >= bound]
             scan = max(POSTGRES_FIRST_SCAN, 4 * need)
             while True:
                 statement = (

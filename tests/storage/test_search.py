@@ -258,6 +258,34 @@ def test_old_story_is_found_when_nothing_newer_matches(
     assert found(run(session_factory, ask(("harvest",))), archive) == ["old_ukraine"]
 
 
+def test_young_archive_is_read_once_per_tier(
+    engine: Engine, session_factory: SessionFactory
+) -> None:
+    """When the first window already holds every story, wider windows are not read again."""
+    with session_factory.begin() as session:
+        session.add(make_article("Harbour berth reopens", "The berth reopened.", days_ago=1))
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = run(session_factory, ask(("Ukraine",)))  # no match: every tier comes up empty
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert page.hits == []
+    reads = [s for s in statements if "FROM articles" in s and "ORDER BY" in s]
+    # One read per tier on either engine (the SQLite backend's first scan covers this archive).
+    assert len(reads) == 3, reads
+
+
+def test_empty_archive_answers_without_reading_matches(
+    engine: Engine, session_factory: SessionFactory
+) -> None:
+    assert run(session_factory, ask(("Ukraine",))).hits == []
+
+
 def test_story_known_only_from_a_private_conversation_stays_there(
     session_factory: SessionFactory, archive: Archive
 ) -> None:
