@@ -38,6 +38,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
+from bench.cpu import tree_cpu
 from bot.slack_standin import SlackStandin
 from storage.database import create_database_engine, upgrade_database
 from storage.queue import count_jobs_by_state
@@ -185,23 +186,6 @@ class Schedule:
     end: float = 0.0
 
 
-def process_tree_cpu_seconds(root: int) -> float:
-    """User + system CPU seconds of ``root`` and its direct children (gunicorn workers)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid, parent = int(entry.name), int(fields[1])
-        if pid == root or parent == root:
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
-
-
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -316,10 +300,10 @@ def measure(
         schedule.end = schedule.measure_from + seconds
         schedule.ready.set()
         time.sleep(max(0.0, schedule.measure_from - time.perf_counter()))
-        cpu_before = process_tree_cpu_seconds(server_pid)
+        cpu_before = tree_cpu(server_pid)
         for worker in workers:
             worker.join()
-        result.server_cpu_seconds = process_tree_cpu_seconds(server_pid) - cpu_before
+        result.server_cpu_seconds = tree_cpu(server_pid) - cpu_before
         result.load_average = os.getloadavg()[0]
         engine = create_database_engine(url)
         with engine.connect() as connection, sa.orm.Session(bind=connection) as session:

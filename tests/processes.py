@@ -64,8 +64,11 @@ def run_newsdesk(
 class NewsdeskProcess:
     """A long-running ``newsdesk ARGS`` (``serve``, ``worker``) in its own session."""
 
-    def __init__(self, args: Sequence[str], variables: Mapping[str, str], *, cwd: Path) -> None:
-        self.args = [*newsdesk_command(), *args]
+    def __init__(
+        self, args: Sequence[str], variables: Mapping[str, str], *, cwd: Path, nice: int = 0
+    ) -> None:
+        # ``nice``: run at lower CPU priority, as a worker unit with ``Nice=`` does.
+        self.args = [*(["nice", "-n", str(nice)] if nice else []), *newsdesk_command(), *args]
         self.env = process_environment(variables)
         self.cwd = cwd
         self._output = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115
