@@ -20,7 +20,7 @@ def local(tmp_path: object, pages: PageServer) -> Iterator[LocalDeployment]:
     url = f"sqlite:///{tmp_path}/console.db"
     upgrade_database(url)
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,  # type: ignore[call-arg, unused-ignore]
         database_url=url,
         fetch_allowed_hosts=["127.0.0.1"],
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -25,7 +26,7 @@ def pages() -> Iterator[PageServer]:
 @pytest.fixture
 def local(database_url: str, pages: PageServer) -> Iterator[LocalDeployment]:
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,  # type: ignore[call-arg, unused-ignore]
         database_url=database_url,
         fetch_allowed_hosts=["127.0.0.1"],
         fetch_total_timeout=3,
@@ -35,7 +36,7 @@ def local(database_url: str, pages: PageServer) -> Iterator[LocalDeployment]:
         yield deployment
 
 
-def bot_replies(local: LocalDeployment, channel: str, ts: str) -> list[dict[str, object]]:
+def bot_replies(local: LocalDeployment, channel: str, ts: str) -> list[dict[str, Any]]:
     return [m for m in local.slack.replies(channel, ts) if m.get("ts") != ts]
 
 

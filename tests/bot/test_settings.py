@@ -43,7 +43,7 @@ def test_env_example_names_only_real_settings() -> None:
 def test_env_example_values_are_valid_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, _ in documented_settings().items():
         monkeypatch.delenv(name, raising=False)
-    settings = Settings(_env_file=ENV_EXAMPLE)  # type: ignore[call-arg]
+    settings = Settings(_env_file=ENV_EXAMPLE)  # type: ignore[call-arg, unused-ignore]
     assert settings.database_url == "sqlite:///newsdesk.db"
     assert settings.fetch_allowed_hosts == []
     assert settings.aliases_file is None
@@ -53,14 +53,14 @@ def test_env_example_values_are_valid_defaults(monkeypatch: pytest.MonkeyPatch) 
 def test_lists_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EDITORS", "U1, U2,,U3")
     monkeypatch.setenv("FETCH_ALLOWED_HOSTS", "127.0.0.1,cms.intranet")
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)  # type: ignore[call-arg, unused-ignore]
     assert settings.editors == ["U1", "U2", "U3"]
     assert settings.fetch_allowed_hosts == ["127.0.0.1", "cms.intranet"]
 
 
 def test_secrets_are_masked_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-very-secret")
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)  # type: ignore[call-arg, unused-ignore]
     assert "xoxb-very-secret" not in repr(settings)
     assert settings.slack_bot_token is not None
     assert settings.slack_bot_token.get_secret_value() == "xoxb-very-secret"
@@ -69,4 +69,4 @@ def test_secrets_are_masked_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_unknown_time_zone_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIMEZONE", "Mars/Olympus")
     with pytest.raises(ValidationError, match="unknown time zone"):
-        Settings(_env_file=None)  # type: ignore[call-arg]
+        Settings(_env_file=None)  # type: ignore[call-arg, unused-ignore]
