@@ -224,7 +224,14 @@ class Planned:
     request: Request
 
 
-def plan(traffic: Traffic, *, clients: int, rate: float, seconds: float) -> list[Planned]:
+def plan(
+    traffic: Traffic,
+    *,
+    clients: int,
+    rate: float,
+    seconds: float,
+    mix: dict[str, float] = MIX,
+) -> list[Planned]:
     """Every client sends a request each ``clients / rate`` seconds, its first at a random offset.
 
     Requests are built (and their messages stored in the stand-in) before the clock starts, so
@@ -236,7 +243,7 @@ def plan(traffic: Traffic, *, clients: int, rate: float, seconds: float) -> list
         rng = random.Random(client)
         due = rng.random() * interval
         while due < seconds:
-            kind = rng.choices(list(MIX), weights=list(MIX.values()))[0]
+            kind = rng.choices(list(mix), weights=list(mix.values()))[0]
             planned.append(Planned(client, due, traffic.request(kind, rng)))
             due += interval
     return planned
@@ -443,6 +450,7 @@ def measure(
     seconds: float,
     drain: float,
     directory: Path,
+    mix: dict[str, float] = MIX,
 ) -> Run:
     run = Run(engine_name, rate, clients, seconds)
     web_processes, workers = (4, 2) if engine_name == "postgresql" else (1, 1)
@@ -476,7 +484,7 @@ def measure(
                 processes.append(
                     NewsdeskProcess(["worker"], variables, cwd=directory, nice=10).start()
                 )
-            planned = plan(traffic, clients=clients, rate=rate, seconds=seconds)
+            planned = plan(traffic, clients=clients, rate=rate, seconds=seconds, mix=mix)
             before = cpu_by_role(processes)
             with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
                 outcomes, run.cpu["load generator"] = pool.submit(

@@ -130,6 +130,12 @@ class NewsdeskProcess:
         self.process.send_signal(signal.SIGKILL)
         return self.process.wait(10)
 
+    def kill_group(self) -> int:
+        """SIGKILL the process and every child it started (gunicorn's workers), as a crash of
+        the machine's service would, and reap it."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        return self.process.wait(10)
+
     def stop(self) -> None:
         """Make sure the process and its children are gone (after a failed test too)."""
         if self._process is None:
