@@ -1,19 +1,22 @@
 """Load: the whole HTTP deployment (web processes + workers) under a realistic mix, end to end.
 
 PostgreSQL shape: ``newsdesk serve --processes 4 --threads 4`` and two ``newsdesk worker``
-processes (2 job threads each); N clients send, for S seconds at an offered total rate,
-signed Slack events (channel messages with links to local pages, plain messages, mentions),
-signed ``/news latest …`` slash commands and signed CMS publish webhooks (headline + body, so
-no fetch) for stories that three subscribed channels follow. Ack time is measured from the
-moment a request was due. After the clients stop the workers drain the queue, and the run
-checks that no work was lost or duplicated: one card reply in each shared link's thread, one
-story per webhook and one alert per story in each subscribed channel.
+processes (2 job threads each, at ``nice 10`` as the systemd unit runs them); N clients send,
+for S seconds at an offered total rate, signed Slack events (channel messages with links to
+local pages, plain messages, mentions), signed ``/news latest …`` slash commands and signed
+CMS publish webhooks (headline + body, so no fetch) for stories that three subscribed
+channels follow. Every request is built before the clock starts and sent from a separate
+process; ack time is measured from the moment a request was due. After the clients stop the
+workers drain the queue, and the run checks that no work was lost or duplicated: one card
+reply in each shared link's thread, one story per webhook and one alert per story in each
+subscribed channel. A table shows where the CPU went (web, workers, PostgreSQL, stand-in,
+generator).
 
 SQLite shape (``--engine sqlite``): one ``newsdesk serve --processes 1`` and one worker, at
 each of ``--rates``, naming the rate where it stops holding (p99 ack > 3 s or lag growing).
 
-    .venv/bin/python -m bench.load --seconds 60 --clients 200 --rates 200
-    .venv/bin/python -m bench.load --engine sqlite --rates 20,50,100,200
+    .venv/bin/python -m bench.load --seconds 60 --clients 200 --rates 100,200,300
+    .venv/bin/python -m bench.load --engine sqlite --rates 50,100,200,300,400
 """
 
 from __future__ import annotations
@@ -593,10 +596,15 @@ ROLES = ("web", "workers", "postgresql", "stand-in and pages", "load generator")
 
 
 def cpu_table(runs: list[Run]) -> list[str]:
-    """Where the CPU went while the clients were sending: seconds, and ms per request."""
+    """Where the CPU went while the clients were sending: seconds, and ms per request.
+
+    The last column is all that CPU divided by the run's nominal length: the cores the
+    offered load asks for. Above the machine's core count the clients fall behind and the
+    sending lasts longer than ``--seconds``.
+    """
     header = " | ".join(f"{role} s (ms/request)" for role in ROLES)
     lines = [
-        f"| engine | offered/s | {header} | cores busy |",
+        f"| engine | offered/s | {header} | CPU s per run second |",
         "|---|---|" + "---|" * (len(ROLES) + 1),
     ]
     for r in runs:
