@@ -18,7 +18,7 @@ from bot.worker import PermanentFailure
 from handlers.answers import answer_question
 from handlers.blocks import Message, build_article_card, build_failure
 from handlers.buttons import card_actions
-from handlers.home import PUBLISH_HOME, publish_home
+from handlers.home import PUBLISH_HOME, PublicChannels, publish_home
 from handlers.submit import SUBMIT_STORY, StorySubmission, run_submission
 from handlers.unfurls import UNFURL_LINK, request_from_payload, unfurl_shared_links
 from handlers.views import share_view, story_from_article
@@ -47,6 +47,7 @@ class SlackJobs:
     def __init__(self, services: Services, client: WebClient) -> None:
         self._services = services
         self._client = client
+        self._public_channels = PublicChannels(client)
 
     def runners(self) -> dict[str, Any]:
         return {
@@ -78,7 +79,8 @@ class SlackJobs:
         self._reply_once(job, message, reply)
 
     def publish_home(self, job: ClaimedJob) -> None:
-        publish_home(self._services, self._client, str(job.payload["user_id"]))
+        user_id = str(job.payload["user_id"])
+        publish_home(self._services, self._client, user_id, self._public_channels)
 
     def unfurl_link(self, job: ClaimedJob) -> None:
         try:

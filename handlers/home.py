@@ -3,12 +3,16 @@
 Opening the tab (or pressing "Refresh") queues a durable ``publish_home`` job, so the
 event is acked at once; the worker builds the view with ``build_home_view`` (a pure
 function) and publishes it with ``views.publish``. Home stays within Slack's 100 blocks.
+Home is the same for everyone, so it lists only public channels' subscriptions.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +29,7 @@ from handlers.mrkdwn import (
     truncate_words,
 )
 from handlers.submit import build_submit_modal
+from handlers.unfurls import is_private_conversation
 from news.dates import describe_relative, format_day
 from storage.feeds import FeedHealth
 from storage.overview import ChannelSubscriptions, FollowedTarget, HomeOverview, load_home_overview
@@ -210,18 +215,53 @@ def queue_home_publish(
     return enqueue_job(PUBLISH_HOME, {"user_id": user_id}, session=session, dedupe_key=dedupe_key)
 
 
-def home_view_for(services: Services) -> dict[str, Any]:
-    """Home as it is now (the same for everyone: Slack does not say which channels a
-    person is in without more scopes)."""
+class PublicChannels:
+    """Which channels Slack confirms are public, asked once per channel and remembered for
+    ``ttl`` seconds (a channel can be made private; the answer goes stale no longer than that).
+
+    Anything Slack cannot confirm public (a private channel, a lookup error) is not public.
+    """
+
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        ttl: float = 900.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._ttl = ttl
+        self._clock = clock
+        self._known: dict[str, tuple[bool, float]] = {}
+        self._lock = threading.Lock()
+
+    def is_public(self, channel_id: str) -> bool:
+        now = self._clock()
+        with self._lock:
+            known = self._known.get(channel_id)
+        if known is not None and now - known[1] < self._ttl:
+            return known[0]
+        public = not is_private_conversation(self._client, channel_id)
+        with self._lock:
+            self._known[channel_id] = (public, now)
+        return public
+
+
+def home_view_for(services: Services, channels: PublicChannels) -> dict[str, Any]:
+    """Home as it is now: the same for everyone, so only public channels' subscriptions are
+    listed (what a private channel follows stays in that channel: ``/news subscriptions``)."""
     now = services.clock().astimezone(services.timezone)
     with services.session_factory() as session:
         overview = load_home_overview(session=session)
-    return build_home_view(overview, now=now)
+    public = tuple(c for c in overview.channels if channels.is_public(c.channel_id))
+    return build_home_view(replace(overview, channels=public), now=now)
 
 
-def publish_home(services: Services, client: WebClient, user_id: str) -> None:
+def publish_home(
+    services: Services, client: WebClient, user_id: str, channels: PublicChannels
+) -> None:
     """Build Home and publish it for ``user_id`` (run by the ``publish_home`` job)."""
-    client.views_publish(user_id=user_id, view=home_view_for(services))
+    client.views_publish(user_id=user_id, view=home_view_for(services, channels))
 
 
 def register(app: App, services: Services) -> None:

@@ -292,6 +292,15 @@ def test_app_home_shows_stories_subscriptions_and_feeds(newsroom: Newsroom) -> N
             aliases=services.aliases,
             session=session,
         )
+        # What a private channel follows is not shown to everyone on Home.
+        subscribe(
+            secret,
+            "topic",
+            "Acme takeover",
+            created_by=None,
+            aliases=services.aliases,
+            session=session,
+        )
         good, _ = add_feed("https://feeds.example.org/world.xml", added_by=None, session=session)
         bad, _ = add_feed("https://feeds.example.org/broken.xml", added_by=None, session=session)
         session.flush()
@@ -311,6 +320,8 @@ def test_app_home_shows_stories_subscriptions_and_feeds(newsroom: Newsroom) -> N
     assert f"<#{newsroom.world}>" in text
     assert "*Ukraine*" in text
     assert "desk: *Politics*" in text
+    assert "Acme takeover" not in text
+    assert secret not in text
     assert "World &lt;wire&gt;" in text
     assert "HTTP 503 from feeds.example.org" in text
     assert len(view["blocks"]) <= HOME_BLOCK_LIMIT
@@ -341,10 +352,11 @@ def test_app_home_stays_within_the_block_limit(newsroom: Newsroom) -> None:
     for number in range(15):
         copy = f"Headline: Story number {number}\n\nParagraph {number} about harbour works."
         services.ingest.ingest_copy(copy, NewShare(source="cli"))
+    channels = [newsroom.slack.add_channel(f"desk-{number}") for number in range(80)]
     with services.session_factory.begin() as session:
-        for number in range(80):
+        for number, channel in enumerate(channels):
             subscribe(
-                f"C{number:08d}",
+                channel,
                 "topic",
                 f"Topic {number}",
                 created_by=None,

@@ -6,7 +6,9 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from slack_sdk import WebClient
 
+from bot.slack_standin import SlackStandin
 from bot.standin.blockkit import find_view_problems
 from handlers.buttons import (
     MORE_LIKE_ACTION,
@@ -16,7 +18,7 @@ from handlers.buttons import (
     card_actions,
     parse_article_id,
 )
-from handlers.home import HOME_BLOCK_LIMIT, build_home_view
+from handlers.home import HOME_BLOCK_LIMIT, PublicChannels, build_home_view
 from handlers.unfurls import is_own_link, normalize_domains, own_links, request_from_event
 from storage.articles import ArticleRecord
 from storage.feeds import FeedHealth
@@ -219,3 +221,22 @@ def test_link_shared_event_becomes_an_unfurl_request() -> None:
     assert (request.channel_id, request.message_ts, request.unfurl_id) == ("C1", "1.2", "abc")
     assert request_from_event(event, {"other.example"}) is None
     assert request_from_event({**event, "channel": None}, {"news.example.org"}) is None
+
+
+def test_public_channels_are_confirmed_by_slack_once_and_fail_closed() -> None:
+    with SlackStandin() as slack:
+        world = slack.add_channel("world")
+        secret = slack.add_channel("secret", is_private=True)
+        client = WebClient(token=slack.bot_token, base_url=slack.api_url)
+        clock = [0.0]
+        channels = PublicChannels(client, ttl=60, clock=lambda: clock[0])
+        assert channels.is_public(world)
+        assert not channels.is_public(secret)
+        assert not channels.is_public("C0NOTTHERE")  # Slack cannot confirm it: not public
+        assert channels.is_public(world)
+        asked = [call.arguments.get("channel") for call in slack.calls("conversations.info")]
+        assert asked.count(world) == 1
+        clock[0] = 61.0  # remembered answers go stale: asked again
+        assert channels.is_public(world)
+        asked = [call.arguments.get("channel") for call in slack.calls("conversations.info")]
+        assert asked.count(world) == 2
