@@ -15,12 +15,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from bot.slack_standin import SlackStandin
 from storage.database import (
     SessionFactory,
     create_database_engine,
     create_session_factory,
     upgrade_database,
 )
+from tests.pageserver import PageServer
 
 POSTGRES_URL = os.environ.get(
     "NEWSDESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -82,3 +84,17 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def session_factory(engine: Engine) -> SessionFactory:
     return create_session_factory(engine)
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandin]:
+    """A Slack workspace of its own on a loopback port (a module may override it)."""
+    with SlackStandin() as standin:
+        yield standin
+
+
+@pytest.fixture
+def pages() -> Iterator[PageServer]:
+    """A loopback web server for article pages and feeds."""
+    with PageServer() as server:
+        yield server

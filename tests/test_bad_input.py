@@ -241,12 +241,6 @@ def test_cli_absurd_dates_never_become_a_story_date(
 
 
 @pytest.fixture
-def pages() -> Iterator[PageServer]:
-    with PageServer() as server:
-        yield server
-
-
-@pytest.fixture
 def local(database_url: str) -> Iterator[LocalDeployment]:
     settings = Settings(
         _env_file=None,

@@ -29,12 +29,6 @@ EDITORS_GROUP = "S000000001"
 
 
 @pytest.fixture
-def pages() -> Iterator[PageServer]:
-    with PageServer() as server:
-        yield server
-
-
-@pytest.fixture
 def local(database_url: str, pages: PageServer) -> Iterator[LocalDeployment]:
     settings = Settings(
         _env_file=None,

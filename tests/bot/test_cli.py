@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -61,12 +60,6 @@ def archive(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("FETCH_ALLOWED_HOSTS", "127.0.0.1")
     return database_url
-
-
-@pytest.fixture
-def pages() -> Iterator[PageServer]:
-    with PageServer() as server:
-        yield server
 
 
 def test_ingest_files_and_links_then_ask_and_show(

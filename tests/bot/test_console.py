@@ -28,12 +28,6 @@ def local(tmp_path: object, pages: PageServer) -> Iterator[LocalDeployment]:
         yield deployment
 
 
-@pytest.fixture
-def pages() -> Iterator[PageServer]:
-    with PageServer() as server:
-        yield server
-
-
 def test_console_shares_a_link_and_asks(local: LocalDeployment, pages: PageServer) -> None:
     url = add_article(pages, "/grain", "Grain crossing to reopen")
     printed: list[str] = []

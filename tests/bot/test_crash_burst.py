@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -32,18 +31,6 @@ pytestmark = pytest.mark.slow
 LINKS = 24
 LEASE_SECONDS = 3
 FETCH_DEADLINE = 2.5
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackStandin]:
-    with SlackStandin() as standin:
-        yield standin
-
-
-@pytest.fixture
-def pages() -> Iterator[PageServer]:
-    with PageServer() as server:
-        yield server
 
 
 def signed_events(slack: SlackStandin, pages: PageServer) -> list[tuple[str, bytes]]:

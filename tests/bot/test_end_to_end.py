@@ -18,12 +18,6 @@ from tests.pageserver import PageServer
 
 
 @pytest.fixture
-def pages() -> Iterator[PageServer]:
-    with PageServer() as server:
-        yield server
-
-
-@pytest.fixture
 def local(database_url: str, pages: PageServer) -> Iterator[LocalDeployment]:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg, unused-ignore]

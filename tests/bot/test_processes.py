@@ -41,18 +41,6 @@ FETCH_DEADLINE = 2.5
 PAGE_STALL = 1.0
 
 
-@pytest.fixture
-def slack() -> Iterator[SlackStandin]:
-    with SlackStandin() as standin:
-        yield standin
-
-
-@pytest.fixture
-def pages() -> Iterator[PageServer]:
-    with PageServer() as server:
-        yield server
-
-
 def slack_variables(slack: SlackStandin, database_url: str) -> dict[str, str]:
     return {
         "DATABASE_URL": database_url,

@@ -133,12 +133,6 @@ def start_hook(settings: Settings, pages: PageServer) -> Iterator[Hook]:
 
 
 @pytest.fixture
-def pages() -> Iterator[PageServer]:
-    with PageServer() as server:
-        yield server
-
-
-@pytest.fixture
 def hook(database_url: str, pages: PageServer) -> Iterator[Hook]:
     with start_hook(make_settings(database_url, SECRET), pages) as started:
         yield started
