@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from bot.app import SlackConfigurationError
 from bot.settings import Settings
+from bot.threads import PollingThreads
 from handlers.blocks import (
     Message,
     StoryView,
@@ -327,9 +328,13 @@ class DeliveryWorker:
         self._clock = clock
         self._timezone = timezone
         self._name = name or f"{socket.gethostname()}-{os.getpid()}-alerts"
-        self._stopping = threading.Event()
-        self._wake = threading.Condition()
-        self._threads: list[threading.Thread] = []
+        self._threads = PollingThreads(
+            count=self.options.threads,
+            name=self._name,
+            label="alerts",
+            work=self.run_once,
+            idle_wait=self._idle_wait,
+        )
         self._lock = threading.Lock()
         self._paused: dict[str, float] = {}
         self._releases: list[_Release] = []
@@ -342,27 +347,14 @@ class DeliveryWorker:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        for number in range(self.options.threads):
-            thread = threading.Thread(
-                target=self._loop,
-                args=(f"{self._name}-{number}",),
-                name=f"alerts-{number}",
-                daemon=True,
-            )
-            thread.start()
-            self._threads.append(thread)
+        self._threads.start()
 
     def wake(self) -> None:
         """Tell idle threads that deliveries were queued."""
-        with self._wake:
-            self._wake.notify_all()
+        self._threads.wake()
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stopping.set()
-        self.wake()
-        for thread in self._threads:
-            thread.join(timeout)
-        self._threads.clear()
+        self._threads.stop(timeout)
         self.release_held(force=True)
 
     def wait_until_idle(self, timeout: float = 10.0) -> bool:
@@ -617,16 +609,6 @@ class DeliveryWorker:
         if self._timezone is not None:
             with self._session_factory.begin() as session:
                 queue_daily_briefings(session=session, now=now, timezone=self._timezone)
-
-    def _loop(self, worker_id: str) -> None:
-        while not self._stopping.is_set():
-            try:
-                if self.run_once(worker_id):
-                    continue
-            except Exception:
-                logger.exception("delivery worker %s: could not reach the outbox", worker_id)
-            with self._wake:
-                self._wake.wait(self._idle_wait())
 
     def _idle_wait(self) -> float:
         """Seconds to wait before claiming again: the poll interval, or less when a channel

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from bot.metrics import record_job
+from bot.threads import PollingThreads
 from storage.database import SessionFactory
 from storage.queue import (
     ClaimedJob,
@@ -62,32 +63,26 @@ class WorkerPool:
         self._lease = lease
         self._max_attempts = max_attempts
         self._name = name or f"{socket.gethostname()}-{os.getpid()}"
-        self._stopping = threading.Event()
-        self._wake = threading.Condition()
-        self._threads: list[threading.Thread] = []
+        self._threads = PollingThreads(
+            count=threads,
+            name=self._name,
+            label="worker",
+            work=self._work,
+            idle_wait=lambda: self._poll_interval,
+        )
+        self._last_beat: dict[str, float] = {}
         self._busy = 0
         self._busy_lock = threading.Lock()
 
     def start(self) -> None:
-        for number in range(self._threads_wanted):
-            worker_id = f"{self._name}-{number}"
-            thread = threading.Thread(
-                target=self._loop, args=(worker_id,), name=f"worker-{number}", daemon=True
-            )
-            thread.start()
-            self._threads.append(thread)
+        self._threads.start()
 
     def wake(self) -> None:
         """Tell idle threads that new work was queued."""
-        with self._wake:
-            self._wake.notify_all()
+        self._threads.wake()
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stopping.set()
-        self.wake()
-        for thread in self._threads:
-            thread.join(timeout)
-        self._threads.clear()
+        self._threads.stop(timeout)
 
     def run_once(self, worker_id: str) -> bool:
         """Claim and run one job; False when there was nothing to do."""
@@ -155,17 +150,10 @@ class WorkerPool:
             with self._busy_lock:
                 self._busy -= 1
 
-    def _loop(self, worker_id: str) -> None:
-        last_beat = 0.0
-        while not self._stopping.is_set():
-            try:
-                if time.monotonic() - last_beat > HEARTBEAT_EVERY:
-                    with self._session_factory.begin() as session:
-                        record_heartbeat(worker_id, session=session)
-                    last_beat = time.monotonic()
-                if self.run_once(worker_id):
-                    continue
-            except Exception:
-                logger.exception("worker %s: could not reach the job queue", worker_id)
-            with self._wake:
-                self._wake.wait(self._poll_interval)
+    def _work(self, worker_id: str) -> bool:
+        """One round of a thread: a heartbeat when one is due, then one job if any."""
+        if time.monotonic() - self._last_beat.get(worker_id, 0.0) > HEARTBEAT_EVERY:
+            with self._session_factory.begin() as session:
+                record_heartbeat(worker_id, session=session)
+            self._last_beat[worker_id] = time.monotonic()
+        return self.run_once(worker_id)
