@@ -164,6 +164,20 @@ def test_an_unreachable_database_is_reported_not_raised(tmp_path: Path) -> None:
     assert ("newsdesk_articles", ()) not in samples
 
 
+def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/archive.db"
+    upgrade_database(url)
+    with LocalDeployment(settings_for(url)) as deployment:
+        assert httpx.get(f"{deployment.url}/healthz").status_code == 200
+        (tmp_path / "archive.db").unlink()
+        (tmp_path / "archive.db").mkdir()  # the file is gone; a directory stands in its way
+        deployment.services.session_factory.kw["bind"].dispose()
+        response = httpx.get(f"{deployment.url}/healthz")
+        assert response.status_code == 503
+        assert response.json() == {"ok": False, "database": "unreachable"}
+        (tmp_path / "archive.db").rmdir()  # let the deployment stop cleanly
+
+
 @pytest.fixture
 def local(database_url: str) -> Iterator[LocalDeployment]:
     with LocalDeployment(settings_for(database_url)) as deployment:
