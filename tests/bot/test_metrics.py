@@ -171,6 +171,7 @@ def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path: Path) ->
         assert httpx.get(f"{deployment.url}/healthz").status_code == 200
         (tmp_path / "archive.db").unlink()
         (tmp_path / "archive.db").mkdir()  # the file is gone; a directory stands in its way
+        assert deployment.services is not None
         deployment.services.session_factory.kw["bind"].dispose()
         response = httpx.get(f"{deployment.url}/healthz")
         assert response.status_code == 503
