@@ -100,19 +100,10 @@ def test_installed_wheel_runs_outside_the_checkout(installed: Path, tmp_path: Pa
     }
 
     def newsdesk(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-c", "from bot.cli import main; main()", *args],
-            cwd=tmp_path,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-        return done.stdout
+        return run_python(["-c", "from bot.cli import main; main()", *args], tmp_path, environment)
 
-    where = newsdesk_module_path(installed, tmp_path, environment)
+    # ``bot`` comes from the unpacked wheel, not the checkout.
+    where = run_python(["-c", "import bot; print(bot.__file__)"], tmp_path, environment)
     assert where.startswith(str(installed)), where
     newsdesk("db", "upgrade")
     assert "1 new" in newsdesk("ingest", str(WIRE_COPY))
@@ -120,15 +111,16 @@ def test_installed_wheel_runs_outside_the_checkout(installed: Path, tmp_path: Pa
     assert "Nothing" in newsdesk("ask", "latest on volcanoes")
 
 
-def newsdesk_module_path(installed: Path, cwd: Path, environment: dict[str, str]) -> str:
-    """Where ``bot`` is imported from: the unpacked wheel, not the checkout."""
+def run_python(args: list[str], cwd: Path, environment: dict[str, str]) -> str:
+    """This interpreter with ``args`` in ``cwd``; its output, after checking it succeeded."""
     done = subprocess.run(
-        [sys.executable, "-c", "import bot; print(bot.__file__)"],
+        [sys.executable, *args],
         cwd=cwd,
         env=environment,
         capture_output=True,
         text=True,
-        timeout=60,
-        check=True,
+        timeout=120,
+        check=False,
     )
-    return done.stdout.strip()
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
