@@ -50,13 +50,14 @@ from sqlalchemy import select
 from bench.ack import fresh_database, milliseconds, percentile
 from bench.cpu import postgres_cpu, process_table, tree_cpu
 from bot.alerts import ALERT_EVENT_TYPE
-from bot.slack_standin import SlackStandin
+from bot.slack_standin import SlackStandin, app_mention_of
 from bot.standin.webapi import ResponseTarget
 from news.aliases import load_alias_table
 from news.webhooks import sign_payload
 from storage.database import create_database_engine
 from storage.models import Article, Delivery, Job
 from storage.subscriptions import subscribe
+from tests.articles import harbour_page
 from tests.pageserver import PageServer
 from tests.processes import NewsdeskProcess, find_free_port
 
@@ -67,16 +68,6 @@ WEBHOOK_SECRET = "load-bench-webhook-secret"
 PAGES = 200
 QUESTIONS = ("latest on Ukraine", "what do we have on harbour repairs?", "help")
 COMMANDS = ("latest harbour", "latest Ukraine", "latest")
-
-PAGE = """<!doctype html><html lang="en"><head><title>Harbour report {number}</title>
-<link rel="canonical" href="{url}">
-<meta property="og:site_name" content="The Harbour Gazette">
-</head><body><article><h1>Harbour report {number}: berth {number} reopens</h1>
-<p>Berth {number} at the northern harbour reopened on Monday after repairs to the quay wall,
-the port authority said, allowing container ships to dock there again from next week.</p>
-<p>Engineers spent {number} days replacing damaged sections, and the authority said the work
-came in under budget, with a final inspection planned for the end of the month.</p>
-</article></body></html>"""
 
 
 @dataclass
@@ -126,7 +117,7 @@ class Traffic:
         self.urls = []
         for number in range(PAGES):
             url = pages.url(f"/harbour/{number}")
-            pages.add(f"/harbour/{number}", PAGE.format(number=number, url=url).encode())
+            pages.add(f"/harbour/{number}", harbour_page(number, url))
             self.urls.append(url)
         self.counter = 0
         self.links: list[tuple[str, str]] = []
@@ -182,20 +173,8 @@ class Traffic:
             text = rng.choice(("on my way", "who is on the night desk?", "thanks, filed"))
         # The stand-in has no app URL: the message is stored in Slack, the event sent here.
         sent = self.slack.post_message(user, channel, text)
-        event: dict[str, Any] = {
-            "type": "app_mention" if kind == "mention" else "message",
-            "user": user,
-            "text": self.slack.message(channel, sent.ts)["text"],
-            "ts": sent.ts,
-            "event_ts": sent.ts,
-            "channel": channel,
-            "team": self.slack.team_id,
-        }
-        if kind != "mention":
-            event["channel_type"] = "channel"
-        envelope = self.slack.event_envelope(event, event_id=f"EvLoad{number:010d}")
-        body = json.dumps(envelope).encode()
-        headers = {**self.slack.sign_request(body), "Content-Type": "application/json"}
+        event = app_mention_of(sent.event) if kind == "mention" else sent.event
+        body, headers = self.slack.signed_event(event, event_id=f"EvLoad{number:010d}")
         return Request(kind, "/slack/events", body, headers)
 
     def record(self, request: Request) -> None:

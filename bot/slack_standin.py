@@ -57,6 +57,18 @@ DEFAULT_BOT_TOKEN = "xoxb-standin-bot-token"  # noqa: S105
 DEFAULT_VERIFICATION_TOKEN = "standin-verification-token"  # noqa: S105
 
 
+def _retry_headers(retry_num: int | None, reason: str | None) -> dict[str, str]:
+    if retry_num is None:
+        return {}
+    return {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": reason or "http_timeout"}
+
+
+def app_mention_of(message: dict[str, Any]) -> dict[str, Any]:
+    """The ``app_mention`` event Slack sends beside a ``message`` that mentions the bot."""
+    mention = {k: v for k, v in message.items() if k != "channel_type"}
+    return {**mention, "type": "app_mention"}
+
+
 @dataclass(frozen=True)
 class SentEvent:
     """A message a person posted: where it landed and every event delivered for it."""
@@ -65,6 +77,8 @@ class SentEvent:
     ts: str
     text: str
     deliveries: tuple[Delivery, ...]
+    event: dict[str, Any]
+    """The ``message`` event, as Slack delivers it (also when no app URL is set)."""
 
     @property
     def status(self) -> int:
@@ -324,8 +338,7 @@ class SlackStandin:
         if bot_in_channel and self.app_url:
             deliveries.append(self.send_event(event))
             if f"<@{self.bot_user_id}" in formatted and not place.is_im:
-                mention = {k: v for k, v in event.items() if k != "channel_type"}
-                deliveries.append(self.send_event({**mention, "type": "app_mention"}))
+                deliveries.append(self.send_event(app_mention_of(event)))
         if links and self.app_url:
             shared = {
                 "type": "link_shared",
@@ -341,7 +354,7 @@ class SlackStandin:
             if "thread_ts" in event:
                 shared["thread_ts"] = event["thread_ts"]
             deliveries.append(self.send_event(shared))
-        return SentEvent(place.id, stored.ts, formatted, tuple(deliveries))
+        return SentEvent(place.id, stored.ts, formatted, tuple(deliveries), event)
 
     def share_link(self, user: str, channel: str, url: str) -> SentEvent:
         """``user`` pastes ``url`` in ``channel``: a message, plus ``link_shared`` when the
@@ -382,11 +395,21 @@ class SlackStandin:
     ) -> Delivery:
         """Deliver ``event`` in an ``event_callback`` envelope (a retry when ``retry_num``)."""
         envelope = self.event_envelope(event, event_id=event_id)
-        headers: dict[str, str] = {}
-        if retry_num is not None:
-            headers["X-Slack-Retry-Num"] = str(retry_num)
-            headers["X-Slack-Retry-Reason"] = retry_reason or "http_timeout"
-        return self.app.post_json(envelope, headers)
+        return self.app.post_json(envelope, _retry_headers(retry_num, retry_reason))
+
+    def signed_event(
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        retry_reason: str | None = None,
+    ) -> tuple[bytes, dict[str, str]]:
+        """Body and headers of ``event`` as Slack would POST it, for a caller that sends it
+        itself (load generators, crash tests that kill the app mid-request)."""
+        body = json.dumps(self.event_envelope(event, event_id=event_id)).encode("utf-8")
+        headers = {**self.sign_request(body), "Content-Type": "application/json"}
+        return body, {**headers, **_retry_headers(retry_num, retry_reason)}
 
     def verify_url(self) -> Delivery:
         """The ``url_verification`` challenge Slack sends when a request URL is saved."""

@@ -27,6 +27,16 @@ def article_page(headline: str, canonical: str, extra: str = DEFAULT_EXTRA) -> b
     return ARTICLE.format(headline=headline, canonical=canonical, extra=extra).encode()
 
 
+def harbour_page(number: int, canonical: str) -> bytes:
+    """Article ``number`` of a series, each with its own headline and text."""
+    return article_page(
+        f"Harbour report {number}: berth {number} reopens",
+        canonical,
+        f"Engineers spent {number} days replacing damaged sections of berth {number}, and the "
+        "port authority said the work came in under budget.",
+    )
+
+
 def add_article(pages: PageServer, path: str, headline: str, extra: str = DEFAULT_EXTRA) -> str:
     """Serve an article at ``path`` whose canonical link is its own URL; returns the URL."""
     url = pages.url(path)

@@ -9,7 +9,6 @@ and no story is half-written (every article has its text, summary and search ent
 from __future__ import annotations
 
 import functools
-import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -33,8 +32,8 @@ LEASE_SECONDS = 3
 FETCH_DEADLINE = 2.5
 
 
-def signed_events(slack: SlackStandin, pages: PageServer) -> list[tuple[str, bytes]]:
-    """One message with a link per story, stored in Slack; (channel, ts) and the signed body."""
+def link_messages(slack: SlackStandin, pages: PageServer) -> list[dict[str, Any]]:
+    """One message with a link per story, stored in Slack; the ``message`` events."""
     ana = slack.add_user("ana")
     desk = slack.add_channel("desk", members=[ana])
     events = []
@@ -44,33 +43,23 @@ def signed_events(slack: SlackStandin, pages: PageServer) -> list[tuple[str, byt
         body = article_page(f"Harbour berth {number} reopens", url)
         # Slow pages: the worker is in the middle of fetching when it is killed.
         pages.add_stream(path, functools.partial(pages.trickle, [body], 0.3))
-        sent = slack.post_message(ana, desk, f"worth a read {url}")
-        event = {
-            "type": "message",
-            "channel_type": "channel",
-            "user": ana,
-            "text": slack.message(desk, sent.ts)["text"],
-            "ts": sent.ts,
-            "event_ts": sent.ts,
-            "channel": desk,
-            "team": slack.team_id,
-        }
-        envelope = slack.event_envelope(event, event_id=f"EvCrash{number:04d}")
-        events.append((sent.ts, json.dumps(envelope).encode()))
+        events.append(slack.post_message(ana, desk, f"worth a read {url}").event)
     return events
 
 
-def send(base: str, slack: SlackStandin, body: bytes, retry: int = 0) -> int:
-    """Post one event as Slack does; 0 when the server died before answering."""
-    headers = {**slack.sign_request(body), "Content-Type": "application/json"}
-    if retry:
-        headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_error"}
+def send(base: str, slack: SlackStandin, event: dict[str, Any], retry: int | None = None) -> int:
+    """Post one event as Slack does (its id fixed by its ts); 0 when the server died first."""
+    body, headers = slack.signed_event(
+        event,
+        event_id="EvCrash" + event["ts"].replace(".", ""),
+        retry_num=retry,
+        retry_reason="http_error",
+    )
     try:
-        return httpx.post(
-            f"{base}/slack/events", content=body, headers=headers, timeout=10
-        ).status_code
+        response = httpx.post(f"{base}/slack/events", content=body, headers=headers, timeout=10)
     except httpx.TransportError:
         return 0
+    return response.status_code
 
 
 def table_count(engine: sa.Engine, statement: Any) -> int:
@@ -81,7 +70,7 @@ def table_count(engine: sa.Engine, statement: Any) -> int:
 def test_killed_web_and_worker_mid_burst_every_link_processed_once(
     database_url: str, slack: SlackStandin, pages: PageServer, tmp_path: Path
 ) -> None:
-    events = signed_events(slack, pages)
+    events = link_messages(slack, pages)
     port = find_free_port()
     base = f"http://127.0.0.1:{port}"
     variables = {
@@ -109,7 +98,7 @@ def test_killed_web_and_worker_mid_burst_every_link_processed_once(
             first = threading.Event()
 
             def share(number: int) -> None:
-                statuses[number] = send(base, slack, events[number][1])
+                statuses[number] = send(base, slack, events[number])
                 first.set()
 
             with ThreadPoolExecutor(8) as pool:
@@ -133,9 +122,9 @@ def test_killed_web_and_worker_mid_burst_every_link_processed_once(
         try:
             web.wait_for_http(f"{base}/healthz", timeout=60)
             for number in range(LINKS // 2, LINKS):
-                assert send(base, slack, events[number][1]) == 200
+                assert send(base, slack, events[number]) == 200
             for number in range(LINKS):  # Slack's retries: unacknowledged and acknowledged
-                assert send(base, slack, events[number][1], retry=1) == 200
+                assert send(base, slack, events[number], retry=1) == 200
 
             def finished() -> bool:
                 pending = select(func.count()).select_from(Job).where(Job.state != "done")
@@ -151,7 +140,7 @@ def test_killed_web_and_worker_mid_burst_every_link_processed_once(
             worker.stop()
 
         desk = slack.channel_id("desk")
-        for ts, _ in events:
+        for ts in (event["ts"] for event in events):
             replies = [m for m in slack.replies(desk, ts) if m.get("ts") != ts]
             assert len(replies) == 1, (ts, replies)
         with sa.orm.Session(engine) as session:
@@ -161,7 +150,7 @@ def test_killed_web_and_worker_mid_burst_every_link_processed_once(
         assert len(articles) == LINKS
         assert all(a.headline and a.body and a.summary and a.content_hash for a in articles)
         assert sorted((s.channel_id, s.message_ts) for s in shares) == sorted(
-            (desk, ts) for ts, _ in events
+            (desk, event["ts"]) for event in events
         )
         assert {job.state for job in jobs} == {"done"}
         assert len(jobs) == LINKS

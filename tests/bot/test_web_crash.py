@@ -12,7 +12,6 @@ import os
 import signal
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +23,10 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from bot.slack_standin import SlackStandin
-from storage.database import upgrade_database
 from storage.models import Article, Job, ProcessedEvent, Share
+from tests.articles import harbour_page
 from tests.conftest import POSTGRES_URL
+from tests.databases import postgres_schema
 from tests.pageserver import PageServer
 from tests.processes import NewsdeskProcess, find_free_port
 
@@ -35,19 +35,6 @@ pytestmark = pytest.mark.slow
 LINKS = 48
 SENDERS = 4
 KILL_AFTER_ACKS = 12
-
-PAGE = """<!doctype html><html lang="en"><head><title>Harbour report {number}</title>
-<link rel="canonical" href="{url}">
-<meta property="og:site_name" content="The Harbour Gazette">
-<meta property="article:published_time" content="2025-01-06T09:30:00Z">
-</head><body><article><h1>Harbour report {number}: berth {number} reopens</h1>
-<p>Berth {number} at the northern harbour reopened on Monday after repairs to the quay wall,
-the port authority said, allowing container ships to dock there again from next week.</p>
-<p>Engineers spent {number} days replacing damaged sections, and the authority said the work
-came in under budget, with a final inspection planned for the end of the month.</p>
-<p>Shipping companies had diverted vessels to other berths during the closure, adding delays
-that the authority expects to clear within a fortnight of the reopening.</p>
-</article></body></html>"""
 
 
 @dataclass
@@ -65,37 +52,15 @@ class Send:
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    schema = f"newsdesk_crash_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}options=-csearch_path%3D{schema}"
-    upgrade_database(url)
-    yield url
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-    admin.dispose()
+    with postgres_schema(POSTGRES_URL, "newsdesk_crash") as url:
+        yield url
 
 
 def deliver(base: str, slack: SlackStandin, send: Send, retry_num: int | None) -> bool:
     """POST the event as Slack does (a retry carries the same event_id); True when acked."""
-    envelope = {
-        "token": slack.verification_token,
-        "team_id": slack.team_id,
-        "api_app_id": slack.app_id,
-        "event": send.event,
-        "type": "event_callback",
-        "event_id": send.event_id,
-        "event_time": int(time.time()),
-        "authorizations": [
-            {"team_id": slack.team_id, "user_id": slack.bot_user_id, "is_bot": True}
-        ],
-    }
-    body = json.dumps(envelope).encode()
-    headers = {**slack.sign_request(body), "Content-Type": "application/json"}
-    if retry_num is not None:
-        headers["X-Slack-Retry-Num"] = str(retry_num)
-        headers["X-Slack-Retry-Reason"] = "http_error"
+    body, headers = slack.signed_event(
+        send.event, event_id=send.event_id, retry_num=retry_num, retry_reason="http_error"
+    )
     send.attempts += 1
     try:
         response = httpx.post(f"{base}/slack/events", content=body, headers=headers, timeout=3.0)
@@ -122,13 +87,10 @@ def test_serve_killed_while_links_arrive_processes_each_acked_link_once(
         sends: list[Send] = []
         for number in range(LINKS):
             url = pages.url(f"/harbour/{number}")
-            pages.add(f"/harbour/{number}", PAGE.format(number=number, url=url).encode())
+            pages.add(f"/harbour/{number}", harbour_page(number, url))
             # The stand-in has no app URL yet: the message is stored, the event sent below.
             sent = slack.post_message(ana, desk, f"worth a read {url}")
-            [stored] = [m for m in slack.messages(desk) if m["ts"] == sent.ts]
-            event = {k: v for k, v in stored.items() if k not in ("channel",)}
-            event.update(type="message", channel=desk, event_ts=sent.ts, channel_type="channel")
-            sends.append(Send(url, desk, sent.ts, f"EvCrash{number:06d}", event))
+            sends.append(Send(url, desk, sent.ts, f"EvCrash{number:06d}", sent.event))
 
         port = find_free_port()
         base = f"http://127.0.0.1:{port}"
