@@ -42,6 +42,7 @@ from bench.cpu import tree_cpu
 from bot.slack_standin import SlackStandin
 from storage.database import create_database_engine, upgrade_database
 from storage.queue import count_jobs_by_state
+from tests.databases import postgres_schema
 
 POSTGRES_URL = os.environ.get(
     "NEWSDESK_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -200,18 +201,8 @@ def fresh_database(engine_name: str, directory: Path) -> Iterator[str]:
         upgrade_database(url)
         yield url
         return
-    schema = f"bench_ack_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}options=-csearch_path%3D{schema}"
-    try:
-        upgrade_database(url)
+    with postgres_schema(POSTGRES_URL, "bench_ack") as url:
         yield url
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
 
 
 @contextmanager

@@ -8,11 +8,9 @@ the server is down: CI starts it.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from bot.slack_standin import SlackStandin
@@ -22,6 +20,7 @@ from storage.database import (
     create_session_factory,
     upgrade_database,
 )
+from tests.databases import postgres_schema
 from tests.pageserver import PageServer
 
 POSTGRES_URL = os.environ.get(
@@ -33,16 +32,8 @@ ENGINES = ["sqlite", "postgresql"]
 @pytest.fixture(scope="session")
 def postgres_schema_url() -> Iterator[str]:
     """A fresh schema on the test server, migrated to head once per test session."""
-    schema = f"newsdesk_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}options=-csearch_path%3D{schema}"
-    upgrade_database(url)
-    yield url
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-    admin.dispose()
+    with postgres_schema(POSTGRES_URL, "newsdesk_test") as url:
+        yield url
 
 
 def _truncate_all(engine: Engine) -> None:
