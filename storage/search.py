@@ -31,6 +31,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import (
@@ -337,13 +338,11 @@ SEARCH_VECTOR = "articles.search_vector"
 class _PostgresBackend:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._oldest: tuple[datetime | None] | None = None
 
+    @cached_property
     def oldest(self) -> datetime | None:
         """The oldest story's ``sort_at`` (read once per search, on the index)."""
-        if self._oldest is None:
-            self._oldest = (self.session.scalar(select(func.min(Article.sort_at))),)
-        return self._oldest[0]
+        return self.session.scalar(select(func.min(Article.sort_at)))
 
     def windows(self, now: datetime) -> list[datetime | None]:
         """Lower bounds of the widening windows, ending at the first that holds every story.
@@ -351,7 +350,7 @@ class _PostgresBackend:
         A young archive is covered by the first window already; reading the wider ones
         would return the same rows again.
         """
-        oldest = self.oldest()
+        oldest = self.oldest
         bounds: list[datetime | None] = []
         for days in POSTGRES_WINDOW_DAYS:
             bound = None if days is None else now - timedelta(days=days)
@@ -409,7 +408,7 @@ class _PostgresBackend:
             else true()
         )
         found: list[_Candidate] = []
-        if self.oldest() is None:
+        if self.oldest is None:
             return found  # nothing archived yet
         for bound in self.windows(now):
             window = [] if bound is None else [Article.sort_at >= bound]
