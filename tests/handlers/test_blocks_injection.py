@@ -157,7 +157,7 @@ def check_block_kit_limits(message: Message) -> None:
     assert measure(message.text) <= 40_000
     assert not CONTROL_CHARACTER.search(message.text)
     json.dumps({"text": message.text, "blocks": message.blocks}).encode("utf-8")
-    assert 1 <= len(message.blocks) <= 50
+    check_size(len(message.blocks), 50, "blocks in a message")
     for block in message.blocks:
         kind = block["type"]
         if kind == "header":
@@ -165,13 +165,19 @@ def check_block_kit_limits(message: Message) -> None:
         elif kind == "section":
             check_text_object(block["text"], 3000)
         elif kind == "context":
-            assert 1 <= len(block["elements"]) <= 10
+            check_size(len(block["elements"]), 10, "elements in a context block")
             for element in block["elements"]:
                 check_text_object(element, 3000)
         elif kind == "actions":
             check_buttons(block["elements"])
         else:
             pytest.fail(f"unexpected block type {kind}")
+
+
+def check_size(size: int, most: int, what: str) -> None:
+    """Block Kit refuses an empty list or string here, and one longer than ``most``."""
+    assert size > 0, f"no {what}"
+    assert size <= most, f"{size} {what}, Slack allows {most}"
 
 
 def check_text_object(text: dict[str, Any], limit: int, kind: str | None = None) -> None:
@@ -184,14 +190,14 @@ def check_text_object(text: dict[str, Any], limit: int, kind: str | None = None)
 
 
 def check_buttons(buttons: list[dict[str, Any]]) -> None:
-    assert 1 <= len(buttons) <= 25
+    check_size(len(buttons), 25, "elements in an actions block")
     action_ids = [button["action_id"] for button in buttons]
     assert len(set(action_ids)) == len(action_ids)
     for button in buttons:
         assert button["type"] == "button"
         check_text_object(button["text"], 75, "plain_text")
-        assert 1 <= len(button["action_id"]) <= 255
-        assert 1 <= len(button["value"]) <= 2000
+        check_size(len(button["action_id"]), 255, "characters in an action_id")
+        check_size(len(button["value"]), 2000, "characters in a button value")
         if "url" in button:
             assert len(button["url"]) <= 3000
 
