@@ -47,6 +47,7 @@ from storage.database import (
 from storage.models import Article, Delivery
 from storage.publishing import publish_article
 from storage.subscriptions import subscribe
+from tests.databases import postgres_schema
 
 
 @dataclass(frozen=True)
@@ -65,23 +66,6 @@ def sqlite_archive() -> Iterator[str]:
         url = f"sqlite:///{Path(folder) / 'bench.db'}"
         upgrade_database(url)
         yield url
-
-
-@contextmanager
-def postgresql_archive(base_url: str) -> Iterator[str]:
-    schema = f"bench_alerts_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(base_url)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in base_url else "?"
-    url = f"{base_url}{separator}options=-csearch_path%3D{schema}"
-    try:
-        upgrade_database(url)
-        yield url
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
 
 
 def add_story(session_factory: SessionFactory, number: int) -> int:
@@ -225,7 +209,7 @@ def main(argv: list[str] | None = None) -> None:
             rows.append(measure(url, "sqlite", threads, args))
             print(format_table(rows[-1:], args).splitlines()[-1], flush=True)
     if args.postgres:
-        with postgresql_archive(args.postgres) as url:
+        with postgres_schema(args.postgres, "bench_alerts") as url:
             for threads in args.threads:
                 rows.append(measure(url, "postgresql", threads, args))
                 print(format_table(rows[-1:], args).splitlines()[-1], flush=True)
