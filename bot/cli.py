@@ -104,6 +104,10 @@ def _is_url(item: str) -> bool:
     return item.startswith(("http://", "https://")) or "://" in item
 
 
+DOCUMENT_SUFFIXES = (".docx", ".pdf", ".rtf", ".odt", ".md", ".markdown")
+"""Files read by ``news.documents``; .txt and .html keep their own path."""
+
+
 def ingest_item(services: Services, item: str, *, refetch: bool) -> IngestResult:
     share = NewShare(source="cli")
     if _is_url(item):
@@ -113,6 +117,10 @@ def ingest_item(services: Services, item: str, *, refetch: bool) -> IngestResult
         data = path.read_bytes()
     except OSError as error:
         raise NewsdeskError(f"cannot read {item}: {error.strerror or error}") from error
+    if path.suffix.lower() in DOCUMENT_SUFFIXES:
+        from news.documents import read_document
+
+        return services.ingest.store(read_document(data, filename=path.name), share)
     text = decode_copy(data)
     if path.suffix.lower() in (".html", ".htm", ".xhtml"):
         return services.ingest.ingest_html(text, share)
@@ -130,13 +138,16 @@ OUTCOME_WORDS = {
 @app.command()
 def ingest(
     items: Annotated[
-        list[str], typer.Argument(help="Links, wire-copy .txt files or saved .html pages.")
+        list[str],
+        typer.Argument(
+            help="Links, wire-copy .txt/.md files, saved .html pages, .docx, .pdf, .rtf or .odt."
+        ),
     ],
     refetch: Annotated[
         bool, typer.Option(help="Fetch links again even if archived recently.")
     ] = False,
 ) -> None:
-    """Archive stories from links, wire-copy text files or saved HTML pages."""
+    """Archive stories from links, wire-copy text files, saved HTML pages, Word, PDF, RTF or ODT."""
     services = open_services(load_settings())
     counts: Counter[str] = Counter()
     failures: list[tuple[str, str]] = []
