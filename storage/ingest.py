@@ -22,6 +22,7 @@ from news.errors import InvalidCopy, NotAnArticle
 from news.extraction import extract_article
 from news.fetching import ARTICLE_TYPES, FetchedPage
 from news.preparation import PreparedStory, StoryPreparer, hash_text
+from news.redirects import is_redirector, unwrap_redirect
 from news.urls import normalize_url
 from news.wire_copy import parse_wire_copy
 from storage.articles import (
@@ -123,7 +124,7 @@ class IngestService:
         refetch: bool = False,
     ) -> IngestResult:
         """Fetch, extract and store the story at ``url`` unless it was fetched recently."""
-        normalized = normalize_url(url)
+        normalized = normalize_url(unwrap_redirect(url))
         if not refetch:
             known = self._record_known_share(normalized, share)
             if known is not None:
@@ -133,7 +134,7 @@ class IngestService:
         final_url = normalize_url(page.url)
         draft = replace(
             draft,
-            url=normalized,
+            url=final_url if is_redirector(normalized) else normalized,
             canonical_url=draft.canonical_url or final_url,
         )
         return self.store(draft, share, overrides=overrides)

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from sqlalchemy.orm import Session
 
 from news.errors import NewsdeskError
+from news.redirects import unwrap_redirect
 from news.urls import normalize_url
 from storage.queue import enqueue_job, remember_event
 
@@ -42,7 +43,7 @@ def accept_shared_links(
     accepted = []
     for link in links:
         try:
-            key = normalize_url(link)
+            key = normalize_url(unwrap_redirect(link))
         except NewsdeskError:
             key = link  # the worker reports the reason in the thread
         payload = {"url": link, "message": asdict(message)}
