@@ -15,6 +15,7 @@ from bot import logs
 from bot.alerts import BriefingRunner, DeliveryOptions, DeliveryWorker, build_delivery_client
 from bot.app import SlackConfigurationError, build_slack_client, check_slack_credentials, create_app
 from bot.feed_poller import start_feed_poller
+from bot.file_jobs import file_job_runners
 from bot.jobs import SlackJobs
 from bot.metrics import prepare_multiprocess_directory, start_metrics_server
 from bot.server import NewsdeskWsgi
@@ -77,6 +78,7 @@ def start_workers(settings: Settings, services: Services, client: WebClient) -> 
         services.session_factory,
         {
             **SlackJobs(services, client).runners(),
+            **file_job_runners(settings, services, client),
             **cms_job_runners(services),
             **BriefingRunner(
                 services.session_factory, delivery_client, clock=lambda: services.clock()

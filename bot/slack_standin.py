@@ -15,6 +15,7 @@ requests to the app are signed like Slack's (:mod:`bot.standin.delivery`).
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 import time
@@ -35,6 +36,7 @@ from bot.standin.delivery import (
     is_empty_state,
     rich_text_blocks,
 )
+from bot.standin.files import DOWNLOAD_PREFIX, FileStore, api_files_info, serve_download, share_file
 from bot.standin.webapi import Fault, FaultKind, RecordedCall, ResponseTarget, SlackApi
 from bot.standin.workspace import Channel, Json, SlackMethodError, StoredMessage, Workspace
 
@@ -119,6 +121,9 @@ class SlackStandin:
         self.unfurl_domains = {d.lower().lstrip(".") for d in unfurl_domains}
         self.clock = clock
         self._event_counter = 0
+        self.files = FileStore()
+        self.api.extra_methods["files.info"] = functools.partial(api_files_info, self)
+        self.api.raw_routes[DOWNLOAD_PREFIX] = functools.partial(serve_download, self)
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -355,6 +360,19 @@ class SlackStandin:
                 shared["thread_ts"] = event["thread_ts"]
             deliveries.append(self.send_event(shared))
         return SentEvent(place.id, stored.ts, formatted, tuple(deliveries), event)
+
+    def upload_file(
+        self,
+        user: str,
+        channel: str,
+        name: str,
+        content: bytes,
+        *,
+        comment: str = "",
+        thread_ts: str | None = None,
+    ) -> SentEvent:
+        """``user`` shares a file in ``channel`` (see ``bot.standin.files.share_file``)."""
+        return share_file(self, user, channel, name, content, comment=comment, thread_ts=thread_ts)
 
     def share_link(self, user: str, channel: str, url: str) -> SentEvent:
         """``user`` pastes ``url`` in ``channel``: a message, plus ``link_shared`` when the

@@ -7,13 +7,15 @@ from typing import Any
 
 from slack_bolt import App
 
-from handlers.slack_text import find_links, strip_markup
+from handlers.files import capture_files, shared_files
+from handlers.message_links import edited_message, links_added_by_edit, links_in_message
+from handlers.slack_text import strip_markup
 from storage.intake import SlackMessage, accept_question, accept_shared_links
 from storage.services import Services
 
 # Plain messages, file shares with a comment and thread replies sent to the channel carry
 # links a person typed; edits, deletions, joins and bot posts do not.
-HANDLED_SUBTYPES = {None, "file_share", "thread_broadcast", "me_message"}
+HANDLED_SUBTYPES = {None, "file_share", "thread_broadcast", "me_message", "message_changed"}
 PRIVATE_CHANNEL_TYPES = {"group", "im", "mpim"}
 
 
@@ -32,10 +34,16 @@ def register(app: App, services: Services) -> None:
     def capture_links(body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("subtype") not in HANDLED_SUBTYPES or event.get("bot_id"):
             return
+        if event.get("subtype") == "message_changed":
+            capture_edit(body, event)
+            return
         if not event.get("user") or not event.get("ts"):
             return
+        if shared_files(event):
+            capture_files(services, slack_message(event), event, body.get("event_id"))
+            return
         text = event.get("text", "")
-        links = find_links(text)
+        links = links_in_message(event)
         is_dm = event.get("channel_type") == "im"
         question = strip_markup(text)
         if not links and not (is_dm and question):
@@ -49,4 +57,15 @@ def register(app: App, services: Services) -> None:
                 accept_question(
                     slack_message(event), question, event_id=body.get("event_id"), session=session
                 )
+        services.notify_work()
+
+    def capture_edit(body: dict[str, Any], event: dict[str, Any]) -> None:
+        edited = edited_message(event)
+        links = links_added_by_edit(event) if edited is not None else []
+        if edited is None or not links or not edited.get("ts"):
+            return
+        with services.session_factory.begin() as session:
+            accept_shared_links(
+                slack_message(edited), links, event_id=body.get("event_id"), session=session
+            )
         services.notify_work()

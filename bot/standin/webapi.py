@@ -16,6 +16,7 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
@@ -136,6 +137,9 @@ class SlackApi:
         self.response_targets: dict[str, ResponseTarget] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # Methods and GET routes served beside the workspace's (files.info, file downloads).
+        self.extra_methods: dict[str, Callable[[Arguments], Any]] = {}
+        self.raw_routes: dict[str, Callable[[BaseHTTPRequestHandler, str], None]] = {}
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -226,6 +230,10 @@ class SlackApi:
         except (ValueError, UnicodeDecodeError):
             self._send(request, Answer(400, {"ok": False, "error": "invalid_form_data"}))
             return
+        for prefix, route in self.raw_routes.items():
+            if path.startswith(prefix):
+                route(request, path)
+                return
         if path.startswith("/api/"):
             answer = self.call(path.removeprefix("/api/"), arguments, request.headers)
         elif path.startswith("/response/"):
@@ -286,7 +294,7 @@ class SlackApi:
         return answer
 
     def _execute(self, method: str, arguments: Arguments, headers: Any) -> Answer:
-        handler = self.workspace.method(method)
+        handler = self.extra_methods.get(method) or self.workspace.method(method)
         if handler is None:
             return Answer(200, {"ok": False, "error": "unknown_method", "req_method": method})
         authorization = headers.get("Authorization") or ""

@@ -1,0 +1,200 @@
+"""Download files shared in Slack: ``files.info`` for the file's record, then its
+``url_private_download`` with the bot token (scope ``files:read``), streamed, with the same
+size and time limits as fetched pages.
+
+The token is sent only to Slack's file host (``files.slack.com``, or the host of
+``SLACK_API_URL`` when that points at a stand-in); redirects are never followed, because
+Slack answers a download it refuses with a redirect to its sign-in page. The body is read
+raw (``Accept-Encoding: identity``), so a small compressed answer cannot inflate in memory.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from news.documents import READABLE_SUFFIXES, document_kind_for_name
+from news.errors import ConnectionFailed, NewsdeskError, TimedOut, TooLarge
+from news.fetching import FetchLimits
+
+SLACK_FILE_HOSTS = frozenset({"files.slack.com", "files.slack-gov.com"})
+# Slack's filetype names for the kinds we read, when a file has no telling suffix.
+READABLE_FILETYPES = {
+    "text": ".txt",
+    "markdown": ".md",
+    "html": ".html",
+    "docx": ".docx",
+    "pdf": ".pdf",
+    "rtf": ".rtf",
+    "odt": ".odt",
+}
+
+
+class FileRefused(NewsdeskError):
+    """A shared file we will not download: too large, a kind we do not read, not visible."""
+
+
+@dataclass(frozen=True)
+class SharedFile:
+    """What we need of a Slack file record."""
+
+    id: str
+    name: str
+    size: int | None
+    mimetype: str
+    filetype: str
+    download_url: str | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SharedFile:
+        size = data.get("size")
+        return cls(
+            id=str(data.get("id") or ""),
+            name=str(data.get("name") or data.get("title") or "the file"),
+            size=int(size) if isinstance(size, int | float) else None,
+            mimetype=str(data.get("mimetype") or ""),
+            filetype=str(data.get("filetype") or ""),
+            download_url=str(data.get("url_private_download") or data.get("url_private") or "")
+            or None,
+        )
+
+    @property
+    def reading_name(self) -> str:
+        """The name to read the file by: its own, or with the suffix Slack's filetype names."""
+        if document_kind_for_name(self.name) is not None:
+            return self.name
+        suffix = READABLE_FILETYPES.get(self.filetype)
+        return f"{self.name}{suffix}" if suffix else self.name
+
+
+def describe_unreadable_kind(shared: SharedFile) -> str | None:
+    """The reason a file is of a kind we never read, decided before downloading it."""
+    if document_kind_for_name(shared.reading_name) is not None:
+        return None
+    if shared.mimetype.startswith(("image/", "video/", "audio/")):
+        kind = shared.mimetype.split("/", 1)[0]
+        article = "an" if kind == "image" else "a"
+        return f"{shared.name} is {article} {kind} file: newsdesk reads text, not {kind}s"
+    readable = ", ".join(sorted(set(READABLE_SUFFIXES)))
+    return f"{shared.name} is not a kind newsdesk reads (it reads {readable})"
+
+
+class SlackFileDownloader:
+    """Looks a file up with ``files.info`` and downloads it within the fetch limits."""
+
+    def __init__(
+        self,
+        client: WebClient,
+        limits: FetchLimits,
+        *,
+        extra_hosts: Collection[str] = (),
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._client = client
+        self._limits = limits
+        self._hosts = SLACK_FILE_HOSTS | {host.lower() for host in extra_hosts}
+        self._transport = transport
+
+    @staticmethod
+    def hosts_for_api_url(api_url: str | None) -> tuple[str, ...]:
+        """The stand-in's host:port when SLACK_API_URL points at one, else nothing extra."""
+        if not api_url:
+            return ()
+        parts = urlsplit(api_url)
+        host = (parts.hostname or "").lower()
+        if not host or host == "slack.com" or host.endswith(".slack.com"):
+            return ()
+        return (f"{host}:{parts.port}" if parts.port else host,)
+
+    def look_up(self, file_id: str) -> SharedFile:
+        try:
+            response = self._client.files_info(file=file_id)
+        except SlackApiError as error:
+            code = error.response.get("error") if error.response is not None else None
+            if code in ("file_not_found", "file_deleted"):
+                raise FileRefused("the file is gone or not visible to newsdesk") from None
+            if code in ("missing_scope", "not_allowed_token_type"):
+                raise FileRefused("newsdesk may not read files: add the files:read scope") from None
+            raise
+        data = response.get("file")
+        if not isinstance(data, Mapping):
+            raise FileRefused("Slack sent no file record")
+        return SharedFile.from_json(data)
+
+    def download(self, shared: SharedFile) -> bytes:
+        """The file's bytes; raises a NewsdeskError with the reason when refused."""
+        limit = self._limits.max_bytes
+        if shared.size is not None and shared.size > limit:
+            raise TooLarge(f"{shared.name} is larger than {_format_size(limit)}")
+        url = shared.download_url
+        if not url:
+            raise FileRefused(f"{shared.name} has no download link (an external file?)")
+        parts = urlsplit(url)
+        netloc = (parts.netloc or "").lower()
+        host = (parts.hostname or "").lower()
+        if netloc not in self._hosts and host not in self._hosts:
+            raise FileRefused(f"{shared.name} is not stored on Slack's file host")
+        if host in SLACK_FILE_HOSTS and parts.scheme != "https":
+            raise FileRefused(f"{shared.name} has a download link that is not https")
+        token = self._client.token or ""
+        timeout = httpx.Timeout(
+            self._limits.read_timeout, connect=self._limits.connect_timeout, pool=None
+        )
+        deadline = time.monotonic() + self._limits.total_timeout
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Accept-Encoding": "identity",
+            "User-Agent": self._limits.user_agent,
+        }
+        try:
+            with (
+                httpx.Client(
+                    timeout=timeout, follow_redirects=False, transport=self._transport
+                ) as http,
+                http.stream("GET", url, headers=headers) as response,
+            ):
+                return self._read(shared, response, deadline)
+        except httpx.TimeoutException:
+            raise TimedOut(f"downloading {shared.name} timed out") from None
+        except httpx.TransportError as error:
+            raise ConnectionFailed(f"could not download {shared.name}: {error}") from None
+
+    def _read(self, shared: SharedFile, response: httpx.Response, deadline: float) -> bytes:
+        limit = self._limits.max_bytes
+        if response.is_redirect or response.status_code in (401, 403):
+            raise FileRefused(
+                f"Slack refused to hand over {shared.name}: newsdesk needs the files:read scope"
+            )
+        if response.status_code == 404:
+            raise FileRefused(f"{shared.name} is gone from Slack")
+        if response.status_code >= 300:
+            raise ConnectionFailed(f"Slack answered {response.status_code} for {shared.name}")
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        if encoding not in ("", "identity"):
+            raise ConnectionFailed(f"Slack sent {shared.name} with an unexpected encoding")
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise TooLarge(f"{shared.name} is larger than {_format_size(limit)}")
+        body = bytearray()
+        for chunk in response.iter_raw():
+            body += chunk
+            if len(body) > limit:
+                raise TooLarge(f"{shared.name} is larger than {_format_size(limit)}")
+            if time.monotonic() > deadline:
+                raise TimedOut(
+                    f"downloading {shared.name} took longer than {self._limits.total_timeout:g} s"
+                )
+        return bytes(body)
+
+
+def _format_size(size: int) -> str:
+    if size >= 1_000_000:
+        return f"{size / 1_000_000:g} MB"
+    return f"{size // 1_000} kB"
