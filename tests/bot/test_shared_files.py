@@ -60,7 +60,8 @@ def test_docx_and_pdf_shared_in_a_channel_are_archived_and_answer_questions(
     world = slack.add_channel("world", members=[ana, slack.bot_user_id])
     wire = slack.upload_file(ana, world, "grain.docx", make_docx(wire_copy_paragraphs()))
     report = slack.upload_file(ana, world, "energy.pdf", make_pdf(REPORT), comment="the report")
-    assert wire.status == 200 and report.status == 200
+    assert wire.status == 200
+    assert report.status == 200
     assert local.wait_until_idle()
     assert "Ukraine and Poland agree to reopen" in reply_text(local, world, wire.ts)
     assert "repairs to grid" in reply_text(local, world, report.ts)

@@ -73,7 +73,7 @@ def test_a_slow_download_stops_at_the_total_time(pages: PageServer) -> None:
             yield b"x" * 10
 
     pages.add_stream("/slow", slow, content_type="text/plain")
-    with pytest.raises(NewsdeskError, match="took longer than 1 s|timed out"):
+    with pytest.raises(NewsdeskError, match=r"took longer than 1 s|timed out"):
         downloader(pages).download(shared(pages.url("/slow")))
 
 
@@ -85,7 +85,8 @@ def test_kinds_never_read_are_refused_before_downloading() -> None:
     )
     sheet = SharedFile("F3", "budget.xlsx", 10, "application/vnd.ms-excel", "xlsx", None)
     reason = describe_unreadable_kind(sheet)
-    assert reason is not None and reason.startswith("budget.xlsx is not a kind newsdesk reads")
+    assert reason is not None
+    assert reason.startswith("budget.xlsx is not a kind newsdesk reads")
     # A post or snippet without a suffix is read by its Slack filetype.
     snippet = SharedFile("F4", "Untitled", 10, "text/plain", "text", None)
     assert snippet.reading_name == "Untitled.txt"
