@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.block_text import Clickable, render_interactive_message, render_view
+from bot.console_channels import invite_bot, leave_channel, remove_bot, upload_file
 from bot.local import LocalDeployment
 from bot.slack_standin import StandinError
 
@@ -22,7 +23,10 @@ Type as you would in Slack:
   :click N                      press button N of the last reply
   :fill N text                  type into field N of an open form (or pick an option)
   :submit / :cancel             send or close the open form
-  /join #channel                go to (or create) a channel
+  /join #channel                go to (or create) a channel; the bot is not in a new one
+  /invite @newsdesk             bring the bot into this channel (/remove @newsdesk: out)
+  /leave                        leave this channel, back to #newsroom
+  /upload PATH                  share a file (.docx, .pdf, .txt, .html, …) as in Slack
   /dm                           talk to the bot directly
   /home                         show your App Home tab
   /help                         this help;  /quit (or Ctrl-D) to leave"""
@@ -42,11 +46,13 @@ class ConsoleSession:
     seen: set[str] = field(default_factory=set)
     clickables: list[Clickable] = field(default_factory=list)
     form_values: dict[str, str] = field(default_factory=dict)
+    told_absent: set[str] = field(default_factory=set)
 
     def begin(self) -> None:
         slack = self.local.slack
         self.user = slack.add_user(self.user_name, real_name=self.user_name.title())
         self.channel = self._join(self.channel_name)
+        slack.join_channel(self.channel, slack.bot_user_id)  # the bot was invited here
         self.echo(
             f"newsdesk console: you are @{self.user_name} in #{self.channel_name}. "
             "Type /help for what you can do."
@@ -75,6 +81,9 @@ class ConsoleSession:
             self.channel = self._join(rest.strip().lstrip("#") or "newsroom")
             self.echo(f"(you are in #{rest.strip().lstrip('#') or 'newsroom'})")
             return True
+        if command in CHANNEL_COMMANDS:
+            CHANNEL_COMMANDS[command](self, rest.strip())
+            return True
         if command == "/dm":
             self.channel = slack.open_dm(self.user)
             self.echo("(you are in a direct message with @newsdesk)")
@@ -97,6 +106,9 @@ class ConsoleSession:
         if command == ":cancel":
             self._cancel_form()
             return True
+        if command.startswith("/") and command not in APP_COMMANDS:
+            self.echo(f"! {command} is not a valid command (try /help)")
+            return True
         if command.startswith("/"):
             delivery = slack.slash_command(self.user, self.channel, command, rest.strip())
             if delivery.status != 200:
@@ -104,6 +116,7 @@ class ConsoleSession:
             self._settle()
             return True
         slack.post_message(self.user, self.channel, line)
+        self._tell_if_bot_absent()
         self._settle()
         return True
 
@@ -112,10 +125,22 @@ class ConsoleSession:
         try:
             channel = slack.channel_id(name)
         except (StandinError, KeyError):
-            channel = slack.add_channel(name, members=[self.user, slack.bot_user_id])
+            channel = slack.add_channel(name, members=[self.user], bot_is_member=False)
         slack.join_channel(channel, self.user)
-        slack.join_channel(channel, slack.bot_user_id)
         return channel
+
+    def _tell_if_bot_absent(self) -> None:
+        """As in Slack, the bot hears nothing in a channel it is not in: say so once."""
+        if channel_members(self.local, self.channel, self.local.slack.bot_user_id):
+            return
+        if self.channel in self.told_absent:
+            return
+        self.told_absent.add(self.channel)
+        name = self._names().get(self.channel, self.channel)
+        self.echo(
+            f"(newsdesk is not in #{name}, so it does not see messages here: "
+            "/invite @newsdesk to add it)"
+        )
 
     def _settle(self) -> None:
         """Wait for the workers, then print what the bot said since last time."""
@@ -248,6 +273,39 @@ class ConsoleSession:
         self.local.slack.close_view(self.user, form["id"])
         self.form_values = {}
         self.echo("(form closed)")
+
+
+def channel_members(local: LocalDeployment, channel: str, user: str) -> bool:
+    workspace = local.slack.workspace
+    with workspace.lock:
+        return user in workspace.channel(channel).members
+
+
+def _invite(session: ConsoleSession, argument: str) -> None:
+    invite_bot(session, argument)
+
+
+def _remove(session: ConsoleSession, argument: str) -> None:
+    remove_bot(session, argument)
+
+
+def _leave(session: ConsoleSession, argument: str) -> None:
+    leave_channel(session)
+
+
+def _upload(session: ConsoleSession, argument: str) -> None:
+    upload_file(session, argument)
+
+
+CHANNEL_COMMANDS: dict[str, Callable[[ConsoleSession, str], None]] = {
+    "/invite": _invite,
+    "/remove": _remove,
+    "/kick": _remove,
+    "/leave": _leave,
+    "/upload": _upload,
+}
+APP_COMMANDS = frozenset({"/news"})
+"""Slash commands the app declares in its manifest; anything else is not a command."""
 
 
 def run_console(local: LocalDeployment, lines: Iterable[str], **options: Any) -> None:

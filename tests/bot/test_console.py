@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -77,3 +78,66 @@ def test_console_fills_and_submits_a_form(local: LocalDeployment) -> None:
     assert "(form sent)" in output
     assert "Archived #1" in output
     assert output.count("Ukraine and Poland reopen") >= 2
+
+
+def test_console_invites_the_bot_like_slack(local: LocalDeployment, pages: PageServer) -> None:
+    url = add_article(pages, "/grain", "Grain crossing to reopen")
+    printed: list[str] = []
+    run_console(
+        local,
+        ["/join #world", url, "still there?", "/invite @newsdesk", url, "/leave", "/invite"],
+        user_name="ana",
+        echo=printed.append,
+    )
+    output = "\n".join(printed)
+    before, after = output.split("newsdesk joined #world")
+    # Nothing reached the bot before it was invited, and the console said why, once.
+    assert before.count("newsdesk is not in #world") == 1
+    assert "Grain crossing to reopen" not in before
+    assert "Grain crossing to reopen" in after
+    assert "you left #world; you are in #newsroom" in after
+    assert "only @newsdesk can be invited" in printed[-1]
+    assert "Bolt" not in output
+    assert "not a valid command" not in output
+
+
+def test_console_refuses_commands_slack_would_not_know(local: LocalDeployment) -> None:
+    printed: list[str] = []
+    run_console(local, ["/frobnicate now"], echo=printed.append)
+    assert printed[-1] == "! /frobnicate is not a valid command (try /help)"
+
+
+def test_console_uploads_files(local: LocalDeployment, tmp_path: Path) -> None:
+    from tests.documents import make_docx, make_pdf, wire_copy_paragraphs
+
+    wire = tmp_path / "grain.docx"
+    wire.write_bytes(make_docx(wire_copy_paragraphs()))
+    report = tmp_path / "energy.pdf"
+    report.write_bytes(
+        make_pdf(
+            [
+                "Published: 14 March 2025",
+                "Ukraine's energy ministry said on Friday that repairs to the grid would take until the summer.",
+                "Engineers have restored supply to most of Kharkiv, the ministry said.",
+            ]
+        )
+    )
+    printed: list[str] = []
+    run_console(
+        local,
+        [
+            f"/upload {wire}",
+            f"/upload {report}",
+            "@newsdesk latest on Ukraine",
+            f"/upload {tmp_path}/missing.pdf",
+        ],
+        user_name="ana",
+        echo=printed.append,
+    )
+    output = "\n".join(printed)
+    assert "(you shared grain.docx)" in output
+    assert "(you shared energy.pdf)" in output
+    answer = output.split("latest on Ukraine")[-1] if "latest on Ukraine" in output else output
+    assert "Dorohusk" in answer
+    assert "grid" in answer
+    assert printed[-1] == f"! {tmp_path}/missing.pdf is not a file"
