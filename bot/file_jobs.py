@@ -8,10 +8,13 @@ posted once even when the job runs again after a crash (``SlackJobs._reply_once`
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.jobs import LINK_OUTCOMES, SlackJobs
 from bot.metrics import record_link
@@ -20,9 +23,11 @@ from bot.slack_files import SharedFile, SlackFileDownloader, describe_unreadable
 from bot.worker import PermanentFailure
 from handlers.blocks import Message, build_article_card, build_failure
 from handlers.buttons import card_actions
+from handlers.shortcuts import SAVE_MESSAGE
 from handlers.views import share_view, story_from_article
 from news.documents import DocumentLimits, read_document
 from news.errors import NewsdeskError
+from news.extraction import MIN_BODY_WORDS
 from news.fetching import FetchLimits
 from storage.articles import NewShare
 from storage.file_intake import INGEST_FILE
@@ -34,6 +39,14 @@ from storage.services import Services
 logger = logging.getLogger(__name__)
 
 FILE_FAILURE = "Couldn't archive that file"
+MAX_SAVED_CARDS = 5
+EPHEMERAL_UNREACHABLE = {
+    "channel_not_found",
+    "not_in_channel",
+    "user_not_in_channel",
+    "is_archived",
+    "restricted_action",
+}
 
 
 class SlackFileJobs(SlackJobs):
@@ -51,7 +64,48 @@ class SlackFileJobs(SlackJobs):
         self._limits = limits
 
     def runners(self) -> dict[str, Any]:
-        return {INGEST_FILE: self.ingest_file}
+        return {INGEST_FILE: self.ingest_file, SAVE_MESSAGE: self.save_message}
+
+    def save_message(self, job: ClaimedJob) -> None:
+        """ "Save to newsdesk" on a message: archive what it holds, answer the person."""
+        if "replied" in job.progress:
+            return
+        payload = job.payload
+        user_id = str(payload["user_id"])
+        channel_id = str(payload["channel_id"])
+        share = NewShare(
+            source="slack",
+            user_id=user_id,
+            channel_id=channel_id,
+            is_private=bool(payload["is_private"]),
+            message_ts=str(payload.get("message_ts") or "") or None,
+        )
+        results: list[IngestResult] = []
+        failures: list[str] = []
+
+        def attempt(label: str, step: Callable[[], IngestResult]) -> None:
+            try:
+                results.append(step())
+            except NewsdeskError as error:
+                failures.append(f"{label}: {error.reason}")
+
+        ingest = self._services.ingest
+        for link in payload.get("links") or []:
+            attempt(str(link), functools.partial(ingest.ingest_url, str(link), share))
+        for record in payload.get("files") or []:
+            shared = SharedFile.from_json(record)
+            attempt(shared.name, functools.partial(self._read_and_store, shared, share))
+        copy = str(payload.get("copy") or "").strip()
+        if copy:
+            attempt("the message", lambda: self._services.ingest.ingest_copy(copy, share))
+        if not results and not failures:
+            failures.append(
+                "the message has no link, file or story text to save (pasted copy needs "
+                f"at least {MIN_BODY_WORDS} words)"
+            )
+        reply = saved_reply(self._services, results, failures)
+        tell_person(self._client, user_id, channel_id, reply)
+        self._note(job, {"replied": True, "failures": failures})
 
     def ingest_file(self, job: ClaimedJob) -> None:
         message = message_from_payload(job.payload)
@@ -104,6 +158,44 @@ class SlackFileJobs(SlackJobs):
         data = self._downloader.download(found)
         draft = read_document(data, filename=found.reading_name, limits=self._limits)
         return self._services.ingest.store(draft, share)
+
+
+def saved_reply(services: Services, results: list[IngestResult], failures: list[str]) -> Message:
+    """The answer to "Save to newsdesk": a card per story saved, a line per failure."""
+    blocks: list[dict[str, Any]] = []
+    for result in results[:MAX_SAVED_CARDS]:
+        card = build_article_card(
+            story_from_article(result.article),
+            now=services.clock(),
+            already_archived=result.already_archived,
+        )
+        blocks.extend(card.blocks)
+    for reason in failures[:MAX_SAVED_CARDS]:
+        blocks.extend(build_failure(reason, action="Couldn't save").blocks)
+    saved = len(results)
+    if saved and not failures:
+        text = f"Saved {saved} {'story' if saved == 1 else 'stories'} to newsdesk"
+    elif saved:
+        text = f"Saved {saved} to newsdesk; {len(failures)} could not be saved"
+    else:
+        text = f"Couldn't save: {failures[0]}"
+    return Message(text=text[:3000], blocks=blocks[:50])
+
+
+def tell_person(client: WebClient, user_id: str, channel_id: str, reply: Message) -> None:
+    """Ephemeral where the shortcut was used; a DM when the bot cannot post there."""
+    if channel_id:
+        try:
+            client.chat_postEphemeral(
+                channel=channel_id, user=user_id, text=reply.text, blocks=reply.blocks
+            )
+            return
+        except SlackApiError as error:
+            if error.response.get("error") not in EPHEMERAL_UNREACHABLE:
+                raise
+    client.chat_postMessage(
+        channel=user_id, text=reply.text, blocks=reply.blocks, unfurl_links=False
+    )
 
 
 class _Refused(NewsdeskError):

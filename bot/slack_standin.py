@@ -37,6 +37,7 @@ from bot.standin.delivery import (
     rich_text_blocks,
 )
 from bot.standin.files import DOWNLOAD_PREFIX, FileStore, api_files_info, serve_download, share_file
+from bot.standin.shortcuts import use_message_shortcut
 from bot.standin.webapi import Fault, FaultKind, RecordedCall, ResponseTarget, SlackApi
 from bot.standin.workspace import Channel, Json, SlackMethodError, StoredMessage, Workspace
 
@@ -373,6 +374,12 @@ class SlackStandin:
     ) -> SentEvent:
         """``user`` shares a file in ``channel`` (see ``bot.standin.files.share_file``)."""
         return share_file(self, user, channel, name, content, comment=comment, thread_ts=thread_ts)
+
+    def message_shortcut(
+        self, user: str, channel: str, message_ts: str, callback_id: str
+    ) -> Delivery:
+        """``user`` runs a message shortcut on a message (``message_action``)."""
+        return use_message_shortcut(self, user, channel, message_ts, callback_id)
 
     def share_link(self, user: str, channel: str, url: str) -> SentEvent:
         """``user`` pastes ``url`` in ``channel``: a message, plus ``link_shared`` when the

@@ -4,10 +4,30 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, buttons, commands, home, mentions, messages, submit, unfurls
+from handlers import (
+    actions,
+    buttons,
+    commands,
+    home,
+    mentions,
+    messages,
+    shortcuts,
+    submit,
+    unfurls,
+)
 from storage.services import Services
 
-LISTENER_MODULES = (messages, mentions, actions, buttons, home, unfurls, commands, submit)
+LISTENER_MODULES = (
+    messages,
+    mentions,
+    actions,
+    buttons,
+    home,
+    unfurls,
+    commands,
+    submit,
+    shortcuts,
+)
 
 
 def register(app: App, services: Services) -> None:

@@ -49,6 +49,7 @@ METHOD_SCOPES = {
     "views_publish": None,
     "views_update": None,
     "auth_test": None,
+    "files_info": "files:read",
 }
 
 
@@ -60,6 +61,7 @@ class RecordingApp:
         self.commands: set[str] = set()
         self.actions: set[str] = set()
         self.views: set[str] = set()
+        self.shortcuts: set[str] = set()
 
     def _recorder(self, into: set[str], name: Any) -> Callable[..., Any]:
         into.add(name if isinstance(name, str) else name.pattern)
@@ -82,7 +84,7 @@ class RecordingApp:
         return self._recorder(self.views, name)
 
     def shortcut(self, name: Any, *args: Any, **kwargs: Any) -> Callable[..., Any]:
-        return self._recorder(set(), name)
+        return self._recorder(self.shortcuts, name)
 
 
 def registered() -> RecordingApp:
@@ -118,7 +120,14 @@ def test_slash_commands_match() -> None:
 
 def test_interactivity_enabled_exactly_when_there_are_buttons_or_views() -> None:
     app = registered()
-    assert MANIFEST["settings"]["interactivity"]["is_enabled"] == bool(app.actions or app.views)
+    interactive = bool(app.actions or app.views or app.shortcuts)
+    assert MANIFEST["settings"]["interactivity"]["is_enabled"] == interactive
+
+
+def test_shortcuts_match() -> None:
+    declared = {s["callback_id"] for s in MANIFEST["features"].get("shortcuts", [])}
+    assert declared == registered().shortcuts
+    assert all(s["type"] == "message" for s in MANIFEST["features"]["shortcuts"])
 
 
 def test_scopes_are_exactly_what_events_and_api_calls_need() -> None:
