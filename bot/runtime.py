@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from bot import logs
 from bot.alerts import BriefingRunner, DeliveryOptions, DeliveryWorker, build_delivery_client
 from bot.app import SlackConfigurationError, build_slack_client, check_slack_credentials, create_app
+from bot.assistant_jobs import AssistantJobs
 from bot.feed_poller import start_feed_poller
 from bot.file_jobs import file_job_runners
 from bot.jobs import SlackJobs
@@ -79,6 +80,7 @@ def start_workers(settings: Settings, services: Services, client: WebClient) -> 
         {
             **SlackJobs(services, client).runners(),
             **file_job_runners(settings, services, client),
+            **AssistantJobs(services, client).runners(),
             **cms_job_runners(services),
             **BriefingRunner(
                 services.session_factory, delivery_client, clock=lambda: services.clock()

@@ -26,6 +26,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from bot.standin.assistant import install as install_assistant
 from bot.standin.delivery import (
     AppConnection,
     Delivery,
@@ -123,6 +124,7 @@ class SlackStandin:
         self.clock = clock
         self._event_counter = 0
         self.files = FileStore()
+        self.assistant = install_assistant(self)
         self.api.extra_methods["files.info"] = functools.partial(api_files_info, self)
         self.api.raw_routes[DOWNLOAD_PREFIX] = functools.partial(serve_download, self)
 

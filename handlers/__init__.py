@@ -6,6 +6,7 @@ from slack_bolt import App
 
 from handlers import (
     actions,
+    assistant,
     buttons,
     commands,
     home,
@@ -27,6 +28,7 @@ LISTENER_MODULES = (
     commands,
     submit,
     shortcuts,
+    assistant,
 )
 
 

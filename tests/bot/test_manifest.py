@@ -20,6 +20,8 @@ EVENT_SUBSCRIPTIONS = {
     "app_mention": {"app_mention"},
     "app_home_opened": {"app_home_opened"},
     "link_shared": {"link_shared"},
+    "assistant_thread_started": {"assistant_thread_started"},
+    "assistant_thread_context_changed": {"assistant_thread_context_changed"},
 }
 # The bot scopes each subscribed event needs.
 EVENT_SCOPES = {
@@ -30,6 +32,8 @@ EVENT_SCOPES = {
     "app_mention": "app_mentions:read",
     "app_home_opened": None,
     "link_shared": "links:read",
+    "assistant_thread_started": "assistant:write",
+    "assistant_thread_context_changed": "assistant:write",
 }
 # The bot scopes each Web API method the code calls needs.
 METHOD_SCOPES = {
@@ -50,6 +54,9 @@ METHOD_SCOPES = {
     "views_update": None,
     "auth_test": None,
     "files_info": "files:read",
+    "assistant_threads_setStatus": "assistant:write",
+    "assistant_threads_setSuggestedPrompts": "assistant:write",
+    "assistant_threads_setTitle": "assistant:write",
 }
 
 
@@ -62,6 +69,7 @@ class RecordingApp:
         self.actions: set[str] = set()
         self.views: set[str] = set()
         self.shortcuts: set[str] = set()
+        self.assistant = False
 
     def _recorder(self, into: set[str], name: Any) -> Callable[..., Any]:
         into.add(name if isinstance(name, str) else name.pattern)
@@ -85,6 +93,16 @@ class RecordingApp:
 
     def shortcut(self, name: Any, *args: Any, **kwargs: Any) -> Callable[..., Any]:
         return self._recorder(self.shortcuts, name)
+
+    def use(self, middleware: Any) -> None:
+        """An ``Assistant`` listens to its thread events and to DM messages in its threads."""
+        from slack_bolt import Assistant
+
+        if isinstance(middleware, Assistant):
+            self.assistant = True
+            self.events |= {"assistant_thread_started", "message"}
+            if middleware._thread_context_changed_listeners is not None:
+                self.events.add("assistant_thread_context_changed")
 
 
 def registered() -> RecordingApp:
@@ -147,3 +165,9 @@ def test_home_tab_enabled_exactly_when_it_is_published() -> None:
 def test_unfurl_domains_listed_when_unfurling() -> None:
     unfurls = "link_shared" in registered().events
     assert bool(MANIFEST["features"].get("unfurl_domains")) == unfurls
+
+
+def test_assistant_view_declared_exactly_when_the_assistant_is_used() -> None:
+    assert ("assistant_view" in MANIFEST["features"]) == registered().assistant
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "paid Slack plan" in readme
