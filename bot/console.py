@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.block_text import Clickable, render_interactive_message, render_view
-from bot.console_channels import invite_bot, leave_channel, remove_bot, upload_file
+from bot.console_channels import (
+    attach_form_file,
+    invite_bot,
+    leave_channel,
+    remove_bot,
+    upload_file,
+)
 from bot.local import LocalDeployment
 from bot.slack_standin import StandinError
 
@@ -21,7 +27,8 @@ Type as you would in Slack:
   @newsdesk latest on Ukraine   ask the archive (in a DM, just ask)
   /news help                    the editors' slash command
   :click N                      press button N of the last reply
-  :fill N text                  type into field N of an open form (or pick an option)
+  :fill N text                  type into field N of an open form (or pick an option;
+                                for a file field, give the file's path)
   :submit / :cancel             send or close the open form
   /join #channel                go to (or create) a channel; the bot is not in a new one
   /invite @newsdesk             bring the bot into this channel (/remove @newsdesk: out)
@@ -45,7 +52,7 @@ class ConsoleSession:
     channel: str = ""
     seen: set[str] = field(default_factory=set)
     clickables: list[Clickable] = field(default_factory=list)
-    form_values: dict[str, str] = field(default_factory=dict)
+    form_values: dict[str, Any] = field(default_factory=dict)
     told_absent: set[str] = field(default_factory=set)
 
     def begin(self) -> None:
@@ -239,6 +246,12 @@ class ConsoleSession:
             self.echo(f"! no field {number or '?'}")
             return
         field_ = self.clickables[int(number) - 1]
+        if field_.kind == "file_input":
+            attached = attach_form_file(self, value)
+            if attached is not None:
+                self.form_values[field_.action_id] = [attached]
+                self.echo(f"(field {number}: {attached['name']} attached)")
+            return
         if field_.options:
             chosen = [v for label, v in field_.options if value.lower() in (label.lower(), v)]
             if not chosen:

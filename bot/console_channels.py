@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from bot.standin.files import attach_to_form
 from bot.standin.workspace import SlackMethodError
 
 if TYPE_CHECKING:
@@ -84,24 +85,35 @@ def leave_channel(session: ConsoleSession) -> None:
     session.echo(f"(you left #{name}; you are in #{session.channel_name})")
 
 
-def upload_file(session: ConsoleSession, argument: str) -> None:
-    """Share the file at ``argument`` in the current conversation, read with a size cap."""
+def _read_bounded(session: ConsoleSession, argument: str) -> tuple[Path, bytes] | None:
+    """The file at ``argument``, read up to the fetch size cap plus one byte."""
     if not argument:
-        session.echo("! /upload PATH: give the path of a file to share")
-        return
+        session.echo("! give the path of a file")
+        return None
     path = Path(argument).expanduser()
     limit = session.local.settings.fetch_max_bytes
     try:
         if not path.is_file():
             session.echo(f"! {argument} is not a file")
-            return
+            return None
         with path.open("rb") as handle:
-            data = handle.read(limit + 1)
+            # A file over the limit is shared cut at limit + 1 bytes: Slack takes it, and
+            # newsdesk answers that it is too large, without the console reading all of it.
+            return path, handle.read(limit + 1)
     except OSError as error:
         session.echo(f"! cannot read {argument}: {error.strerror or error}")
+        return None
+
+
+def upload_file(session: ConsoleSession, argument: str) -> None:
+    """Share the file at ``argument`` in the current conversation, read with a size cap."""
+    if not argument:
+        session.echo("! /upload PATH: give the path of a file to share")
         return
-    # A file over the limit is shared cut at limit + 1 bytes: Slack takes it, and newsdesk
-    # answers in the thread that it is too large, without the console reading all of it.
+    read = _read_bounded(session, argument)
+    if read is None:
+        return
+    path, data = read
     slack = session.local.slack
     try:
         slack.upload_file(session.user, session.channel, path.name, data)
@@ -111,3 +123,12 @@ def upload_file(session: ConsoleSession, argument: str) -> None:
     session.echo(f"(you shared {path.name})")
     session._tell_if_bot_absent()
     session._settle()
+
+
+def attach_form_file(session: ConsoleSession, argument: str) -> dict[str, Any] | None:
+    """A file picked in a form's file field: the file object the form will report."""
+    read = _read_bounded(session, argument)
+    if read is None:
+        return None
+    path, data = read
+    return attach_to_form(session.local.slack, session.user, path.name, data)

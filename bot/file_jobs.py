@@ -24,14 +24,23 @@ from bot.worker import PermanentFailure
 from handlers.blocks import Message, build_article_card, build_failure
 from handlers.buttons import card_actions
 from handlers.shortcuts import SAVE_MESSAGE
+from handlers.submit import (
+    SUBMIT_FILE,
+    StorySubmission,
+    describe_failure,
+    describe_outcome,
+    publish_submission,
+    tell_submitter,
+)
 from handlers.views import share_view, story_from_article
+from news.articles import ArticleDraft
 from news.documents import DocumentLimits, read_document
 from news.errors import NewsdeskError
 from news.extraction import MIN_BODY_WORDS
 from news.fetching import FetchLimits
 from storage.articles import NewShare
 from storage.file_intake import INGEST_FILE
-from storage.ingest import IngestOutcome, IngestResult
+from storage.ingest import IngestOutcome, IngestResult, StoryOverrides
 from storage.intake import SlackMessage, message_from_payload
 from storage.queue import ClaimedJob
 from storage.services import Services
@@ -64,7 +73,51 @@ class SlackFileJobs(SlackJobs):
         self._limits = limits
 
     def runners(self) -> dict[str, Any]:
-        return {INGEST_FILE: self.ingest_file, SAVE_MESSAGE: self.save_message}
+        return {
+            INGEST_FILE: self.ingest_file,
+            SAVE_MESSAGE: self.save_message,
+            SUBMIT_FILE: self.submit_file,
+        }
+
+    def submit_file(self, job: ClaimedJob) -> None:
+        """A file attached to the ``/news submit`` form: read, stored with the form's fields."""
+        error = job.progress.get("error")
+        if "replied" not in job.progress:
+            submission = StorySubmission.from_payload(job.payload)
+            error = self._run_file_submission(submission)
+            self._note(job, {"replied": True, "error": error})
+        if error:
+            raise PermanentFailure(str(error))  # the submitter was told the reason
+
+    def _run_file_submission(self, submission: StorySubmission) -> str | None:
+        share = NewShare(
+            source="slack",
+            user_id=submission.user_id,
+            channel_id=submission.channel_id,
+            is_private=submission.is_private,
+        )
+        overrides = StoryOverrides(
+            headline=submission.headline,
+            section=submission.desk,
+            topics=tuple(submission.topics),
+        )
+        error: str | None = None
+        try:
+            draft = self._read_file(SharedFile.from_json(submission.file or {}))
+            result = self._services.ingest.store(draft, share, overrides=overrides)
+            published = (
+                publish_submission(self._services, result.article.id)
+                if submission.publish
+                else None
+            )
+            reply = describe_outcome(self._services, result, published)
+            if published is not None:
+                self._services.notify_work()
+        except NewsdeskError as failure:
+            error = failure.reason
+            reply = describe_failure(failure.reason)
+        tell_submitter(self._client, submission, reply)
+        return error
 
     def save_message(self, job: ClaimedJob) -> None:
         """ "Save to newsdesk" on a message: archive what it holds, answer the person."""
@@ -147,6 +200,9 @@ class SlackFileJobs(SlackJobs):
         return card, None
 
     def _read_and_store(self, shared: SharedFile, share: NewShare) -> IngestResult:
+        return self._services.ingest.store(self._read_file(shared), share)
+
+    def _read_file(self, shared: SharedFile) -> ArticleDraft:
         # A kind we never read is refused from the event's record, without a download.
         reason = describe_unreadable_kind(shared) if shared.name != "the file" else None
         if reason is not None:
@@ -156,8 +212,7 @@ class SlackFileJobs(SlackJobs):
         if reason is not None:
             raise _Refused(reason)
         data = self._downloader.download(found)
-        draft = read_document(data, filename=found.reading_name, limits=self._limits)
-        return self._services.ingest.store(draft, share)
+        return read_document(data, filename=found.reading_name, limits=self._limits)
 
 
 def saved_reply(services: Services, results: list[IngestResult], failures: list[str]) -> Message:

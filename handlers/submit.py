@@ -22,10 +22,12 @@ from handlers.blocks import Message, build_article_card, build_failure
 from handlers.command_blocks import channel_mention, escaped, story_label
 from handlers.mrkdwn import plain_text
 from handlers.views import story_from_article
+from news.documents import document_kind_for_name
 from news.errors import NewsdeskError
 from news.urls import normalize_url
 from news.wire_copy import parse_wire_copy
 from storage.articles import NewShare
+from storage.file_intake import file_record
 from storage.ingest import IngestOutcome, IngestResult, StoryOverrides
 from storage.publishing import PublishResult, publish_article
 from storage.queue import enqueue_job
@@ -35,6 +37,9 @@ SUBMIT_VIEW = "news_submit"
 SUBMIT_STORY = "submit_story"
 URL_BLOCK = "url"
 COPY_BLOCK = "copy"
+FILE_BLOCK = "file"
+SUBMIT_FILE = "submit_file"
+FILE_TYPES = ["txt", "md", "html", "docx", "pdf", "rtf", "odt"]
 HEADLINE_BLOCK = "headline"
 DESK_BLOCK = "desk"
 TOPICS_BLOCK = "topics"
@@ -109,8 +114,22 @@ def build_submit_modal(*, channel_id: str, is_private: bool) -> dict[str, Any]:
             COPY_BLOCK,
             "Or paste the copy",
             placeholder="Headline, byline, dateline and paragraphs, as the wire sends them",
+            hint="Slack takes up to 3,000 characters here: attach longer copy as a file below.",
             multiline=True,
         ),
+        {
+            "type": "input",
+            "block_id": FILE_BLOCK,
+            "optional": True,
+            "label": plain_text("Or attach a file", 2000),
+            "element": {
+                "type": "file_input",
+                "action_id": FILE_BLOCK,
+                "filetypes": FILE_TYPES,
+                "max_files": 1,
+            },
+            "hint": plain_text("Word, PDF, plain-text wire copy, a saved page, RTF or ODT.", 2000),
+        },
         _text_input(
             HEADLINE_BLOCK,
             "Headline",
@@ -172,6 +191,7 @@ class SubmitForm:
     desk: str
     topics: tuple[str, ...]
     status: str
+    file: dict[str, Any] | None = None
 
 
 def _state_value(values: dict[str, Any], block_id: str) -> Any:
@@ -199,16 +219,42 @@ def read_submit_form(view: dict[str, Any]) -> SubmitForm:
         desk=" ".join(text(DESK_BLOCK).split()),
         topics=topics,
         status=str(_state_value(values, STATUS_BLOCK) or "draft"),
+        file=_attached_file(values),
     )
+
+
+def _attached_file(values: dict[str, Any]) -> dict[str, Any] | None:
+    state = (values.get(FILE_BLOCK) or {}).get(FILE_BLOCK) or {}
+    files = state.get("files") or []
+    return dict(files[0]) if files and isinstance(files[0], dict) else None
+
+
+def describe_attached_file(data: dict[str, Any]) -> str | None:
+    """Why an attached file cannot be read, from its record, before anything is downloaded."""
+    name = str(data.get("name") or data.get("title") or "the file")
+    if document_kind_for_name(name) is not None:
+        return None
+    filetype = str(data.get("filetype") or "")
+    if filetype in FILE_TYPES:
+        return None
+    kinds = ", ".join(f".{kind}" for kind in FILE_TYPES)
+    return f"Newsdesk does not read files like {name}: attach one of {kinds}"
 
 
 def check_submit_form(form: SubmitForm, *, may_publish: bool, refusal: str) -> dict[str, str]:
     """Field errors by block id, as Slack shows them under each input; empty when valid."""
     errors: dict[str, str] = {}
-    if not form.url and not form.copy:
-        errors[URL_BLOCK] = "Give a link to the story, or paste its text below."
-    elif form.url and form.copy:
-        errors[COPY_BLOCK] = "Give a link or pasted text, not both: clear one of them."
+    given = sum(1 for part in (form.url, form.copy, form.file) if part)
+    if not given:
+        errors[URL_BLOCK] = "Give a link to the story, paste its text, or attach a file."
+    elif given > 1:
+        errors[FILE_BLOCK if form.file else COPY_BLOCK] = (
+            "Give one of a link, pasted text or a file, not both: clear the others."
+        )
+    elif form.file:
+        reason = describe_attached_file(form.file)
+        if reason:
+            errors[FILE_BLOCK] = _sentence(reason)
     elif form.url:
         if len(form.url) > MAX_URL_CHARACTERS:
             errors[URL_BLOCK] = (
@@ -289,6 +335,7 @@ class StorySubmission:
     desk: str | None = None
     topics: list[str] = field(default_factory=list)
     publish: bool = False
+    file: dict[str, Any] | None = None
 
     def to_payload(self) -> dict[str, Any]:
         return asdict(self)
@@ -305,13 +352,15 @@ class StorySubmission:
             desk=payload.get("desk") or None,
             topics=[str(topic) for topic in payload.get("topics") or []],
             publish=bool(payload.get("publish")),
+            file=payload.get("file") or None,
         )
 
 
 def accept_submission(submission: StorySubmission, *, view_id: str, session: Session) -> bool:
     """Queue the submission; a second submission of the same modal queues nothing."""
+    kind = SUBMIT_FILE if submission.file else SUBMIT_STORY
     return enqueue_job(
-        SUBMIT_STORY,
+        kind,
         submission.to_payload(),
         session=session,
         dedupe_key=f"{SUBMIT_STORY}:{view_id}"[:500],
@@ -461,6 +510,7 @@ def register(app: App, services: Services) -> None:
             desk=form.desk or None,
             topics=list(form.topics),
             publish=form.status == "published",
+            file=file_record(form.file) if form.file else None,
         )
         with services.session_factory.begin() as session:
             accept_submission(submission, view_id=str(view.get("id") or ""), session=session)

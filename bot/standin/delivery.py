@@ -248,6 +248,9 @@ def element_state(element: dict[str, Any], value: Any) -> dict[str, Any]:
         else:
             values = [value] if isinstance(value, str) else list(value)
             state["selected_options"] = [find_option(element, str(v)) for v in values]
+    elif kind == "file_input":
+        # What a person attached: file objects as Slack reports them.
+        state["files"] = [] if value is None else list(value)
     elif kind in SELECTED_KEY:
         selected, initial = SELECTED_KEY[kind]
         if value is None:

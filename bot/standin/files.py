@@ -51,6 +51,8 @@ class StoredFile:
     created: int
     channels: set[str] = field(default_factory=set)
     shares: dict[str, list[str]] = field(default_factory=dict)  # channel → message ts
+    # Uploaded into an app's form (file_input): the app may read it without a channel.
+    shared_with_app: bool = False
 
 
 class FileStore:
@@ -107,7 +109,7 @@ class FileStore:
         }
 
     def visible_to(self, stored: StoredFile, member_of: set[str]) -> bool:
-        return bool(stored.channels & member_of)
+        return stored.shared_with_app or bool(stored.channels & member_of)
 
 
 def api_files_info(standin: SlackStandin, arguments: Arguments) -> Json:
@@ -220,3 +222,16 @@ def share_file(
     if bot_in_channel and standin.app_url:
         deliveries.append(standin.send_event(event))
     return SentEvent(place.id, stored.ts, formatted, tuple(deliveries), event)
+
+
+def attach_to_form(standin: SlackStandin, user: str, name: str, content: bytes) -> Json:
+    """``user`` picks a file in a modal's ``file_input``: the file object the view's state
+    reports (the file is uploaded, shared nowhere, readable by the app)."""
+    person = standin._user(user)
+    store = standin.files
+    store.base_url = standin.base_url
+    store.team_id = standin.team_id
+    workspace = standin.workspace
+    stored = store.add(workspace.new_id("F"), name, person, content, int(workspace.clock()))
+    stored.shared_with_app = True
+    return store.file_json(stored, is_private=True)

@@ -65,7 +65,7 @@ def test_console_fills_and_submits_a_form(local: LocalDeployment) -> None:
             "/news submit",
             ":submit",
             ":fill 2 " + copy,
-            ":fill 6 nonsense",
+            ":fill 7 nonsense",
             ":submit",
             "/news latest Poland",
         ],
@@ -141,3 +141,18 @@ def test_console_uploads_files(local: LocalDeployment, tmp_path: Path) -> None:
     assert "Dorohusk" in answer
     assert "grid" in answer
     assert printed[-1] == f"! {tmp_path}/missing.pdf is not a file"
+
+
+def test_console_attaches_a_file_to_the_submit_form(local: LocalDeployment, tmp_path: Path) -> None:
+    from tests.documents import make_docx, wire_copy_paragraphs
+
+    wire = tmp_path / "grain.docx"
+    wire.write_bytes(make_docx(wire_copy_paragraphs()))
+    printed: list[str] = []
+    run_console(
+        local, ["/news submit", f":fill 3 {wire}", ":submit"], user_name="ana", echo=printed.append
+    )
+    output = "\n".join(printed)
+    assert "(field 3: grain.docx attached)" in output
+    assert "(form sent)" in output
+    assert "Archived #1 “Ukraine and Poland agree to reopen" in output

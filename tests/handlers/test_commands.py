@@ -333,6 +333,7 @@ def test_submit_modal_round_trip() -> None:
     assert [b["block_id"] for b in inputs] == [
         "url",
         "copy",
+        "file",
         "headline",
         "desk",
         "topics",
