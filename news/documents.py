@@ -108,6 +108,8 @@ class DocumentLimits:
     max_bytes: int = 5_000_000
     max_uncompressed_bytes: int = 30_000_000
     max_compression_ratio: float = 100.0
+    max_xml_part_bytes: int = 12_000_000
+    max_rtf_bytes: int = 2_000_000
     max_zip_members: int = 2_000
     max_pages: int = 300
     max_characters: int = 1_000_000
@@ -230,6 +232,11 @@ def check_zip_bounds(archive: zipfile.ZipFile, name: str, limits: DocumentLimits
             raise UnreadableDocument(
                 f"{name} looks like a zip bomb: a part inflates "
                 f"{member.file_size // compressed:,} times"
+            )
+        if member.filename.endswith(".xml") and member.file_size > limits.max_xml_part_bytes:
+            raise UnreadableDocument(
+                f"{name} has a text part of {_format_size(member.file_size)}, more than "
+                f"{_format_size(limits.max_xml_part_bytes)}: too long to be one story"
             )
     if total > limits.max_uncompressed_bytes:
         raise UnreadableDocument(
@@ -420,6 +427,12 @@ def _join_pdf_lines(text: str) -> str:
 def _rtf_paragraphs(data: bytes, name: str, limits: DocumentLimits) -> list[str]:
     from striprtf.striprtf import rtf_to_text
 
+    # striprtf reads at about a megabyte a second: the cap keeps it within the time limit.
+    if len(data) > limits.max_rtf_bytes:
+        raise UnreadableDocument(
+            f"{name} is too large for an RTF document ({_format_size(len(data))}, "
+            f"more than {_format_size(limits.max_rtf_bytes)}): save it as .docx or .txt"
+        )
     try:
         text = rtf_to_text(data.decode("latin-1"), errors="ignore")
     except Exception:  # striprtf raises plain exceptions on broken input

@@ -158,3 +158,12 @@ def test_kind_comes_from_content_when_there_is_no_name() -> None:
     assert detect_kind(make_rtf(PARAGRAPHS)) is DocumentKind.RTF
     assert detect_kind(b"<html><body>x</body></html>") is DocumentKind.HTML
     assert detect_kind(b"Plain words") is DocumentKind.TEXT
+
+
+def test_long_rtf_and_huge_word_text_parts_are_refused_before_parsing() -> None:
+    rtf = make_rtf(["A paragraph of the report that goes on and on."] * 50)
+    with pytest.raises(UnreadableDocument, match="too large for an RTF document"):
+        read_document(rtf, filename="long.rtf", limits=DocumentLimits(max_rtf_bytes=1_000))
+    docx = make_docx(["A paragraph of the report that goes on and on."] * 50)
+    with pytest.raises(UnreadableDocument, match="has a text part of"):
+        read_document(docx, filename="long.docx", limits=DocumentLimits(max_xml_part_bytes=5_000))
