@@ -114,3 +114,22 @@ def test_an_empty_archive_still_suggests_prompts(local: LocalDeployment) -> None
     assert local.wait_until_idle()
     titles = [prompt["title"] for prompt in slack.assistant.threads[(dm, thread)].prompts]
     assert titles == ["What did we publish today?", "This week's stories"]
+
+
+def test_a_file_posted_in_the_assistant_thread_is_archived_privately(
+    local: LocalDeployment,
+) -> None:
+    from tests.documents import make_docx, wire_copy_paragraphs
+
+    slack = local.slack
+    ana = slack.add_user("ana")
+    dm, thread = open_assistant_thread(slack, ana)
+    assert local.wait_until_idle()
+    slack.upload_file(ana, dm, "grain.docx", make_docx(wire_copy_paragraphs()), thread_ts=thread)
+    assert local.wait_until_idle()
+    card = thread_replies(local, dm, thread)[-1]
+    assert "Ukraine and Poland agree" in json.dumps(card["blocks"])
+    assert local.services is not None
+    with local.services.session_factory() as session:
+        [article] = session.scalars(select(Article)).all()
+        assert not article.is_public
