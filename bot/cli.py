@@ -94,7 +94,7 @@ def config_check() -> None:
         elif value is None:
             shown = "(not set)"
         elif isinstance(value, list):
-            shown = ", ".join(value) or "(none)"
+            shown = ", ".join(map(str, value)) or "(none)"
         else:
             shown = str(value)
         typer.echo(f"{name.upper():24} {shown}")
