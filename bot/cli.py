@@ -20,10 +20,11 @@ from bot.wiring import build_services
 from news.dates import describe_relative
 from news.errors import NewsdeskError
 from news.questions import parse_question
+from news.user_files import read_user_file
 from news.wire_copy import decode_copy
 from storage.articles import NewShare, get_article, list_versions, to_article_record
 from storage.database import upgrade_database
-from storage.ingest import IngestOutcome, IngestResult
+from storage.ingest import MAX_COPY_CHARACTERS, IngestOutcome, IngestResult
 from storage.publishing import (
     delivery_counts,
     publish_article,
@@ -104,17 +105,22 @@ def _is_url(item: str) -> bool:
     return item.startswith(("http://", "https://")) or "://" in item
 
 
-def ingest_item(services: Services, item: str, *, refetch: bool) -> IngestResult:
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+# The most bytes MAX_COPY_CHARACTERS characters of UTF-8 can take.
+MAX_COPY_BYTES = 4 * MAX_COPY_CHARACTERS
+
+
+def ingest_item(
+    services: Services, item: str, *, refetch: bool, max_page_bytes: int
+) -> IngestResult:
+    """Ingest a link, a saved page (at most ``max_page_bytes``) or a wire-copy file."""
     share = NewShare(source="cli")
     if _is_url(item):
         return services.ingest.ingest_url(item, share, refetch=refetch)
-    path = Path(item)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise NewsdeskError(f"cannot read {item}: {error.strerror or error}") from error
+    is_page = Path(item).suffix.lower() in HTML_SUFFIXES
+    data = read_user_file(item, max_page_bytes if is_page else MAX_COPY_BYTES)
     text = decode_copy(data)
-    if path.suffix.lower() in (".html", ".htm", ".xhtml"):
+    if is_page:
         return services.ingest.ingest_html(text, share)
     return services.ingest.ingest_copy(text, share)
 
@@ -137,14 +143,17 @@ def ingest(
     ] = False,
 ) -> None:
     """Archive stories from links, wire-copy text files or saved HTML pages."""
-    services = open_services(load_settings())
+    settings = load_settings()
+    services = open_services(settings)
     counts: Counter[str] = Counter()
     failures: list[tuple[str, str]] = []
     lines: list[str] = []
 
     def run(item: str) -> None:
         try:
-            result = ingest_item(services, item, refetch=refetch)
+            result = ingest_item(
+                services, item, refetch=refetch, max_page_bytes=settings.fetch_max_bytes
+            )
         except NewsdeskError as error:
             counts["failed"] += 1
             failures.append((item, error.reason))
