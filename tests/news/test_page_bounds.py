@@ -74,7 +74,7 @@ def test_pages_of_real_size_are_left_alone() -> None:
     kept = bound_tree(tree)
 
     assert kept is tree
-    assert len(list(tree.iter())) == before
+    assert len(list(kept.iter())) == before
 
 
 def test_text_after_a_pruned_link_list_is_kept() -> None:
