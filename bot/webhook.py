@@ -1,8 +1,9 @@
 """``POST /hooks/publish``: the CMS publish webhook, and the worker runner for queued events.
 
 Answers: 202 ``{"ok": true, "story_id": N, "status": "done"|"queued", "event_key": …}``;
-400 for a body that breaks its own framing (a broken chunked encoding); 401 for a missing, stale or wrong signature; 413 for a body over the size limit; 422 with
-``errors`` (field → message) for a body that is not a valid event; 503 when no
+400 for a body that breaks its own framing (a broken chunked encoding); 401 for a missing,
+stale or wrong signature; 413 for a body over the size limit; 422 with ``errors``
+(field → message) for a body that is not a valid event; 503 when no
 ``WEBHOOK_SECRET`` is configured (unsigned requests are never accepted). Nothing is stored
 unless the signature checks out. An event without ``body`` is queued: its page is fetched
 by a worker, and ``story_id`` is null unless the URL is already in the archive.
@@ -11,8 +12,8 @@ by a worker, and ``story_id`` is null unless the URL is already in the archive.
 from __future__ import annotations
 
 import json
-import re
 import logging
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
