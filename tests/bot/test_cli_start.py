@@ -19,7 +19,7 @@ HEAVY = (
     "httpx",
     "httpcore",
     "feedparser",
-    # (pydantic itself is typer's: it reads Annotated parameters with it)
+    "pydantic",  # typer 0.29 imports it to coerce every parameter: pyproject keeps typer < 0.29
     "pydantic_settings",
     "gunicorn",
     "prometheus_client",
