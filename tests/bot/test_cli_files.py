@@ -16,6 +16,7 @@ from news.errors import UnreadableFile
 from news.user_files import read_user_file
 from storage.database import SessionFactory
 from storage.models import Article
+from tests.pageserver import PageServer
 
 RUNNER = CliRunner()
 
@@ -95,3 +96,31 @@ def test_a_file_at_the_limit_is_read_and_one_byte_more_is_refused(tmp_path: Path
     assert read_user_file(path, 1_000) == b"x" * 1_000
     with pytest.raises(UnreadableFile, match="1 KB, larger than the 999 bytes allowed"):
         read_user_file(path, 999)
+
+
+def test_a_page_of_100000_links_shared_as_a_link_is_stored(
+    archive: str,
+    session_factory: SessionFactory,
+    pages: PageServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FETCH_ALLOWED_HOSTS", "127.0.0.1")
+    links = "".join(f'<a href="/l/{i}">link {i}</a> ' for i in range(100_000))
+    page = (
+        "<html><head><title>Harbour strike goes on</title></head><body><article>"
+        "<h1>Harbour strike goes on</h1>"
+        + "".join(
+            f"<p>The harbour authority said on Tuesday that strike number {n} would continue into"
+            " the weekend, leaving cranes idle and a dozen ships at anchor outside the breakwater."
+            "</p>"
+            for n in range(6)
+        )
+        + f"</article><div>{links}</div></body></html>"
+    )
+    pages.add("/strike", page.encode(), content_type="text/html")
+
+    result = RUNNER.invoke(app, ["ingest", pages.url("/strike")])
+
+    assert result.exit_code == 0, result.output
+    assert "1 new, 0 updated, 0 duplicates, 0 failed" in result.stdout
+    assert stored_articles(session_factory) == 1
