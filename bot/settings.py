@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_va
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CommaList = Annotated[list[str], NoDecode]
+PortList = Annotated[list[Annotated[int, Field(ge=1, le=65535)]], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -49,6 +50,7 @@ class Settings(BaseSettings):
     fetch_total_timeout: float = Field(default=20.0, gt=0)
     fetch_max_redirects: int = Field(default=5, ge=0, le=20)
     fetch_allowed_hosts: CommaList = Field(default_factory=list)
+    fetch_allowed_ports: PortList = Field(default_factory=list)
 
     # Summaries
     summarizer: Literal["extractive", "llm"] = "extractive"
@@ -77,7 +79,9 @@ class Settings(BaseSettings):
     delivery_call_timeout: int = Field(default=10, ge=1, le=120)
     delivery_retry_max_seconds: float = Field(default=300.0, gt=0)
 
-    @field_validator("editors", "unfurl_domains", "fetch_allowed_hosts", mode="before")
+    @field_validator(
+        "editors", "unfurl_domains", "fetch_allowed_hosts", "fetch_allowed_ports", mode="before"
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

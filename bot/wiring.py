@@ -23,7 +23,11 @@ def build_fetcher(settings: Settings) -> SafeFetcher:
         total_timeout=settings.fetch_total_timeout,
         max_redirects=settings.fetch_max_redirects,
     )
-    return SafeFetcher(limits, allowed_hosts=settings.fetch_allowed_hosts)
+    return SafeFetcher(
+        limits,
+        allowed_hosts=settings.fetch_allowed_hosts,
+        allowed_ports=settings.fetch_allowed_ports,
+    )
 
 
 def build_summarizer(settings: Settings) -> Summarizer:

@@ -16,8 +16,17 @@ from urllib.parse import quote, urlsplit, urlunsplit
 ELLIPSIS = "…"
 
 _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
-# Unicode categories Cc (except the newline) and Cs: C0 and C1 controls, DEL, surrogates.
-_UNWANTED = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# Unicode categories Cc (except the newline) and Cs: C0 and C1 controls, DEL, surrogates;
+# and the bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), which
+# make text display in another order than it reads ("gpj.exe" shown as "exe.jpg").
+_UNWANTED = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+# Something a reader takes for a web address: a scheme, a "www." host, or a dotted host name
+# ending in a label of letters (checked against the public suffix list), or an IPv4 address.
+_ADDRESS_LIKE = re.compile(
+    r"(?P<scheme>[a-z][a-z0-9+.-]*:/+)?(?P<host>(?:[\w-]+\.)+[\w-]*[^\W\d_][\w-]*"
+    r"|\d{1,3}(?:\.\d{1,3}){3})(?![\w-])(?P<rest>(?::\d+)?[/?#]\S*)?",
+    re.IGNORECASE,
+)
 # Not anchored at a word end: "@here0" cut to "@here…" must stay broken.
 _BROADCAST_WORDS = re.compile(r"@(?=channel|here|everyone)", re.IGNORECASE)
 _WORD_JOINER = "\u2060"
@@ -33,8 +42,8 @@ _MIN_WORD_CUT = 0.5
 def clean_text(text: str) -> str:
     """``text`` without NUL, control characters and lone surrogates; line breaks become ``\\n``.
 
-    Tabs become spaces. Format characters (zero-width joiners in emoji, right-to-left
-    marks) are kept.
+    Tabs become spaces. Bidi embeddings, overrides and isolates are removed; other format
+    characters (zero-width joiners in emoji, right-to-left marks) are kept.
     """
     if text.isprintable():
         return text
@@ -107,7 +116,10 @@ def link(url: str | None, label: str, *, label_limit: int | None = None) -> str:
     """A mrkdwn link ``<url|label>``; only the escaped label when ``url`` is not a safe http(s) URL.
 
     The label is escaped, kept on one line and, given ``label_limit``, truncated to it;
-    with an empty label the URL itself shows.
+    with an empty label the URL itself shows. A link is never disguised: a label that names
+    another site's address is not used as the link's label. A label that is only an address
+    gives way to the real target (``<url>``); one that names an address among other words
+    is shown as text, followed by the real target's host as the link.
     """
     safe = sanitize_url(url)
     text = collapse_whitespace(escape_mrkdwn(label))
@@ -118,7 +130,38 @@ def link(url: str | None, label: str, *, label_limit: int | None = None) -> str:
     target = safe.replace("&", "&amp;")
     if not text:
         return f"<{target}>"
+    whole = _ADDRESS_LIKE.fullmatch(text.rstrip(ELLIPSIS + " ."))
+    if whole is not None and _is_address(whole):
+        return f"<{target}>"
+    if _foreign_addresses(text, safe):
+        return f"{text} (<{target}|{_display_host(safe)}>)"
     return f"<{target}|{text}>"
+
+
+def _display_host(url: str) -> str:
+    host = urlsplit(url).hostname or url
+    return host.removeprefix("www.")
+
+
+def _foreign_addresses(text: str, target: str) -> list[re.Match[str]]:
+    """The web addresses named in ``text`` that are not on ``target``'s site."""
+    from news.urls import is_same_site
+
+    return [
+        match
+        for match in _ADDRESS_LIKE.finditer(text)
+        if _is_address(match) and not is_same_site(f"http://{match['host'].lower()}/", target)
+    ]
+
+
+def _is_address(match: re.Match[str]) -> bool:
+    """True when a reader would take ``match`` for a web address ("Node.js" is not one)."""
+    from news.urls import registrable_domain
+
+    host = match["host"].lower()
+    if match["scheme"] or host.startswith("www.") or host[0].isdigit():
+        return True
+    return registrable_domain(f"http://{host}/") is not None
 
 
 def collapse_whitespace(text: str) -> str:

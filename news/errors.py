@@ -52,3 +52,7 @@ class NotAnArticle(NewsdeskError):
 
 class InvalidCopy(NewsdeskError):
     """Plain-text copy that cannot be read as a story (empty, binary, …)."""
+
+
+class UnreadableFile(NewsdeskError):
+    """A file handed to newsdesk is missing, not a regular file, or larger than allowed."""

@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 from news.articles import ArticleDraft
 from news.errors import NewsdeskError, NotAnArticle
+from news.page_bounds import bound_markup, bound_tree
 from news.urls import is_same_site, normalize_url, outlet_from_host, resolve_url
 from news.wire_copy import parse_date_text
 
@@ -67,7 +68,7 @@ def extract_article(html: str, *, url: str | None) -> ArticleDraft:
     A saved page (``url=None``) is named by the absolute canonical link it declares, if any.
     Raises NotAnArticle when the page has no article text, UnsupportedUrl for a bad ``url``.
     """
-    tree = _load_tree(html)
+    tree = bound_tree(_load_tree(bound_markup(html)))
     if tree is None:
         raise NotAnArticle("not an article: no article text found")
     if url is not None:

@@ -29,6 +29,7 @@ import feedparser
 
 from news.articles import ArticleDraft
 from news.errors import NewsdeskError, NotAnArticle
+from news.feed_guard import EntityDeclarations, bound_feed_document, feed_as_utf8
 from news.fetching import decode_text
 from news.urls import resolve_url
 
@@ -344,28 +345,23 @@ def _feedparser_content_type(content_type: str) -> str:
     return "application/xml" + (f";{parameters}" if has_charset else "")
 
 
-def _declares_entities(content: bytes) -> bool:
-    """True when the prolog, before the root element, declares XML entities (in any encoding)."""
-    for encoding in ("utf-8", "utf-16-le", "utf-16-be"):
-        root = re.search("<[A-Za-z_]".encode(encoding), content)
-        prolog = content[: root.start()] if root else content
-        if "<!ENTITY".encode(encoding) in prolog.upper():
-            return True
-    return False
-
-
 def _parse_xml_feed(content: bytes, *, url: str, content_type: str, now: datetime) -> ParsedFeed:
-    if _declares_entities(content):
-        # Entity expansion ("billion laughs") costs seconds before expat gives up; no real
-        # feed declares entities.
-        raise InvalidFeed("not a feed: XML entity declarations are not accepted")
     stripped = content.lstrip(b" \t\r\n")
     if stripped.startswith(b"<"):
         # Blank lines before the XML declaration (a common CMS bug) break strict parsing.
         content = stripped
+    try:
+        bounded = bound_feed_document(
+            feed_as_utf8(content, _feedparser_content_type(content_type)),
+            max_entries=MAX_ENTRIES * 2,
+        )
+    except EntityDeclarations:
+        # Entity expansion ("billion laughs") costs seconds before expat gives up, and
+        # external entities read files; no real feed declares entities.
+        raise InvalidFeed("not a feed: XML entity declarations are not accepted") from None
     result = feedparser.parse(
-        io.BytesIO(content),
-        response_headers={"content-type": _feedparser_content_type(content_type)},
+        io.BytesIO(bounded.document),
+        response_headers={"content-type": "application/xml; charset=utf-8"},
         resolve_relative_uris=False,
         sanitize_html=False,
     )
@@ -381,7 +377,7 @@ def _parse_xml_feed(content: bytes, *, url: str, content_type: str, now: datetim
     feed = result.get("feed") or {}
     entries = _collect_entries(
         (_read_xml_entry(raw, url=url, now=now) for raw in raw_entries[: MAX_ENTRIES * 2]),
-        total=len(raw_entries),
+        total=bounded.total_entries or len(raw_entries),
         warnings=warnings,
     )
     return ParsedFeed(

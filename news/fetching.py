@@ -29,6 +29,7 @@ from typing import Final
 
 import httpcore
 import httpx
+from httpcore._sync.http11 import HTTP11Connection
 
 from news.errors import (
     BlockedAddress,
@@ -45,6 +46,7 @@ __all__ = [
     "ARTICLE_TYPES",
     "BLOCKED_NETWORKS",
     "FEED_TYPES",
+    "WEB_PORTS",
     "FetchLimits",
     "FetchedPage",
     "Resolver",
@@ -125,6 +127,9 @@ _FORBIDDEN_REQUEST_HEADERS: Final = frozenset(
 )
 _HOSTNAME_PATTERN: Final = re.compile(r"[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?\.?")
 _CHUNK_SIZE: Final = 64 * 1024
+# httpcore's HTTP/1.1 connection refuses a status line and headers larger than this.
+_MAX_HEADER_BYTES: Final = HTTP11Connection.MAX_INCOMPLETE_EVENT_SIZE
+WEB_PORTS: Final = frozenset({80, 443})
 _SNIFF_SIZE: Final = 2048
 _WINDOWS_1252_ALIASES: Final = frozenset(
     {"ascii", "us-ascii", "iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "cp819"}
@@ -315,7 +320,7 @@ def _parse_target(url: str) -> _Target:
     host = parsed.raw_host.decode("ascii").lower()
     if not host:
         raise UnsupportedUrl(f"no host in {_shorten(url)}")
-    port = parsed.port or (443 if scheme == "https" else 80)
+    port = parsed.port if parsed.port is not None else (443 if scheme == "https" else 80)
     if not 0 < port < 65536:
         raise UnsupportedUrl(f"invalid port in {_shorten(url)}")
     address: IPAddress | None
@@ -599,11 +604,13 @@ class SafeFetcher:
         limits: FetchLimits = FetchLimits(),
         *,
         allowed_hosts: Collection[str] = (),
+        allowed_ports: Collection[int] = (),
         resolver: Resolver | None = None,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.limits = limits
         self._allowed = _AllowList(allowed_hosts)
+        self._ports = frozenset(WEB_PORTS | set(allowed_ports))
         self._resolver: Resolver = resolver or resolve_with_getaddrinfo
         self._lookups = concurrent.futures.ThreadPoolExecutor(
             max_workers=4, thread_name_prefix="newsdesk-resolve"
@@ -723,7 +730,13 @@ class SafeFetcher:
             raise ConnectionFailed(f"could not resolve {target.host}") from None
 
     def _resolve_checked(self, target: _Target, deadline: float) -> list[IPAddress]:
-        """Resolve once and refuse if any address is not public (unless allow-listed)."""
+        """Resolve once and refuse if any address is not public (unless allow-listed).
+
+        Only ports 80, 443 and ``allowed_ports`` are fetched, except on allow-listed hosts.
+        """
+        port_allowed = target.port in self._ports or self._allowed.allows_name(target.host)
+        if not port_allowed and not self._allowed.networks:
+            raise self._port_refused(target.port)
         if target.address is not None:
             addresses: list[IPAddress] = [target.address]
         else:
@@ -740,6 +753,8 @@ class SafeFetcher:
                     ) from None
         if self._allowed.allows_name(target.host):
             return addresses
+        if not port_allowed and not all(map(self._allowed.allows_address, addresses)):
+            raise self._port_refused(target.port)
         for address in addresses:
             if self._allowed.allows_address(address):
                 continue
@@ -749,6 +764,11 @@ class SafeFetcher:
                     raise BlockedAddress(f"blocked: {target.host} resolves to {address}, {kind}")
                 raise BlockedAddress(f"blocked: {address} is {kind}")
         return addresses
+
+    def _port_refused(self, port: int) -> BlockedAddress:
+        ports = sorted(self._ports)
+        listed = ", ".join(map(str, ports[:-1])) + f" and {ports[-1]}"
+        return BlockedAddress(f"blocked: port {port} is not fetched (only {listed})")
 
     def _send(
         self,
@@ -813,6 +833,8 @@ class SafeFetcher:
         if isinstance(error, httpcore.ConnectError):
             detail = _shorten(str(error) or type(error).__name__, 120)
             return ConnectionFailed(f"could not connect to {target.host}: {detail}")
+        if isinstance(error, httpcore.RemoteProtocolError):
+            return ConnectionFailed(_describe_broken_answer(str(error), target.host))
         return ConnectionFailed(f"the connection to {target.host} broke off")
 
     def _read_page(
@@ -885,6 +907,36 @@ class SafeFetcher:
         except (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError) as error:
             raise self._explain(error, target, deadline) from None
         return bytes(body)
+
+
+# What h11 (under httpcore) says about a broken answer, and how we say it.
+_BROKEN_ANSWERS: Final = (
+    (
+        re.compile(r"without sending complete message body \(received (\d+) bytes, expected (\d+)"),
+        "{host} sent {0} bytes of the {1} its Content-Length announced",
+    ),
+    (re.compile(r"^bad Content-Length"), "{host} sent an invalid Content-Length header"),
+    (re.compile(r"conflicting Content-Length"), "{host} sent conflicting Content-Length headers"),
+    (
+        re.compile(r"^Receive buffer too long"),
+        "{host} sent headers larger than " + _format_size(_MAX_HEADER_BYTES),
+    ),
+    (re.compile(r"chunk"), "{host} sent a broken chunked body"),
+    (
+        re.compile(r"^Server disconnected without sending a response"),
+        "{host} closed the connection without an HTTP answer",
+    ),
+    (re.compile(r"status line|HTTP version"), "{host} did not answer in HTTP"),
+)
+
+
+def _describe_broken_answer(detail: str, host: str) -> str:
+    """A one-line reason for an answer that breaks HTTP's rules."""
+    for pattern, reason in _BROKEN_ANSWERS:
+        found = pattern.search(detail)
+        if found is not None:
+            return reason.format(*found.groups(), host=host)
+    return f"{host} sent a broken HTTP answer: {_shorten(detail or 'no detail', 120)}"
 
 
 def _header(response: httpcore.Response, name: str) -> str | None:

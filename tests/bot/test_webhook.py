@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -401,3 +403,88 @@ def test_oversized_bodies_and_other_methods_are_refused(hook: Hook) -> None:
     assert hook.post(huge).status_code == 413
     assert httpx.get(hook.url + PUBLISH_PATH, timeout=10).status_code == 405
     assert hook.count(Article) == 0
+
+
+def send_raw(url: str, head: bytes, body: bytes) -> tuple[int, dict[str, Any]]:
+    """POST with hand-made framing (http clients always add a Content-Length or valid chunks)."""
+    address = httpx.URL(url)
+    with socket.create_connection((address.host, address.port or 80), timeout=10) as connection:
+        connection.sendall(
+            f"POST {PUBLISH_PATH} HTTP/1.1\r\nHost: {address.host}\r\n".encode() + head + body
+        )
+        connection.shutdown(socket.SHUT_WR)  # all sent: a body cut short ends here
+        answer = b""
+        while not _complete(answer) and (chunk := connection.recv(65536)):
+            answer += chunk
+    head, _, rest = answer.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(rest)
+
+
+def _complete(answer: bytes) -> bool:
+    """True once the answer holds its headers and the body its Content-Length announces."""
+    head, found, rest = answer.partition(b"\r\n\r\n")
+    lengths = re.findall(rb"(?im)^content-length:\s*(\d+)", head)
+    return bool(found and lengths and len(rest) >= int(lengths[0]))
+
+
+def signed_head(body: bytes) -> bytes:
+    signed = sign_payload(secret=SECRET, body=body, timestamp=int(time.time()))
+    lines = [f"{name}: {value}" for name, value in signed.items()]
+    return ("\r\n".join(["Content-Type: application/json", *lines]) + "\r\n").encode()
+
+
+def chunks(body: bytes, size: int) -> bytes:
+    pieces = [body[i : i + size] for i in range(0, len(body), size)]
+    return b"".join(b"%x\r\n%s\r\n" % (len(piece), piece) for piece in pieces) + b"0\r\n\r\n"
+
+
+def test_a_signed_chunked_event_is_read_and_stored(hook: Hook) -> None:
+    body = json.dumps(published()).encode()
+
+    status, reply = send_raw(
+        hook.url, signed_head(body) + b"Transfer-Encoding: chunked\r\n\r\n", chunks(body, 100)
+    )
+
+    assert (status, reply["ok"], reply["status"]) == (202, True, "done")
+    assert hook.count(Article) == 1
+
+
+@pytest.mark.parametrize(
+    ("framing", "status", "error"),
+    [
+        (
+            b"zz\r\nabc\r\n0\r\n\r\n",
+            400,
+            "the chunked body is broken: a chunk size is not a number",
+        ),
+        (
+            b"-5\r\nabc\r\n0\r\n\r\n",
+            400,
+            "the chunked body is broken: a chunk size is not a number",
+        ),
+        (
+            b"3\r\nabcdef\r\n0\r\n\r\n",
+            400,
+            "the chunked body is broken: a chunk is longer than its size",
+        ),
+        (b"10\r\nabc", 400, "the chunked body is broken: it ended inside a chunk"),
+        (
+            b"".join(
+                b"ffff\r\n" + b"x" * 0xFFFF + b"\r\n"
+                for _ in range(MAX_PAYLOAD_BYTES // 0xFFFF + 2)
+            ),
+            413,
+            f"the payload is larger than {MAX_PAYLOAD_BYTES:,} bytes",
+        ),
+    ],
+    ids=["not-hex", "negative", "overlong-chunk", "cut-short", "too-large"],
+)
+def test_broken_or_oversized_chunked_bodies_are_refused_and_store_nothing(
+    hook: Hook, framing: bytes, status: int, error: str
+) -> None:
+    head = signed_head(b"{}") + b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+
+    answered, reply = send_raw(hook.url, head, framing)
+
+    assert (answered, reply["error"]) == (status, error)
+    assert hook.count(WebhookEvent) == 0

@@ -199,3 +199,52 @@ def test_plain_text_object() -> None:
 def test_plain_text_refuses_empty_text() -> None:
     with pytest.raises(ValueError, match="visible character"):
         plain_text(" \x00\x01 ", 10)
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "https://evil.example.com/login",
+        "paypal.com.evil.net/account",
+        "www.bbc.co.uk/news",
+        "https://news.example.com/other-story",
+        "evil.com",
+        "https://evil.com/very/long/path/that/gets/truncated/at/the/limit/of/the/label",
+    ],
+)
+def test_a_label_that_is_an_address_gives_way_to_the_real_target(label: str) -> None:
+    assert link("https://news.example.com/story", label, label_limit=40) == (
+        "<https://news.example.com/story>"
+    )
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["Amazon.com shares fall", "Log in at https://evil.com/x?y=1 now", "10.0.0.1 admin page"],
+)
+def test_a_label_naming_another_site_is_text_beside_the_real_target(label: str) -> None:
+    result = link("https://news.example.com/story", label)
+
+    assert result.startswith(escape_mrkdwn(label) + " (")
+    assert result.endswith("(<https://news.example.com/story|news.example.com>)")
+    assert result.count("|") == 1
+
+
+@pytest.mark.parametrize(
+    "label", ["Node.js 22 released", "U.S. and E.U. agree", "No.10 says", "Example.com launches"]
+)
+def test_a_label_naming_no_other_site_stays_the_label(label: str) -> None:
+    assert link("https://www.example.com/story", label) == (
+        f"<https://www.example.com/story|{label}>"
+    )
+
+
+@pytest.mark.parametrize(
+    "control", ["\u202e", "\u202a", "\u202b", "\u202d", "\u2066", "\u2067", "\u2069"]
+)
+def test_bidi_overrides_and_isolates_are_removed(control: str) -> None:
+    label = f"Invoice {control}gpj.exe"
+
+    assert link("https://example.com/", label) == "<https://example.com/|Invoice gpj.exe>"
+    assert control not in escape_mrkdwn(label)
+    assert control not in plain_text(label, 100)["text"]

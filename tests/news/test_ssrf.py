@@ -297,7 +297,10 @@ def test_a_public_name_is_connected_to_at_its_checked_address(
 def test_a_public_ipv6_name_is_connected_to_at_its_checked_address(
     resolver: RecordingResolver, connections: list[tuple[str, int]]
 ) -> None:
-    with SafeFetcher(resolver=resolver) as fetcher, pytest.raises(ConnectionFailed):
+    with (
+        SafeFetcher(resolver=resolver, allowed_ports={8080}) as fetcher,
+        pytest.raises(ConnectionFailed),
+    ):
         fetcher.fetch("http://public6.example:8080/story")
 
     assert connections == [("2606:4700::1111", 8080)]
