@@ -7,18 +7,18 @@ main thread).
 
 from __future__ import annotations
 
-import json
+import logging
 import re
 from configparser import ConfigParser
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from news.articles import ArticleDraft
 from news.errors import NewsdeskError, NotAnArticle
+from news.headlines import derive_headline
+from news.metadata import PageMetadata, format_byline, read_metadata
 from news.urls import is_same_site, normalize_url, outlet_from_host, resolve_url
-from news.wire_copy import parse_date_text
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -28,23 +28,13 @@ MIN_BODY_WORDS = 30
 MAX_TAGS = 20
 MIN_KEPT_PARAGRAPHS = 3
 MAX_TRAILER_CHARS = 300
+MAX_NOISE_CHARS = 160
+MIN_CONTAINER_PARAGRAPH = 40
+# A body this many times shorter than the page's article markup is not the whole story.
+PROMISE_RATIO = 2.5
 
-_PUBLISHED_META_NAMES = (
-    "article:published_time",
-    "og:published_time",
-    "datepublished",
-    "pubdate",
-    "publishdate",
-    "publish-date",
-    "publish_date",
-    "date",
-    "dc.date",
-    "dc.date.issued",
-    "dcterms.created",
-    "dcterms.issued",
-    "parsely-pub-date",
-    "sailthru.date",
-)
+logger = logging.getLogger(__name__)
+
 # Short closing paragraphs that are page furniture, not story: newsletter and follow
 # prompts, contact lines, copyright notices.
 _TRAILER = re.compile(
@@ -52,7 +42,22 @@ _TRAILER = re.compile(
     r"can be reached at|all rights reserved|©|copyright|click here",
     re.IGNORECASE,
 )
-_TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ")
+# Text a page wraps around a story: reprint, copyright, cookie, paywall, newsletter notices.
+_BOILERPLATE = re.compile(
+    r"for your personal,? non-?commercial use|reprints?\b|distribution and use of this "
+    r"material|all rights reserved|copyright|©|\bcookies?\b|privacy policy|terms of "
+    r"(?:use|service)|subscribe|subscription|subscriber|newsletter|sign up|sign in|log in|"
+    r"create an? (?:free )?account|already a member|enable javascript|ad ?blocker|"
+    r"paywall|premium content|this content is (?:only )?available",
+    re.IGNORECASE,
+)
+# Short lines inside a story that are page furniture: share prompts, "Also on …" teasers.
+_NOISE = re.compile(
+    r"^(?:also on\b|also read\b|read more\b|read also\b|related:|more from\b|"
+    r"recommended\b|see also\b|like this (?:story|article)|share (?:this|it)\b|"
+    r"click here\b|advertisement$|follow us\b)",
+    re.IGNORECASE,
+)
 _LANGUAGE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]+)*$", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
 _UNSPACED_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
@@ -65,7 +70,16 @@ def extract_article(html: str, *, url: str | None) -> ArticleDraft:
     normalised and kept only when it stays on the same registrable domain and is not the
     bare home page; otherwise None. ``url`` is the normalised page URL.
     A saved page (``url=None``) is named by the absolute canonical link it declares, if any.
-    Raises NotAnArticle when the page has no article text, UnsupportedUrl for a bad ``url``.
+
+    The story text is the first candidate that is article text and not boilerplate, nor
+    far shorter than the page's own article markup promises: trafilatura in precision
+    mode, then its balanced and recall modes, then the page's JSON-LD ``articleBody``, then
+    the paragraphs of the page's repeated article containers joined. When none is, a page
+    that declares itself an article (JSON-LD/OpenGraph type, or a headline with a byline or
+    date) gives a draft with ``text_extracted=False`` and an empty body, so its card can
+    show the metadata and say the text could not be extracted.
+    Raises NotAnArticle when the page has neither story text nor article metadata,
+    UnsupportedUrl for a bad ``url``.
     """
     tree = _load_tree(html)
     if tree is None:
@@ -74,33 +88,152 @@ def extract_article(html: str, *, url: str | None) -> ArticleDraft:
         page_url: str | None = normalize_url(url)
     else:
         page_url = _declared_url(tree)
-    document, body = None, ""
-    for favor_precision in (True, False):
-        document = _run_trafilatura(tree, page_url, favor_precision=favor_precision)
-        body = _clean_body(document.text or "") if document is not None else ""
-        if _is_article_text(body):
-            break
-    if document is None or not _is_article_text(body):
-        raise NotAnArticle("not an article: no article text found")
-
-    outlet = _clean_text(document.sitename) or (outlet_from_host(page_url) if page_url else None)
-    headline = _clean_headline(document.title, outlet=outlet)
-    body = _drop_leading_headline(body, titles=(headline, document.title))
-    categories = _clean_list((document.categories or []) + (document.tags or []))
+    metadata = read_metadata(tree, url=page_url)
+    canonical = find_canonical_url(tree, page_url=page_url) if page_url else None
+    language = find_language(tree)
+    outlet = metadata.site_name or (outlet_from_host(page_url) if page_url else None)
+    body = find_story_text(tree, page_url, metadata)
+    headline = metadata.headline
+    text_extracted = body is not None
+    if body is None:
+        if not _declares_article(tree, metadata):
+            raise NotAnArticle("not an article: no article text found")
+        body = ""
+    else:
+        body = _drop_leading_headline(body, titles=(headline,))
+    if not headline and body:
+        headline = derive_headline(body) or None
     return ArticleDraft(
         body=body,
         url=page_url,
-        canonical_url=find_canonical_url(tree, page_url=page_url) if page_url else None,
+        canonical_url=canonical,
         headline=headline,
-        standfirst=_clean_text(document.description),
-        byline=_clean_byline(document.author),
+        standfirst=metadata.description,
+        byline=format_byline(metadata.authors),
         outlet=outlet,
-        section=_clean_text(document.categories[0]) if document.categories else None,
-        language=find_language(tree),
-        published_at=find_published_at(tree) or _parse_day(document.date),
-        tags=categories[:MAX_TAGS],
-        image_url=_resolve_image(document.image, page_url=page_url),
+        section=metadata.section,
+        language=language,
+        published_at=metadata.published_at,
+        tags=_clean_list([*([metadata.section] if metadata.section else []), *metadata.keywords])[
+            :MAX_TAGS
+        ],
+        image_url=_resolve_image(metadata.image, page_url=page_url),
+        authors=list(metadata.authors),
+        credit=metadata.credit,
+        modified_at=metadata.modified_at,
+        text_extracted=text_extracted,
     )
+
+
+def extract_metadata(html: str, *, url: str | None) -> PageMetadata | None:
+    """The reconciled metadata of a page, without its story text (None for no page)."""
+    tree = _load_tree(html)
+    if tree is None:
+        return None
+    return read_metadata(tree, url=normalize_url(url) if url else _declared_url(tree))
+
+
+def find_story_text(tree: HtmlElement, page_url: str | None, metadata: PageMetadata) -> str | None:
+    """The story's text by the first method that gives the story (see extract_article)."""
+    promised = _promised_length(tree, metadata)
+    for method in _TEXT_METHODS:
+        raw = _run_method(method, tree, page_url, metadata)
+        if not raw:
+            continue
+        body = _clean_body(raw)
+        reason = reject_story_text(body, promised=promised)
+        if reason is None:
+            return body
+        logger.debug("story text from %s rejected: %s", method, reason)
+    return None
+
+
+def reject_story_text(body: str, *, promised: int = 0) -> str | None:
+    """Why ``body`` is not a story's text (too short, boilerplate, far shorter than the
+    article markup promises), or None when it is."""
+    if not _is_article_text(body):
+        return "too short to be article text"
+    paragraphs = body.split("\n\n")
+    boiler = sum(len(p) for p in paragraphs if _BOILERPLATE.search(p))
+    rest = "\n\n".join(p for p in paragraphs if not _BOILERPLATE.search(p))
+    if boiler and (boiler * 2 >= len(body) or not _is_article_text(rest)):
+        return "only boilerplate (reprint, copyright, cookie, paywall or newsletter text)"
+    if promised and len(body) * PROMISE_RATIO < promised:
+        return f"{len(body)} characters where the article markup holds {promised}"
+    return None
+
+
+_TEXT_METHODS = ("precision", "balanced", "recall", "json-ld", "containers")
+
+
+def _run_method(
+    method: str, tree: HtmlElement, page_url: str | None, metadata: PageMetadata
+) -> str | None:
+    if method == "json-ld":
+        return metadata.article_body
+    if method == "containers":
+        return _joined_containers(tree)
+    document = _run_trafilatura(
+        tree,
+        page_url,
+        favor_precision=method == "precision",
+        favor_recall=method == "recall",
+    )
+    return document.text if document is not None else None
+
+
+def _promised_length(tree: HtmlElement, metadata: PageMetadata) -> int:
+    """How long the page's own article markup says the story is (0 when it says nothing).
+
+    The JSON-LD ``articleBody``, else the paragraphs inside ``itemprop=articleBody``.
+    """
+    if metadata.article_body and _is_article_text(metadata.article_body):
+        return len(" ".join(metadata.article_body.split()))
+    total = 0
+    for element in tree.iterfind('.//*[@itemprop="articleBody"]'):
+        total += sum(len(" ".join(p.text_content().split())) for p in element.iter("p"))
+    return total
+
+
+def _joined_containers(tree: HtmlElement) -> str | None:
+    """The paragraphs of the page's main article container and its repeated siblings.
+
+    Paragraphs are grouped by their parent's tag and class; the group with the most text is
+    the article, however many sibling containers the page split it over.
+    """
+    groups: dict[tuple[str, str], list[str]] = {}
+    sizes: dict[tuple[str, str], int] = {}
+    for paragraph in tree.iter("p"):
+        parent = paragraph.getparent()
+        if parent is None or _in_chrome(paragraph):
+            continue
+        text = " ".join(paragraph.text_content().split())
+        if len(text) < MIN_CONTAINER_PARAGRAPH:
+            continue
+        key = (str(parent.tag), parent.get("class") or "")
+        groups.setdefault(key, []).append(text)
+        sizes[key] = sizes.get(key, 0) + len(text)
+    if not sizes:
+        return None
+    best = max(sizes, key=lambda key: sizes[key])
+    return "\n\n".join(groups[best])
+
+
+def _in_chrome(element: HtmlElement) -> bool:
+    for ancestor in element.iterancestors():
+        if ancestor.tag in ("nav", "footer", "aside", "header", "form"):
+            return True
+    return False
+
+
+def _declares_article(tree: HtmlElement, metadata: PageMetadata) -> bool:
+    for meta in tree.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or "").lower()
+        if key == "og:type" and (meta.get("content") or "").strip().lower() == "article":
+            return True
+    if metadata.article_body is not None:
+        return True
+    return bool(metadata.headline and (metadata.authors or metadata.published_at))
 
 
 def _declared_url(tree: HtmlElement) -> str | None:
@@ -153,15 +286,6 @@ def find_canonical_url(tree: HtmlElement, *, page_url: str) -> str | None:
     return None
 
 
-def find_published_at(tree: HtmlElement) -> datetime | None:
-    """The publication time declared in meta tags, ``<time itemprop>`` or JSON-LD, in UTC."""
-    for value in _published_candidates(tree):
-        parsed = parse_date_text(value)
-        if parsed is not None:
-            return parsed
-    return None
-
-
 def find_language(tree: HtmlElement) -> str | None:
     """The primary language subtag (``en``) from ``<html lang>``, Content-Language or og:locale."""
     candidates = [tree.get("lang"), tree.get("xml:lang")]
@@ -197,8 +321,10 @@ def _load_tree(html: str) -> HtmlElement | None:
     return tree if tree is not None and len(tree) else None
 
 
-def _run_trafilatura(tree: HtmlElement, page_url: str | None, *, favor_precision: bool) -> Any:
-    """trafilatura's Document for the page, or None.
+def _run_trafilatura(
+    tree: HtmlElement, page_url: str | None, *, favor_precision: bool, favor_recall: bool = False
+) -> Any:
+    """trafilatura's Document for the page (text only: we read the metadata), or None.
 
     Precision mode first: on the extraction benchmark it raises both precision and
     recall over the balanced default (see docs/benchmarks.md).
@@ -209,7 +335,8 @@ def _run_trafilatura(tree: HtmlElement, page_url: str | None, *, favor_precision
         return bare_extraction(
             tree,
             url=page_url,
-            with_metadata=True,
+            with_metadata=False,
+            favor_recall=favor_recall,
             include_comments=False,
             include_tables=True,
             favor_precision=favor_precision,
@@ -219,54 +346,14 @@ def _run_trafilatura(tree: HtmlElement, page_url: str | None, *, favor_precision
         return None
 
 
-def _published_candidates(tree: HtmlElement) -> list[str]:
-    values: list[str] = []
-    for meta in tree.iter("meta"):
-        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
-        if key in _PUBLISHED_META_NAMES and meta.get("content"):
-            values.append(meta.get("content") or "")
-    for element in tree.iter("time"):
-        if (element.get("itemprop") or "").lower() == "datepublished":
-            values.append(element.get("datetime") or element.text_content())
-    for script in tree.iter("script"):
-        if (script.get("type") or "").lower() == "application/ld+json":
-            values.extend(_json_ld_dates(script.text_content()))
-    ordered = sorted(values, key=lambda value: not bool(re.search(r"\d{1,2}:\d{2}", value)))
-    return ordered
-
-
-def _json_ld_dates(text: str) -> list[str]:
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return re.findall(r'"datePublished"\s*:\s*"([^"]{6,40})"', text)
-    found: list[str] = []
-    pending: list[Any] = [data]
-    while pending and len(found) < 5:
-        item = pending.pop()
-        if isinstance(item, dict):
-            value = item.get("datePublished")
-            if isinstance(value, str):
-                found.append(value)
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return found
-
-
-def _parse_day(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    parsed = parse_date_text(value)
-    if parsed is None or parsed > datetime.now(UTC):
-        return None
-    return parsed
-
-
 def _clean_body(text: str) -> str:
     """Paragraphs separated by blank lines, without trailing newsletter/copyright lines."""
     paragraphs = [" ".join(line.split()) for line in text.splitlines()]
-    paragraphs = [paragraph for paragraph in paragraphs if paragraph]
+    paragraphs = [
+        paragraph
+        for paragraph in paragraphs
+        if paragraph and not (len(paragraph) <= MAX_NOISE_CHARS and _NOISE.search(paragraph))
+    ]
     while (
         len(paragraphs) > MIN_KEPT_PARAGRAPHS
         and len(paragraphs[-1]) < MAX_TRAILER_CHARS
@@ -308,28 +395,6 @@ def _clean_list(values: list[str]) -> list[str]:
         if cleaned and cleaned.lower() not in seen:
             seen[cleaned.lower()] = cleaned
     return list(seen.values())
-
-
-def _clean_headline(title: str | None, *, outlet: str | None) -> str | None:
-    """The title without a trailing `` | Site name`` when it names the outlet."""
-    headline = _clean_text(title)
-    if headline is None or not outlet:
-        return headline
-    outlet_key = outlet.lower()
-    for separator in _TITLE_SEPARATORS:
-        head, found, tail = headline.rpartition(separator)
-        if found and head and tail.strip().lower() in {outlet_key, outlet_key.removeprefix("the ")}:
-            return head.strip()
-    return headline
-
-
-def _clean_byline(author: str | None) -> str | None:
-    byline = _clean_text(author)
-    if byline is None:
-        return None
-    byline = re.sub(r"^by\s+", "", byline, flags=re.IGNORECASE)
-    names = [name.strip() for name in byline.split(";") if name.strip()]
-    return ", ".join(names) or None
 
 
 def _resolve_image(image: str | None, *, page_url: str | None) -> str | None:
