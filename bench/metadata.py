@@ -153,7 +153,7 @@ def guess_ours(page: Page) -> Guess:
 def guess_trafilatura(page: Page) -> Guess:
     from trafilatura import bare_extraction
 
-    document = bare_extraction(page.html, url=page.url, with_metadata=True)
+    document: Any = bare_extraction(page.html, url=page.url, with_metadata=True)
     if document is None:
         return Guess(None, (), None)
     authors = tuple(a.strip() for a in (document.author or "").split(";") if a.strip())
