@@ -32,6 +32,10 @@ MAX_NOISE_CHARS = 160
 MIN_CONTAINER_PARAGRAPH = 40
 # A body this many times shorter than the page's article markup is not the whole story.
 PROMISE_RATIO = 2.5
+# Joined sibling containers replace the extracted text when they are this much longer and
+# hold this share of its paragraphs.
+SPLIT_RATIO = 1.8
+CONTAINED_SHARE = 0.8
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +43,21 @@ logger = logging.getLogger(__name__)
 # prompts, contact lines, copyright notices.
 _TRAILER = re.compile(
     r"subscribe|newsletter|sign up|follow (?:him|her|us|them|me)\b|may be reached at|"
-    r"can be reached at|all rights reserved|©|copyright|click here",
+    r"can be reached at|all rights reserved|©|copyright|click here|subscriptions?\b|"
+    r"delivered (?:to|through) your",
     re.IGNORECASE,
 )
+# A paragraph that is only a date or time line ("Updated at 1:23 p.m.", "22 de janeiro de
+# 2018 às 0:13", "05/10/2018 - Publicado por: …"): page metadata, not story.
+_DATE_LINE = re.compile(
+    r"\b\d{1,2}:\d{2}\b|\b\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)?\d{2}\b|"
+    r"\b(?:19|20)\d{2}[/.-]\d{1,2}[/.-]\d{1,2}\b"
+)
+_SENTENCE_END = re.compile(r"(?<![ap]\.m)[.!?\"”»。！？」』)]$", re.IGNORECASE)
+MAX_DATE_LINE_CHARS = 80
+MAX_CHROME_CHARS = 40
+MAX_DATE_LINE_WORDS = 12
+MAX_CHROME_WORDS = 5
 # Text a page wraps around a story: reprint, copyright, cookie, paywall, newsletter notices.
 _BOILERPLATE = re.compile(
     r"for your personal,? non-?commercial use|reprints?\b|distribution and use of this "
@@ -55,7 +71,8 @@ _BOILERPLATE = re.compile(
 _NOISE = re.compile(
     r"^(?:also on\b|also read\b|read more\b|read also\b|related:|more from\b|"
     r"recommended\b|see also\b|like this (?:story|article)|share (?:this|it)\b|"
-    r"click here\b|advertisement$|follow us\b)",
+    r"click here\b|advertisement$|follow us\b|see more\b|don'?t miss\b|most read\b|"
+    r"trending\b)|\[[A-Z][A-Z ]{2,}\]\W*$",
     re.IGNORECASE,
 )
 _LANGUAGE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]+)*$", re.IGNORECASE)
@@ -143,9 +160,26 @@ def find_story_text(tree: HtmlElement, page_url: str | None, metadata: PageMetad
         body = _clean_body(raw)
         reason = reject_story_text(body, promised=promised)
         if reason is None:
-            return body
+            return _completed(body, tree) if method != "containers" else body
         logger.debug("story text from %s rejected: %s", method, reason)
     return None
+
+
+def _completed(body: str, tree: HtmlElement) -> str:
+    """``body``, or the page's joined article containers when ``body`` is only their first
+    part: an article split over sibling containers that extraction stopped in."""
+    joined = _joined_containers(tree)
+    if not joined or len(joined) < SPLIT_RATIO * len(body):
+        return body
+    found = _paragraph_keys(joined)
+    mine = _paragraph_keys(body)
+    if mine and len(mine & found) >= CONTAINED_SHARE * len(mine):
+        return _clean_body(joined)
+    return body
+
+
+def _paragraph_keys(text: str) -> set[str]:
+    return {" ".join(_WORD.findall(p.lower())) for p in text.split("\n\n") if len(p) >= 40}
 
 
 def reject_story_text(body: str, *, promised: int = 0) -> str | None:
@@ -352,15 +386,39 @@ def _clean_body(text: str) -> str:
     paragraphs = [
         paragraph
         for paragraph in paragraphs
-        if paragraph and not (len(paragraph) <= MAX_NOISE_CHARS and _NOISE.search(paragraph))
+        if paragraph
+        and not (len(paragraph) <= MAX_NOISE_CHARS and _NOISE.search(paragraph))
+        and not _is_date_line(paragraph)
     ]
-    while (
-        len(paragraphs) > MIN_KEPT_PARAGRAPHS
-        and len(paragraphs[-1]) < MAX_TRAILER_CHARS
-        and _TRAILER.search(paragraphs[-1])
+    while len(paragraphs) > MIN_KEPT_PARAGRAPHS and (
+        (len(paragraphs[-1]) < MAX_TRAILER_CHARS and _TRAILER.search(paragraphs[-1]))
+        or _is_chrome_line(paragraphs[-1])
     ):
         paragraphs.pop()
     return "\n\n".join(paragraphs)
+
+
+def _is_date_line(paragraph: str) -> bool:
+    words = paragraph.split()
+    return (
+        len(words) <= MAX_DATE_LINE_WORDS
+        and len(paragraph) <= MAX_DATE_LINE_CHARS
+        and bool(_DATE_LINE.search(paragraph))
+        and not _SENTENCE_END.search(paragraph)
+    )
+
+
+def _is_chrome_line(paragraph: str) -> bool:
+    """A closing line of a few words that is no sentence: "comments", "Tags", "Tell us what
+    YOU think..." — or a comma-separated keyword list."""
+    words = paragraph.split()
+    if (
+        len(words) <= MAX_CHROME_WORDS
+        and len(paragraph) <= MAX_CHROME_CHARS
+        and (not _SENTENCE_END.search(paragraph) or paragraph.endswith("..."))
+    ):
+        return True
+    return paragraph.count(",") >= MAX_CHROME_WORDS and not _SENTENCE_END.search(paragraph)
 
 
 def _drop_leading_headline(body: str, *, titles: tuple[str | None, ...]) -> str:
