@@ -31,6 +31,7 @@ from typing import Any
 
 TRUTH = Path(__file__).parent / "data" / "metadata-truth.jsonl"
 SPLITS = ("dev", "holdout")
+EXTENSIVE = True
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ def guess_trafilatura(page: Page) -> Guess:
 def guess_htmldate(page: Page) -> Guess:
     from htmldate import find_date
 
-    found = find_date(page.html, url=page.url, original_date=True)
+    found = find_date(page.html, url=page.url, original_date=True, extensive_search=EXTENSIVE)
     return Guess(None, (), date.fromisoformat(found[:10]) if found else None)
 
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import re
 from configparser import ConfigParser
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from news.articles import ArticleDraft
+from news.dates import plausible_publication_time
 from news.errors import NewsdeskError, NotAnArticle
 from news.headlines import derive_headline
 from news.metadata import PageMetadata, format_byline, read_metadata
@@ -110,6 +112,8 @@ def extract_article(html: str, *, url: str | None) -> ArticleDraft:
     language = find_language(tree)
     outlet = metadata.site_name or (outlet_from_host(page_url) if page_url else None)
     body = find_story_text(tree, page_url, metadata)
+    if metadata.published_at is None:
+        metadata.published_at = _htmldate(tree, page_url)
     headline = metadata.headline
     text_extracted = body is not None
     if body is None:
@@ -258,6 +262,29 @@ def _in_chrome(element: HtmlElement) -> bool:
         if ancestor.tag in ("nav", "footer", "aside", "header", "form"):
             return True
     return False
+
+
+def _htmldate(tree: HtmlElement, page_url: str | None) -> datetime | None:
+    """htmldate's reading of the page's date markup, as the last resort (noon UTC).
+
+    Only its quick search over markup and URL: its extensive search over page text finds a
+    date on most pages that have none (copyright years, comment dates). A 1 January result
+    is dropped: it is what htmldate gives for a bare year.
+    """
+    from htmldate import find_date
+
+    try:
+        found = find_date(tree, url=page_url, original_date=True, extensive_search=False)
+    except (ValueError, TypeError):
+        return None
+    if not found or found[5:10] == "01-01":
+        return None
+    try:
+        day = datetime.fromisoformat(found[:10])
+    except ValueError:
+        return None
+    when = day.replace(hour=12, tzinfo=UTC)
+    return when if plausible_publication_time(when, now=datetime.now(UTC)) else None
 
 
 def _declares_article(tree: HtmlElement, metadata: PageMetadata) -> bool:

@@ -48,7 +48,9 @@ MAX_DATE_TEXT = 120
 MIN_HEADLINE_WORDS = 3
 OVERLAP = 0.5
 
-_SEPARATOR = re.compile(r"\s+(?:\||-|–|—|::|·|»|•|/|\\)\s+|(?<=\w):\s+")
+_SEPARATOR = re.compile(
+    r"\s+(?:\||-|–|—|::|·|»|•|/|\\)\s+|(?<=\w):\s+|\s*_\s*|\s+(?=[<＜【\[][^>＞】\]]+[>＞】\]]$)"
+)
 _KEY = re.compile(r"[\W_]+", re.UNICODE)
 _BYLINE_CLASS = re.compile(
     r"(?:^|[\s_-])(?:by-?line|byl|author(?:s|-?name)?|writer|reporter|contributor|creditline)"
@@ -88,6 +90,10 @@ _DAY_TEXT = re.compile(
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\.?\s+{_MONTH},?\s+(?:19|20)\d{{2}}"
     r"|(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[./]\d{1,2}[./](?:19|20)\d{2})\b",
     re.IGNORECASE,
+)
+# "2016年10月14日", "2018년 8월 25일": year, month, day with CJK unit characters.
+_CJK_DATE = re.compile(
+    r"(?P<y>(?:19|20)\d{2})\s*[年년]\s*(?P<m>\d{1,2})\s*[月월]\s*(?P<d>\d{1,2})\s*[日일]?"
 )
 # US zone names without standard/daylight letter, resolved with the date.
 _REGION_ZONES = {
@@ -404,13 +410,19 @@ class _Signals:
 def read_metadata(tree: HtmlElement, *, url: str | None) -> PageMetadata:
     """The reconciled metadata of the parsed page ``tree`` fetched from ``url``."""
     signals = _collect(tree)
-    articles = [item for item in signals.json_ld if _types(item) & _ARTICLE_TYPES]
+    # An article, or any creative work that gives the page a headline (a "MedicalWebPage").
+    articles = [
+        item
+        for item in signals.json_ld
+        if _types(item) & _ARTICLE_TYPES or isinstance(item.get("headline"), str)
+    ]
     pages = [item for item in signals.json_ld if _types(item) & _PAGE_TYPES]
     site_keys = _site_keys(signals, articles, url)
     site_name = _first(signals.meta, _SITE_META) or _publisher_name(articles)
     metadata = PageMetadata(site_name=_clean(site_name))
-    metadata.headline = _choose_headline(signals, articles, site_keys)
     metadata.authors, metadata.credit = _choose_authors(signals, articles, site_keys)
+    title_keys = site_keys | {_key(name) for name in metadata.authors}
+    metadata.headline = _choose_headline(signals, articles, title_keys)
     published = _choose_published(signals, articles, pages, url)
     if published is not None:
         metadata.published_at, metadata.date_source = published.at, published.source
@@ -559,6 +571,12 @@ def _choose_headline(
     confirmed = _confirmed_display_headline(signals, references)
     if confirmed:
         return confirmed
+    lone = [h1 for h1 in signals.h1s if not _names_site(h1, site_keys)]
+    title_parts = len(_SEPARATOR.split(signals.title)) if signals.title else 0
+    if len(lone) == 1 and len(references) == (1 if signals.title else 0) and title_parts <= 1:
+        # No headline metadata beyond <title> (often the site's or section's title): the
+        # page's one headline is what a reader sees.
+        return lone[0]
     for reference in references:
         headline = strip_site_name(reference, site_keys)
         if headline:
@@ -606,8 +624,12 @@ def strip_site_name(title: str, site_keys: set[str]) -> str | None:
     parts = [part.strip() for part in _SEPARATOR.split(title) if part.strip()]
     if not parts:
         return None
-    while len(parts) > 1 and _names_site(parts[-1], site_keys):
+    parts = [part.strip("<>＜＞【】[]").strip() if part[:1] in "<＜【[" else part for part in parts]
+    while len(parts) > 1 and (
+        _names_site(parts[-1], site_keys) or title.rstrip().endswith(("＞", "】", ">"))
+    ):
         parts.pop()
+        title = title.rstrip()[:-1] if title.rstrip().endswith(("＞", "】", ">")) else title
     while len(parts) > 1 and _names_site(parts[0], site_keys):
         parts.pop(0)
     if len(parts) == 1:
@@ -790,6 +812,7 @@ def split_byline(
     text = _clean(text) or ""
     if not text:
         return [], []
+    text = re.sub(r"\([^)]*\)?|https?://\S+|<[^>]*>?", " ", text).strip()
     text = _LABEL.sub("", _BY_PREFIX.sub("", text))
     text = _BY_PREFIX.sub("", text)
     end = _BYLINE_END.search(text)
@@ -809,7 +832,8 @@ def split_byline(
         # mixed-case name ("Kevin McCoy USA TODAY").
         for index, word in enumerate(words):
             bare = word.strip(".,")
-            if bare.lower() in _MONTH_WORDS or (
+            following = words[index + 1] if index + 1 < len(words) else ""
+            if (bare.lower() in _MONTH_WORDS and (not following or following[:1].isdigit())) or (
                 index >= 2
                 and bare.isupper()
                 and len(bare) > 1
@@ -848,11 +872,11 @@ def _is_person_name(part: str, *, strict: bool) -> bool:
         return False
     if strict and len(words) < 2:
         return False
+    if words[0].lower().strip(".,") in _MONTH_WORDS:
+        return False  # "Dec", "January 5": a date, not a person
     named = 0
     for word in words:
         lower = word.lower()
-        if lower in _MONTH_WORDS:
-            return False
         if lower in _PARTICLES:
             continue
         first = word[0]
@@ -896,6 +920,7 @@ def parse_moment(value: str, *, source: str) -> Moment | None:
 
 def parse_visible_date(text: str) -> Moment | None:
     """The first date a reader sees in ``text`` ("Published 7:07 PM EST Nov 19, 2019")."""
+    text = _CJK_DATE.sub(lambda m: f"{m['y']}-{int(m['m']):02d}-{int(m['d']):02d} ", text)
     day_match = _DAY_TEXT.search(text)
     if day_match is None:
         return None
@@ -963,7 +988,7 @@ def _choose_published(
         candidates += _moments(item.get("datePublished"), "json-ld page")
     for value, text, _ in signals.times[:3]:
         candidates += _moments(value or text, "time")
-    for text in signals.date_texts:
+    for text in [*signals.date_texts, *(text for text, _ in signals.byline_texts)]:
         moment = parse_visible_date(text)
         if moment is not None:
             candidates.append(moment)
