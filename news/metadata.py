@@ -720,7 +720,7 @@ def _choose_authors(
         sources.append(_tightest_names(element_people))
     for people in sources:
         if people:
-            return _distinct(people)[:MAX_AUTHORS], None
+            return _distinct(people)[:MAX_AUTHORS], _clean(credits[0]) if credits else None
     return [], _clean(credits[0]) if credits else None
 
 
