@@ -420,7 +420,11 @@ def read_metadata(tree: HtmlElement, *, url: str | None) -> PageMetadata:
     site_keys = _site_keys(signals, articles, url)
     site_name = _first(signals.meta, _SITE_META) or _publisher_name(articles)
     metadata = PageMetadata(site_name=_clean(site_name))
-    metadata.authors, metadata.credit = _choose_authors(signals, articles, site_keys)
+    # A person-shaped credit that only matches the host is a person (a personal blog's
+    # owner): host names decide for one-word credits only.
+    name_keys = _site_keys(signals, articles, None)
+    credit_keys = name_keys | {f"host:{key}" for key in _host_keys(url)}
+    metadata.authors, metadata.credit = _choose_authors(signals, articles, credit_keys)
     title_keys = site_keys | {_key(name) for name in metadata.authors}
     metadata.headline = _choose_headline(signals, articles, title_keys)
     published = _choose_published(signals, articles, pages, url)
@@ -519,6 +523,8 @@ def _parse_json_ld(text: str) -> list[dict[str, Any]]:
     text = text.strip()
     if not text or len(text) > MAX_JSON_LD_CHARS:
         return []
+    # Scripts wrapped for old XHTML parsers: "<![CDATA[ … ]]>", "//<![CDATA[ … //]]>".
+    text = re.sub(r"^(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>$", "", text).strip()
     try:
         data = json.loads(text, strict=False)
     except ValueError:
@@ -757,7 +763,10 @@ def _ld_people(value: Any, site_keys: set[str]) -> tuple[list[str], list[str]]:
             if _types(item) & {"organization", "newsmediaorganization", "corporation"}:
                 orgs.append(name)
                 continue
-            found, credit = split_byline(name, site_keys)
+            # A typed Person is not taken for the site even when a personal site bears
+            # the owner's name; words like "News" or an agency name still make it a credit.
+            typed_person = "person" in _types(item) and len(name.split()) > 1
+            found, credit = split_byline(name, set() if typed_person else site_keys)
             people += found
             orgs += credit
     return people, orgs
@@ -812,7 +821,7 @@ def split_byline(
     text = _clean(text) or ""
     if not text:
         return [], []
-    text = re.sub(r"\([^)]*\)?|https?://\S+|<[^>]*>?", " ", text).strip()
+    text = re.sub(r"\([^)]*[/@:][^)]*\)|\([^)]*$|https?://\S+|<[^>]*>?", " ", text).strip()
     text = _LABEL.sub("", _BY_PREFIX.sub("", text))
     text = _BY_PREFIX.sub("", text)
     end = _BYLINE_END.search(text)
@@ -853,9 +862,14 @@ def split_byline(
 
 def _is_organisation(part: str, site_keys: set[str]) -> bool:
     key = _key(part)
-    if key and any(len(site) >= 3 and (key == site or key in site) for site in site_keys):
-        return True
     tokens = part.split()
+    for site in site_keys:
+        if site.startswith("host:"):
+            if len(tokens) != 1:
+                continue
+            site = site[5:]
+        if key and len(site) >= 3 and (key == site or (len(tokens) == 1 and key in site)):
+            return True
     words = {word.lower().strip(".,") for word in tokens}
     if words & _ORGANISATION_WORDS:
         return True
@@ -874,6 +888,8 @@ def _is_person_name(part: str, *, strict: bool) -> bool:
         return False
     if words[0].lower().strip(".,") in _MONTH_WORDS:
         return False  # "Dec", "January 5": a date, not a person
+    if not any(len(word.strip(".,")) > 1 for word in words):
+        return False  # "J J": an avatar's initials
     named = 0
     for word in words:
         lower = word.lower()
