@@ -197,3 +197,30 @@ def test_upgrading_to_0005_rederives_stored_stories(old_archive_url: str) -> Non
     downgrade_database(old_archive_url, "0004")
     upgrade_database(old_archive_url)
     engine.dispose()
+
+
+def test_a_card_shows_the_day_in_the_newsroom_timezone(
+    service: IngestService, fetcher: FakeFetcher, session_factory: SessionFactory
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from handlers.answers import article_message
+    from storage.services import Services
+
+    fetcher.pages[URL] = article_page(
+        "<meta property='article:published_time' content='2025-01-06T20:00:00Z'>", STORY
+    )
+    record = service.ingest_url(URL, SHARE).article
+    days = {}
+    for zone in ("America/New_York", "Asia/Tokyo"):
+        services = Services(
+            session_factory=session_factory,
+            ingest=service,
+            aliases=load_alias_table(),
+            timezone=ZoneInfo(zone),
+            clock=Clock(),
+        )
+        message = article_message(services, str(record.id))
+        days[zone] = message.blocks[1]["elements"][0]["text"]
+    assert "6 Jan" in days["America/New_York"]
+    assert "7 Jan" in days["Asia/Tokyo"]
