@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from news.articles import ArticleDraft
+from news.boilerplate import is_boilerplate
 from news.dates import plausible_publication_time
 from news.errors import NewsdeskError, NotAnArticle
 from news.headlines import derive_headline
@@ -60,15 +61,6 @@ MAX_DATE_LINE_CHARS = 80
 MAX_CHROME_CHARS = 40
 MAX_DATE_LINE_WORDS = 12
 MAX_CHROME_WORDS = 5
-# Text a page wraps around a story: reprint, copyright, cookie, paywall, newsletter notices.
-_BOILERPLATE = re.compile(
-    r"for your personal,? non-?commercial use|reprints?\b|distribution and use of this "
-    r"material|all rights reserved|copyright|©|\bcookies?\b|privacy policy|terms of "
-    r"(?:use|service)|subscribe|subscription|subscriber|newsletter|sign up|sign in|log in|"
-    r"create an? (?:free )?account|already a member|enable javascript|ad ?blocker|"
-    r"paywall|premium content|this content is (?:only )?available",
-    re.IGNORECASE,
-)
 # Short lines inside a story that are page furniture: share prompts, "Also on …" teasers.
 _NOISE = re.compile(
     r"^(?:also on\b|also read\b|read more\b|read also\b|related:|more from\b|"
@@ -192,8 +184,8 @@ def reject_story_text(body: str, *, promised: int = 0) -> str | None:
     if not _is_article_text(body):
         return "too short to be article text"
     paragraphs = body.split("\n\n")
-    boiler = sum(len(p) for p in paragraphs if _BOILERPLATE.search(p))
-    rest = "\n\n".join(p for p in paragraphs if not _BOILERPLATE.search(p))
+    boiler = sum(len(p) for p in paragraphs if is_boilerplate(p))
+    rest = "\n\n".join(p for p in paragraphs if not is_boilerplate(p))
     if boiler and (boiler * 2 >= len(body) or not _is_article_text(rest)):
         return "only boilerplate (reprint, copyright, cookie, paywall or newsletter text)"
     if promised and len(body) * PROMISE_RATIO < promised:
