@@ -33,9 +33,26 @@ NOTICE = re.compile(
 
 def is_notice(sentence: str) -> bool:
     """Whether ``sentence`` is a page notice or prompt (never part of a summary)."""
+    lower = sentence.lower()
+    if not any(hint in lower for hint in _HINTS) and not lower.lstrip(" \"'“").startswith(
+        ("subscribe", "sign", "log", "register", "please")
+    ):
+        return False
     return bool(NOTICE.search(sentence))
+
+
+# Every BOILERPLATE alternative contains one of these: a cheap test before the pattern.
+_HINTS = (
+    "personal", "reprint", "distribution", "rights reserved", "copyright", "©", "cookie",
+    "privacy", "terms of", "subscri", "newsletter", "sign up", "sign in", "log in", "account",
+    "member", "javascript", "blocker", "paywall", "premium", "available", "share", "copy this",
+    "email", "facebook", "twitter", "whatsapp", "messenger", "linkedin", "pinterest",
+)  # fmt: skip
 
 
 def is_boilerplate(text: str) -> bool:
     """Whether ``text`` (a paragraph or sentence) is page furniture rather than story."""
+    lower = text.lower()
+    if not any(hint in lower for hint in _HINTS):
+        return False
     return bool(BOILERPLATE.search(text))

@@ -35,6 +35,7 @@ MAX_NOISE_CHARS = 160
 MIN_CONTAINER_PARAGRAPH = 40
 # A body this many times shorter than the page's article markup is not the whole story.
 PROMISE_RATIO = 2.5
+MAX_NOTICE_CHARS = 600
 # Joined sibling containers replace the extracted text when they are this much longer and
 # hold this share of its paragraphs.
 SPLIT_RATIO = 1.8
@@ -183,9 +184,11 @@ def reject_story_text(body: str, *, promised: int = 0) -> str | None:
     article markup promises), or None when it is."""
     if not _is_article_text(body):
         return "too short to be article text"
+    # Notices are short: a long paragraph is story even when it mentions a cookie.
     paragraphs = body.split("\n\n")
-    boiler = sum(len(p) for p in paragraphs if is_boilerplate(p))
-    rest = "\n\n".join(p for p in paragraphs if not is_boilerplate(p))
+    flags = [len(p) <= MAX_NOTICE_CHARS and is_boilerplate(p) for p in paragraphs]
+    boiler = sum(len(p) for p, flag in zip(paragraphs, flags, strict=True) if flag)
+    rest = "\n\n".join(p for p, flag in zip(paragraphs, flags, strict=True) if not flag)
     if boiler and (boiler * 2 >= len(body) or not _is_article_text(rest)):
         return "only boilerplate (reprint, copyright, cookie, paywall or newsletter text)"
     if promised and len(body) * PROMISE_RATIO < promised:

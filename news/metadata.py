@@ -76,6 +76,8 @@ _BYLINE_END = re.compile(
     r"email|e-mail|twitter|contact|get|see|last|modified|on)\b",
     re.IGNORECASE,
 )
+_BYLINE_HINTS = ("byl", "author", "writer", "reporter", "contributor", "credit")
+_DATE_HINTS = ("date", "time", "publish", "posted", "stamp", "byline", "meta")
 _DATE_CLASS = re.compile(r"date|time|publish|posted|timestamp|byline|meta", re.IGNORECASE)
 _NOT_DATE_CLASS = re.compile(r"updat|modif|comment|related|reading-time|read-time", re.IGNORECASE)
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
@@ -499,23 +501,43 @@ def _collect(tree: HtmlElement) -> _Signals:
             text = _clean(element.text_content())
             if text:
                 signals.rel_authors.append(text)
-        if byline_count < MAX_BYLINE_ELEMENTS and tag not in ("html", "body", "head", "img"):
-            marker = f"{element.get('class') or ''} {element.get('id') or ''}"
-            if _BYLINE_CLASS.search(marker) and not _NOT_BYLINE_CLASS.search(marker):
-                text = _clean(" ".join(element.itertext()))
-                if text and len(text) <= MAX_BYLINE_TEXT:
+        marker = f"{element.get('class') or ''} {element.get('id') or ''}".lower()
+        if len(marker) > 1 and tag not in ("html", "body", "head", "img"):
+            if (
+                byline_count < MAX_BYLINE_ELEMENTS
+                and any(hint in marker for hint in _BYLINE_HINTS)
+                and _BYLINE_CLASS.search(marker)
+                and not _NOT_BYLINE_CLASS.search(marker)
+            ):
+                text = _bounded_text(element, MAX_BYLINE_TEXT)
+                if text:
                     links = [_clean(a.text_content()) or "" for a in element.iter("a")]
                     signals.byline_texts.append((text, [link for link in links if link]))
                     byline_count += 1
             if (
                 len(signals.date_texts) < MAX_BYLINE_ELEMENTS
+                and any(hint in marker for hint in _DATE_HINTS)
                 and _DATE_CLASS.search(marker)
                 and not _NOT_DATE_CLASS.search(marker)
             ):
-                text = _clean(" ".join(element.itertext()))
-                if text and len(text) <= MAX_DATE_TEXT:
+                text = _bounded_text(element, MAX_DATE_TEXT)
+                if text:
                     signals.date_texts.append(text)
     return signals
+
+
+def _bounded_text(element: HtmlElement, limit: int) -> str | None:
+    """The element's text with its parts spaced, or None when it is longer than ``limit``
+    (read no further than that: a byline class on a whole article is not a byline)."""
+    parts: list[str] = []
+    length = 0
+    for part in element.itertext():
+        length += len(part)
+        if length > limit * 4:
+            return None
+        parts.append(part)
+    text = _clean(" ".join(parts))
+    return text if text and len(text) <= limit else None
 
 
 def _parse_json_ld(text: str) -> list[dict[str, Any]]:
