@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from news.sentences import clean_article_text, split_sentences
-from news.summaries import summarize, summarize_lead
+from news.summaries import (
+    CARD_SENTENCES,
+    CARD_WORDS,
+    ExtractiveSummarizer,
+    _fit_words,
+    summarize,
+    summarize_lead,
+)
 
 SENTENCES_BY_SOURCE = {"cnndm": 3, "xsum": 1}
 UNCAPPED = 1_000_000
@@ -64,6 +71,16 @@ def build_sumy_method(name: str) -> Callable[[str, int], str]:
     return run
 
 
+def _lead_within_words(text: str) -> str:
+    sentences = split_sentences(clean_article_text(text))[:CARD_SENTENCES]
+    kept = sentences[:1]
+    for sentence in sentences[1:]:
+        if len(" ".join([*kept, sentence]).split()) > CARD_WORDS:
+            break
+        kept.append(sentence)
+    return " ".join(kept)
+
+
 def build_methods(source: str) -> dict[str, Callable[[str, int], str]]:
     lead = f"Lead-{SENTENCES_BY_SOURCE[source]}"
     # XSum bodies lack their opening sentence (it became the reference): summarize(lede=False).
@@ -81,6 +98,13 @@ def build_methods(source: str) -> dict[str, Callable[[str, int], str]]:
         f"{lead} (uncapped)": lambda text, n: summarize_lead(text, sentences=n, max_chars=UNCAPPED),
         f"{lead} (max_chars=600)": lambda text, n: summarize_lead(text, sentences=n),
     }
+    product = ExtractiveSummarizer()
+    methods["card: ours, product default (ExtractiveSummarizer())"] = lambda text, n: (
+        product.summarize(text)
+    )
+    methods["card: Lead-2 within the same word limit"] = lambda text, n: _fit_words(
+        _lead_within_words(text), CARD_WORDS
+    )
     for name in ("LexRank", "TextRank", "Luhn"):
         methods[f"sumy {name}"] = build_sumy_method(name)
     return methods
@@ -103,17 +127,21 @@ def main(argv: list[str] | None = None) -> int:
         stories = by_source[source]
         count = SENTENCES_BY_SOURCE[source]
         print(f"\n{source}: {len(stories)} stories, {count}-sentence summaries")
-        print("| method | ROUGE-1 | ROUGE-2 | ROUGE-L | ROUGE-Lsum | mean chars | seconds |")
-        print("|---|---:|---:|---:|---:|---:|---:|")
+        print(
+            "| method | ROUGE-1 | ROUGE-2 | ROUGE-L | ROUGE-Lsum | mean chars | mean words "
+            "| seconds |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
         for name, method in build_methods(source).items():
             if arguments.only and arguments.only not in name:
                 continue
             started = time.perf_counter()
             totals = dict.fromkeys(keys, 0.0)
-            chars = 0
+            chars = words = 0
             for story in stories:
                 summary = method(story["article"], count)
                 chars += len(summary)
+                words += len(summary.split())
                 scores = scorer.score(
                     "\n".join(split_sentences(story["reference"])),
                     "\n".join(split_sentences(summary)),
@@ -122,7 +150,10 @@ def main(argv: list[str] | None = None) -> int:
                     totals[key] += scores[key].fmeasure
             seconds = time.perf_counter() - started
             cells = " | ".join(f"{100 * totals[key] / len(stories):.2f}" for key in keys)
-            print(f"| {name} | {cells} | {chars / len(stories):.0f} | {seconds:.1f} |")
+            print(
+                f"| {name} | {cells} | {chars / len(stories):.0f} "
+                f"| {words / len(stories):.0f} | {seconds:.1f} |"
+            )
     return 0
 
 

@@ -342,6 +342,18 @@ def resummarize(
 
 
 @app.command()
+def rederive(
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=10_000, help="Stories per transaction.")
+    ] = 500,
+) -> None:
+    """Re-derive archived stories' headlines, bylines and dates with the current rules."""
+    services = open_services(load_settings())
+    read, changed = services.ingest.rederive_archive(batch_size=batch_size)
+    typer.echo(f"{read} stories read, {changed} re-derived")
+
+
+@app.command()
 def publish(
     reference: Annotated[str, typer.Argument(help="Story id or link.")],
 ) -> None:

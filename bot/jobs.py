@@ -116,7 +116,7 @@ class SlackJobs:
             self._note(job, {"error": error.reason})
             return build_failure(error.reason), error.reason
         record_link(LINK_OUTCOMES[result.outcome])
-        now = self._services.clock()
+        now = self._services.clock().astimezone(self._services.timezone)
         already = result.outcome is not IngestOutcome.NEW and result.first_share is not None
         card = build_article_card(
             story_from_article(result.article),

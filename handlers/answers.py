@@ -71,7 +71,10 @@ def answer_question(
     if page.next_offset is not None:
         more = AnswerPage(question_text, page.next_offset).encode()
     return build_answer(
-        question.describe(), [story_from_hit(hit) for hit in page.hits], now=now, more_value=more
+        question.describe(),
+        [story_from_hit(hit) for hit in page.hits],
+        now=now.astimezone(services.timezone),
+        more_value=more,
     )
 
 
@@ -79,4 +82,5 @@ def article_message(services: Services, reference: str) -> Message:
     """The full card of one stored story (for ``show`` and unfurls)."""
     with services.session_factory() as session:
         record = to_article_record(get_article(reference, session=session))
-    return build_article_card(story_from_article(record), now=services.clock())
+    now = services.clock().astimezone(services.timezone)  # days as the newsroom reads them
+    return build_article_card(story_from_article(record), now=now)

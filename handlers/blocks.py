@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -48,6 +48,11 @@ _TOPICS_SHOWN = 10
 _LINE_LIMIT = 300
 _REASON_LIMIT = 500
 _SUMMARY_LIMIT = 2800
+BYLINE_UNKNOWN = "byline unknown"
+TEXT_NOT_EXTRACTED = (
+    "The story text could not be extracted from this page; "
+    "the headline, byline and date come from the page's metadata."
+)
 _FALLBACK_PART_LIMIT = 300
 _LINK_LIMIT = 1800
 _UNTITLED = "Untitled story"
@@ -81,6 +86,10 @@ class StoryView:
     """Search snippet with matches between ``\\x02`` and ``\\x03``; shown in bold."""
     reason: str | None = None
     """Why the story matched, or why a channel got it."""
+    credit: str | None = None
+    """An organisation or agency credited instead of people ("Reuters")."""
+    text_extracted: bool = True
+    """False when only the page's metadata could be read, not its story text."""
 
 
 @dataclass(frozen=True)
@@ -127,11 +136,14 @@ def build_article_card(
     """
     blocks: list[dict[str, Any]] = [_section(f"*{_headline_link(story)}*")]
     day = format_day(story.published_at, now=now) if story.published_at else None
-    meta = _meta_line(story, day)
+    byline = story.byline or story.credit or BYLINE_UNKNOWN
+    meta = _meta_line(replace(story, byline=byline), day)
     if meta:
         blocks.append(_context(meta))
     summary = _fit(story.summary, _SUMMARY_LIMIT, one_line=False)
-    if summary:
+    if not story.text_extracted:
+        blocks.append(_context(TEXT_NOT_EXTRACTED))
+    elif summary:
         blocks.append(_section(summary))
     labels = _labels_line(story)
     if labels:

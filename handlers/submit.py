@@ -414,7 +414,8 @@ def describe_outcome(
         line += "; it was already published, nothing new to send."
     else:
         line += " and published it; no channel follows it yet."
-    card = build_article_card(story_from_article(article), now=services.clock())
+    now = services.clock().astimezone(services.timezone)  # days as the newsroom reads them
+    card = build_article_card(story_from_article(article), now=now)
     section = {"type": "section", "text": {"type": "mrkdwn", "text": f":white_check_mark: {line}"}}
     return Message(text=line, blocks=[section, *card.blocks][:50])
 

@@ -143,7 +143,8 @@ def render_unfurl(
             message_ts=request.message_ts,
         )
         record = services.ingest.ingest_url(url, share).article
-    return build_article_card(story_from_article(record), now=services.clock())
+    now = services.clock().astimezone(services.timezone)  # days as the newsroom reads them
+    return build_article_card(story_from_article(record), now=now)
 
 
 def unfurl_shared_links(services: Services, client: WebClient, request: UnfurlRequest) -> int:

@@ -20,6 +20,8 @@ def story_from_article(article: ArticleRecord, *, reason: str | None = None) -> 
         status=article.status,
         desk=article.section,
         reason=reason,
+        credit=article.credit,
+        text_extracted=article.text_extracted,
     )
 
 

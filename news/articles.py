@@ -10,7 +10,11 @@ from datetime import datetime
 class ArticleDraft:
     """An extracted or parsed story, ready to be summarised, tagged and stored.
 
-    ``published_at`` is timezone-aware (UTC) when known.
+    ``published_at`` and ``modified_at`` are timezone-aware (UTC) when known. ``authors``
+    are the people credited (``byline`` is how a card shows them: "Ana Ruiz and Tom Lee");
+    ``credit`` is an organisation or agency credited instead of, or beside, people.
+    ``text_extracted`` is False for a page whose metadata was read but whose story text
+    could not be extracted (``body`` is then empty).
     """
 
     body: str
@@ -25,3 +29,7 @@ class ArticleDraft:
     published_at: datetime | None = None
     tags: list[str] = field(default_factory=list)
     image_url: str | None = None
+    authors: list[str] = field(default_factory=list)
+    credit: str | None = None
+    modified_at: datetime | None = None
+    text_extracted: bool = True

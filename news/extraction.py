@@ -7,7 +7,7 @@ main thread).
 
 from __future__ import annotations
 
-import json
+import logging
 import re
 from configparser import ConfigParser
 from datetime import UTC, datetime
@@ -16,10 +16,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from news.articles import ArticleDraft
+from news.boilerplate import is_boilerplate
+from news.dates import plausible_publication_time
 from news.errors import NewsdeskError, NotAnArticle
+from news.headlines import derive_headline
+from news.metadata import PageMetadata, format_byline, read_metadata
 from news.page_bounds import bound_markup, bound_tree
 from news.urls import is_same_site, normalize_url, outlet_from_host, resolve_url
-from news.wire_copy import parse_date_text
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -29,31 +32,45 @@ MIN_BODY_WORDS = 30
 MAX_TAGS = 20
 MIN_KEPT_PARAGRAPHS = 3
 MAX_TRAILER_CHARS = 300
+MAX_NOISE_CHARS = 160
+MIN_CONTAINER_PARAGRAPH = 40
+# A body this many times shorter than the page's article markup is not the whole story.
+PROMISE_RATIO = 2.5
+MAX_NOTICE_CHARS = 600
+# Joined sibling containers replace the extracted text when they are this much longer and
+# hold this share of its paragraphs.
+SPLIT_RATIO = 1.8
+CONTAINED_SHARE = 0.8
 
-_PUBLISHED_META_NAMES = (
-    "article:published_time",
-    "og:published_time",
-    "datepublished",
-    "pubdate",
-    "publishdate",
-    "publish-date",
-    "publish_date",
-    "date",
-    "dc.date",
-    "dc.date.issued",
-    "dcterms.created",
-    "dcterms.issued",
-    "parsely-pub-date",
-    "sailthru.date",
-)
+logger = logging.getLogger(__name__)
+
 # Short closing paragraphs that are page furniture, not story: newsletter and follow
 # prompts, contact lines, copyright notices.
 _TRAILER = re.compile(
     r"subscribe|newsletter|sign up|follow (?:him|her|us|them|me)\b|may be reached at|"
-    r"can be reached at|all rights reserved|©|copyright|click here",
+    r"can be reached at|all rights reserved|©|copyright|click here|subscriptions?\b|"
+    r"delivered (?:to|through) your",
     re.IGNORECASE,
 )
-_TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ")
+# A paragraph that is only a date or time line ("Updated at 1:23 p.m.", "22 de janeiro de
+# 2018 às 0:13", "05/10/2018 - Publicado por: …"): page metadata, not story.
+_DATE_LINE = re.compile(
+    r"\b\d{1,2}:\d{2}\b|\b\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)?\d{2}\b|"
+    r"\b(?:19|20)\d{2}[/.-]\d{1,2}[/.-]\d{1,2}\b"
+)
+_SENTENCE_END = re.compile(r"(?<![ap]\.m)[.!?\"”»。！？」』)]$", re.IGNORECASE)
+MAX_DATE_LINE_CHARS = 80
+MAX_CHROME_CHARS = 40
+MAX_DATE_LINE_WORDS = 12
+MAX_CHROME_WORDS = 5
+# Short lines inside a story that are page furniture: share prompts, "Also on …" teasers.
+_NOISE = re.compile(
+    r"^(?:also on\b|also read\b|read more\b|read also\b|related:|more from\b|"
+    r"recommended\b|see also\b|like this (?:story|article)|share (?:this|it)\b|"
+    r"click here\b|advertisement$|follow us\b|see more\b|don'?t miss\b|most read\b|"
+    r"trending\b)|\[[A-Z][A-Z ]{2,}\]\W*$",
+    re.IGNORECASE,
+)
 _LANGUAGE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]+)*$", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
 _UNSPACED_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
@@ -66,7 +83,16 @@ def extract_article(html: str, *, url: str | None) -> ArticleDraft:
     normalised and kept only when it stays on the same registrable domain and is not the
     bare home page; otherwise None. ``url`` is the normalised page URL.
     A saved page (``url=None``) is named by the absolute canonical link it declares, if any.
-    Raises NotAnArticle when the page has no article text, UnsupportedUrl for a bad ``url``.
+
+    The story text is the first candidate that is article text and not boilerplate, nor
+    far shorter than the page's own article markup promises: trafilatura in precision
+    mode, then its balanced and recall modes, then the page's JSON-LD ``articleBody``, then
+    the paragraphs of the page's repeated article containers joined. When none is, a page
+    that declares itself an article (JSON-LD/OpenGraph type, or a headline with a byline or
+    date) gives a draft with ``text_extracted=False`` and an empty body, so its card can
+    show the metadata and say the text could not be extracted.
+    Raises NotAnArticle when the page has neither story text nor article metadata,
+    UnsupportedUrl for a bad ``url``.
     """
     tree = bound_tree(_load_tree(bound_markup(html)))
     if tree is None:
@@ -75,33 +101,196 @@ def extract_article(html: str, *, url: str | None) -> ArticleDraft:
         page_url: str | None = normalize_url(url)
     else:
         page_url = _declared_url(tree)
-    document, body = None, ""
-    for favor_precision in (True, False):
-        document = _run_trafilatura(tree, page_url, favor_precision=favor_precision)
-        body = _clean_body(document.text or "") if document is not None else ""
-        if _is_article_text(body):
-            break
-    if document is None or not _is_article_text(body):
-        raise NotAnArticle("not an article: no article text found")
-
-    outlet = _clean_text(document.sitename) or (outlet_from_host(page_url) if page_url else None)
-    headline = _clean_headline(document.title, outlet=outlet)
-    body = _drop_leading_headline(body, titles=(headline, document.title))
-    categories = _clean_list((document.categories or []) + (document.tags or []))
+    metadata = read_metadata(tree, url=page_url)
+    canonical = find_canonical_url(tree, page_url=page_url) if page_url else None
+    language = find_language(tree)
+    outlet = metadata.site_name or (outlet_from_host(page_url) if page_url else None)
+    body = find_story_text(tree, page_url, metadata)
+    if metadata.published_at is None:
+        metadata.published_at = _htmldate(tree, page_url)
+    headline = metadata.headline
+    text_extracted = body is not None
+    if body is None:
+        if not _declares_article(tree, metadata):
+            raise NotAnArticle("not an article: no article text found")
+        body = ""
+    else:
+        body = _drop_leading_headline(body, titles=(headline,))
+    if not headline and body:
+        headline = derive_headline(body) or None
     return ArticleDraft(
         body=body,
         url=page_url,
-        canonical_url=find_canonical_url(tree, page_url=page_url) if page_url else None,
+        canonical_url=canonical,
         headline=headline,
-        standfirst=_clean_text(document.description),
-        byline=_clean_byline(document.author),
+        standfirst=metadata.description,
+        byline=format_byline(metadata.authors),
         outlet=outlet,
-        section=_clean_text(document.categories[0]) if document.categories else None,
-        language=find_language(tree),
-        published_at=find_published_at(tree) or _parse_day(document.date),
-        tags=categories[:MAX_TAGS],
-        image_url=_resolve_image(document.image, page_url=page_url),
+        section=metadata.section,
+        language=language,
+        published_at=metadata.published_at,
+        tags=_clean_list([*([metadata.section] if metadata.section else []), *metadata.keywords])[
+            :MAX_TAGS
+        ],
+        image_url=_resolve_image(metadata.image, page_url=page_url),
+        authors=list(metadata.authors),
+        credit=metadata.credit,
+        modified_at=metadata.modified_at,
+        text_extracted=text_extracted,
     )
+
+
+def extract_metadata(html: str, *, url: str | None) -> PageMetadata | None:
+    """The reconciled metadata of a page, without its story text (None for no page)."""
+    tree = bound_tree(_load_tree(bound_markup(html)))
+    if tree is None:
+        return None
+    return read_metadata(tree, url=normalize_url(url) if url else _declared_url(tree))
+
+
+def find_story_text(tree: HtmlElement, page_url: str | None, metadata: PageMetadata) -> str | None:
+    """The story's text by the first method that gives the story (see extract_article)."""
+    promised = _promised_length(tree, metadata)
+    for method in _TEXT_METHODS:
+        raw = _run_method(method, tree, page_url, metadata)
+        if not raw:
+            continue
+        body = _clean_body(raw)
+        reason = reject_story_text(body, promised=promised)
+        if reason is None:
+            return _completed(body, tree) if method != "containers" else body
+        logger.debug("story text from %s rejected: %s", method, reason)
+    return None
+
+
+def _completed(body: str, tree: HtmlElement) -> str:
+    """``body``, or the page's joined article containers when ``body`` is only their first
+    part: an article split over sibling containers that extraction stopped in."""
+    joined = _joined_containers(tree)
+    if not joined or len(joined) < SPLIT_RATIO * len(body):
+        return body
+    found = _paragraph_keys(joined)
+    mine = _paragraph_keys(body)
+    if mine and len(mine & found) >= CONTAINED_SHARE * len(mine):
+        return _clean_body(joined)
+    return body
+
+
+def _paragraph_keys(text: str) -> set[str]:
+    return {" ".join(_WORD.findall(p.lower())) for p in text.split("\n\n") if len(p) >= 40}
+
+
+def reject_story_text(body: str, *, promised: int = 0) -> str | None:
+    """Why ``body`` is not a story's text (too short, boilerplate, far shorter than the
+    article markup promises), or None when it is."""
+    if not _is_article_text(body):
+        return "too short to be article text"
+    # Notices are short: a long paragraph is story even when it mentions a cookie.
+    paragraphs = body.split("\n\n")
+    flags = [len(p) <= MAX_NOTICE_CHARS and is_boilerplate(p) for p in paragraphs]
+    boiler = sum(len(p) for p, flag in zip(paragraphs, flags, strict=True) if flag)
+    rest = "\n\n".join(p for p, flag in zip(paragraphs, flags, strict=True) if not flag)
+    if boiler and (boiler * 2 >= len(body) or not _is_article_text(rest)):
+        return "only boilerplate (reprint, copyright, cookie, paywall or newsletter text)"
+    if promised and len(body) * PROMISE_RATIO < promised:
+        return f"{len(body)} characters where the article markup holds {promised}"
+    return None
+
+
+_TEXT_METHODS = ("precision", "balanced", "recall", "json-ld", "containers")
+
+
+def _run_method(
+    method: str, tree: HtmlElement, page_url: str | None, metadata: PageMetadata
+) -> str | None:
+    if method == "json-ld":
+        return metadata.article_body
+    if method == "containers":
+        return _joined_containers(tree)
+    document = _run_trafilatura(
+        tree,
+        page_url,
+        favor_precision=method == "precision",
+        favor_recall=method == "recall",
+    )
+    return document.text if document is not None else None
+
+
+def _promised_length(tree: HtmlElement, metadata: PageMetadata) -> int:
+    """How long the page's own article markup says the story is (0 when it says nothing).
+
+    The JSON-LD ``articleBody``, else the paragraphs inside ``itemprop=articleBody``.
+    """
+    if metadata.article_body and _is_article_text(metadata.article_body):
+        return len(" ".join(metadata.article_body.split()))
+    total = 0
+    for element in tree.iterfind('.//*[@itemprop="articleBody"]'):
+        total += sum(len(" ".join(p.text_content().split())) for p in element.iter("p"))
+    return total
+
+
+def _joined_containers(tree: HtmlElement) -> str | None:
+    """The paragraphs of the page's main article container and its repeated siblings.
+
+    Paragraphs are grouped by their parent's tag and class; the group with the most text is
+    the article, however many sibling containers the page split it over.
+    """
+    groups: dict[tuple[str, str], list[str]] = {}
+    sizes: dict[tuple[str, str], int] = {}
+    for paragraph in tree.iter("p"):
+        parent = paragraph.getparent()
+        if parent is None or _in_chrome(paragraph):
+            continue
+        text = " ".join(paragraph.text_content().split())
+        if len(text) < MIN_CONTAINER_PARAGRAPH:
+            continue
+        key = (str(parent.tag), parent.get("class") or "")
+        groups.setdefault(key, []).append(text)
+        sizes[key] = sizes.get(key, 0) + len(text)
+    if not sizes:
+        return None
+    best = max(sizes, key=lambda key: sizes[key])
+    return "\n\n".join(groups[best])
+
+
+def _in_chrome(element: HtmlElement) -> bool:
+    for ancestor in element.iterancestors():
+        if ancestor.tag in ("nav", "footer", "aside", "header", "form"):
+            return True
+    return False
+
+
+def _htmldate(tree: HtmlElement, page_url: str | None) -> datetime | None:
+    """htmldate's reading of the page's date markup, as the last resort (noon UTC).
+
+    Only its quick search over markup and URL: its extensive search over page text finds a
+    date on most pages that have none (copyright years, comment dates). A 1 January result
+    is dropped: it is what htmldate gives for a bare year.
+    """
+    from htmldate import find_date
+
+    try:
+        found = find_date(tree, url=page_url, original_date=True, extensive_search=False)
+    except (ValueError, TypeError):
+        return None
+    if not found or found[5:10] == "01-01":
+        return None
+    try:
+        day = datetime.fromisoformat(found[:10])
+    except ValueError:
+        return None
+    when = day.replace(hour=12, tzinfo=UTC)
+    return when if plausible_publication_time(when, now=datetime.now(UTC)) else None
+
+
+def _declares_article(tree: HtmlElement, metadata: PageMetadata) -> bool:
+    for meta in tree.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or "").lower()
+        if key == "og:type" and (meta.get("content") or "").strip().lower() == "article":
+            return True
+    if metadata.article_body is not None:
+        return True
+    return bool(metadata.headline and (metadata.authors or metadata.published_at))
 
 
 def _declared_url(tree: HtmlElement) -> str | None:
@@ -154,15 +343,6 @@ def find_canonical_url(tree: HtmlElement, *, page_url: str) -> str | None:
     return None
 
 
-def find_published_at(tree: HtmlElement) -> datetime | None:
-    """The publication time declared in meta tags, ``<time itemprop>`` or JSON-LD, in UTC."""
-    for value in _published_candidates(tree):
-        parsed = parse_date_text(value)
-        if parsed is not None:
-            return parsed
-    return None
-
-
 def find_language(tree: HtmlElement) -> str | None:
     """The primary language subtag (``en``) from ``<html lang>``, Content-Language or og:locale."""
     candidates = [tree.get("lang"), tree.get("xml:lang")]
@@ -198,8 +378,10 @@ def _load_tree(html: str) -> HtmlElement | None:
     return tree if tree is not None and len(tree) else None
 
 
-def _run_trafilatura(tree: HtmlElement, page_url: str | None, *, favor_precision: bool) -> Any:
-    """trafilatura's Document for the page, or None.
+def _run_trafilatura(
+    tree: HtmlElement, page_url: str | None, *, favor_precision: bool, favor_recall: bool = False
+) -> Any:
+    """trafilatura's Document for the page (text only: we read the metadata), or None.
 
     Precision mode first: on the extraction benchmark it raises both precision and
     recall over the balanced default (see docs/benchmarks.md).
@@ -210,7 +392,8 @@ def _run_trafilatura(tree: HtmlElement, page_url: str | None, *, favor_precision
         return bare_extraction(
             tree,
             url=page_url,
-            with_metadata=True,
+            with_metadata=False,
+            favor_recall=favor_recall,
             include_comments=False,
             include_tables=True,
             favor_precision=favor_precision,
@@ -220,61 +403,45 @@ def _run_trafilatura(tree: HtmlElement, page_url: str | None, *, favor_precision
         return None
 
 
-def _published_candidates(tree: HtmlElement) -> list[str]:
-    values: list[str] = []
-    for meta in tree.iter("meta"):
-        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
-        if key in _PUBLISHED_META_NAMES and meta.get("content"):
-            values.append(meta.get("content") or "")
-    for element in tree.iter("time"):
-        if (element.get("itemprop") or "").lower() == "datepublished":
-            values.append(element.get("datetime") or element.text_content())
-    for script in tree.iter("script"):
-        if (script.get("type") or "").lower() == "application/ld+json":
-            values.extend(_json_ld_dates(script.text_content()))
-    ordered = sorted(values, key=lambda value: not bool(re.search(r"\d{1,2}:\d{2}", value)))
-    return ordered
-
-
-def _json_ld_dates(text: str) -> list[str]:
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return re.findall(r'"datePublished"\s*:\s*"([^"]{6,40})"', text)
-    found: list[str] = []
-    pending: list[Any] = [data]
-    while pending and len(found) < 5:
-        item = pending.pop()
-        if isinstance(item, dict):
-            value = item.get("datePublished")
-            if isinstance(value, str):
-                found.append(value)
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return found
-
-
-def _parse_day(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    parsed = parse_date_text(value)
-    if parsed is None or parsed > datetime.now(UTC):
-        return None
-    return parsed
-
-
 def _clean_body(text: str) -> str:
     """Paragraphs separated by blank lines, without trailing newsletter/copyright lines."""
     paragraphs = [" ".join(line.split()) for line in text.splitlines()]
-    paragraphs = [paragraph for paragraph in paragraphs if paragraph]
-    while (
-        len(paragraphs) > MIN_KEPT_PARAGRAPHS
-        and len(paragraphs[-1]) < MAX_TRAILER_CHARS
-        and _TRAILER.search(paragraphs[-1])
+    paragraphs = [
+        paragraph
+        for paragraph in paragraphs
+        if paragraph
+        and not (len(paragraph) <= MAX_NOISE_CHARS and _NOISE.search(paragraph))
+        and not _is_date_line(paragraph)
+    ]
+    while len(paragraphs) > MIN_KEPT_PARAGRAPHS and (
+        (len(paragraphs[-1]) < MAX_TRAILER_CHARS and _TRAILER.search(paragraphs[-1]))
+        or _is_chrome_line(paragraphs[-1])
     ):
         paragraphs.pop()
     return "\n\n".join(paragraphs)
+
+
+def _is_date_line(paragraph: str) -> bool:
+    words = paragraph.split()
+    return (
+        len(words) <= MAX_DATE_LINE_WORDS
+        and len(paragraph) <= MAX_DATE_LINE_CHARS
+        and bool(_DATE_LINE.search(paragraph))
+        and not _SENTENCE_END.search(paragraph)
+    )
+
+
+def _is_chrome_line(paragraph: str) -> bool:
+    """A closing line of a few words that is no sentence: "comments", "Tags", "Tell us what
+    YOU think..." — or a comma-separated keyword list."""
+    words = paragraph.split()
+    if (
+        len(words) <= MAX_CHROME_WORDS
+        and len(paragraph) <= MAX_CHROME_CHARS
+        and (not _SENTENCE_END.search(paragraph) or paragraph.endswith("..."))
+    ):
+        return True
+    return paragraph.count(",") >= MAX_CHROME_WORDS and not _SENTENCE_END.search(paragraph)
 
 
 def _drop_leading_headline(body: str, *, titles: tuple[str | None, ...]) -> str:
@@ -309,28 +476,6 @@ def _clean_list(values: list[str]) -> list[str]:
         if cleaned and cleaned.lower() not in seen:
             seen[cleaned.lower()] = cleaned
     return list(seen.values())
-
-
-def _clean_headline(title: str | None, *, outlet: str | None) -> str | None:
-    """The title without a trailing `` | Site name`` when it names the outlet."""
-    headline = _clean_text(title)
-    if headline is None or not outlet:
-        return headline
-    outlet_key = outlet.lower()
-    for separator in _TITLE_SEPARATORS:
-        head, found, tail = headline.rpartition(separator)
-        if found and head and tail.strip().lower() in {outlet_key, outlet_key.removeprefix("the ")}:
-            return head.strip()
-    return headline
-
-
-def _clean_byline(author: str | None) -> str | None:
-    byline = _clean_text(author)
-    if byline is None:
-        return None
-    byline = re.sub(r"^by\s+", "", byline, flags=re.IGNORECASE)
-    names = [name.strip() for name in byline.split(";") if name.strip()]
-    return ", ".join(names) or None
 
 
 def _resolve_image(image: str | None, *, page_url: str | None) -> str | None:

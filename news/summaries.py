@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from news.boilerplate import is_notice
 from news.sentences import clean_article_text, split_sentences, strip_dateline
 
 
@@ -21,7 +22,7 @@ def _word_set(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
-MAX_SENTENCES_READ = 200
+MAX_SENTENCES_READ = 100  # news puts the point first: later sentences are not picked
 ELLIPSIS = "…"
 
 # Scoring weights, relative to the centrality score (a cosine in [0, 1]); the dev-set search
@@ -53,13 +54,19 @@ class Summarizer(Protocol):
     def summarize(self, text: str, *, headline: str | None = None) -> str: ...
 
 
+CARD_SENTENCES = 2  # a card's summary: at most two sentences …
+CARD_WORDS = 55  # … and about fifty words (a tenth of slack)
+
+
 @dataclass(frozen=True)
 class ExtractiveSummarizer:
-    """``summarize`` with fixed length limits, as a ``Summarizer``."""
+    """``summarize`` with fixed length limits, as a ``Summarizer``: by default what fits a
+    card (two sentences, about fifty words)."""
 
-    max_sentences: int = 3
+    max_sentences: int = CARD_SENTENCES
     max_chars: int = 600
     lede: bool = True
+    max_words: int | None = CARD_WORDS
 
     def summarize(self, text: str, *, headline: str | None = None) -> str:
         return summarize(
@@ -68,6 +75,7 @@ class ExtractiveSummarizer:
             max_sentences=self.max_sentences,
             max_chars=self.max_chars,
             lede=self.lede,
+            max_words=self.max_words,
         )
 
 
@@ -84,21 +92,43 @@ def summarize(
     max_sentences: int = 3,
     max_chars: int = 600,
     lede: bool = True,
+    max_words: int | None = None,
 ) -> str:
-    """An extractive summary of up to ``max_sentences`` sentences and ``max_chars`` characters.
+    """An extractive summary of up to ``max_sentences`` sentences and ``max_chars`` characters
+    (and ``max_words`` words: a sentence that would pass it is left out; a first sentence
+    longer than it by a fifth is cut at a word with "…").
 
-    ``lede=False`` is for bodies whose opening sentence was taken away (shown apart as a
-    standfirst, as BBC pages and so XSum do): position then only breaks ties.
+    Boilerplate sentences (share bars, newsletter, cookie and copyright notices) are never
+    picked. ``lede=False`` is for bodies whose opening sentence was taken away (shown apart
+    as a standfirst, as BBC pages and so XSum do): position then only breaks ties.
     """
     sentences = _read_sentences(text)
     if not sentences or max_sentences < 1:
         return ""
     if len(sentences) == 1:
-        return _join_within(sentences, max_chars)
+        return _fit_words(_join_within(sentences, max_chars), max_words)
     picked = _pick(
         sentences, headline=headline, count=max_sentences, lead_weight=LEAD_WEIGHT if lede else 0.0
     )
-    return _join_within([sentences[index] for index in sorted(picked)], max_chars)
+    chosen = [sentences[index] for index in sorted(picked)]
+    if max_words is not None:
+        kept = chosen[:1]
+        words = len(chosen[0].split())
+        for sentence in chosen[1:]:
+            words += len(sentence.split())
+            if words > max_words:
+                break
+            kept.append(sentence)
+        chosen = kept
+    return _fit_words(_join_within(chosen, max_chars), max_words)
+
+
+def _fit_words(summary: str, max_words: int | None) -> str:
+    """``summary`` cut to ``max_words`` words with "…" when it is over by more than a fifth."""
+    words = summary.split()
+    if max_words is None or len(words) <= max_words * 6 // 5:
+        return summary
+    return " ".join(words[:max_words]).rstrip(" ,;:-–—") + ELLIPSIS
 
 
 def _read_sentences(text: str) -> list[str]:
@@ -106,7 +136,9 @@ def _read_sentences(text: str) -> list[str]:
     sentences = split_sentences(cleaned)[:MAX_SENTENCES_READ]
     if sentences:
         sentences[0] = strip_dateline(sentences[0])
-    return [sentence for sentence in sentences if _WORD.search(sentence)]
+    return [
+        sentence for sentence in sentences if _WORD.search(sentence) and not is_notice(sentence)
+    ]
 
 
 def _pick(

@@ -70,6 +70,10 @@ class ArticleRecord:
     is_public: bool
     first_seen_at: datetime
     updated_at: datetime
+    authors: tuple[str, ...] = ()
+    credit: str | None = None
+    modified_at: datetime | None = None
+    text_extracted: bool = True
 
     @property
     def url(self) -> str | None:
@@ -110,6 +114,10 @@ def to_article_record(article: Article) -> ArticleRecord:
         is_public=article.is_public,
         first_seen_at=article.first_seen_at,
         updated_at=article.updated_at,
+        authors=tuple(article.authors or ()),
+        credit=article.credit,
+        modified_at=article.modified_at,
+        text_extracted=article.text_extracted,
     )
 
 

@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from news.articles import ArticleDraft
-from news.dates import plausible_publication_time
 from news.errors import InvalidCopy, NotAnArticle
 from news.extraction import extract_article
 from news.fetching import ARTICLE_TYPES, FetchedPage
+from news.metadata import drop_implausible
 from news.preparation import PreparedStory, StoryPreparer, hash_text
 from news.redirects import is_redirector, unwrap_redirect
 from news.urls import normalize_url
@@ -158,11 +158,20 @@ class IngestService:
         self, draft: ArticleDraft, share: NewShare, *, overrides: StoryOverrides | None = None
     ) -> IngestResult:
         """Prepare ``draft`` and store it as a new story or a new version, with the share."""
-        if not draft.body.strip():
+        if not draft.body.strip() and (draft.text_extracted or not draft.headline):
             raise NotAnArticle("not an article: no article text found")
         draft = _apply_overrides(draft, overrides)
-        published_at = plausible_publication_time(draft.published_at, now=self._clock())
-        prepared = self._preparer.prepare(replace(draft, published_at=published_at))
+        now = self._clock()
+        where = draft.canonical_url or draft.url or "copy"
+        published_at = drop_implausible(
+            draft.published_at, now=now, what=f"publication date of {where}"
+        )
+        modified_at = drop_implausible(draft.modified_at, now=now, what=f"update date of {where}")
+        if modified_at is not None and published_at is not None and modified_at < published_at:
+            modified_at = None
+        prepared = self._preparer.prepare(
+            replace(draft, published_at=published_at, modified_at=modified_at)
+        )
         try:
             return self._store_prepared(prepared, share, overrides)
         except IntegrityError:
@@ -198,6 +207,25 @@ class IngestService:
                 return read, changed
             read += len(batch)
             last_id = batch[-1].id
+
+    def rederive_archive(self, *, batch_size: int = 500) -> tuple[int, int]:
+        """Re-derive every stored story's headline, byline and date (``storage.rederive``).
+
+        One transaction per batch. Returns (stories read, stories changed).
+        """
+        from storage.rederive import rederive_batch
+
+        read = changed = 0
+        last_id = 0
+        while True:
+            with self._session_factory.begin() as session:
+                report, last_id = rederive_batch(
+                    session.connection(), after_id=last_id, now=self._clock(), limit=batch_size
+                )
+            read += report.read
+            changed += report.changed
+            if report.read == 0:
+                return read, changed
 
     def _record_known_share(self, normalized_url: str, share: NewShare) -> IngestResult | None:
         with self._session_factory.begin() as session:
@@ -247,6 +275,7 @@ def _apply_overrides(draft: ArticleDraft, overrides: StoryOverrides | None) -> A
         headline=overrides.headline or draft.headline,
         section=overrides.section or draft.section,
         byline=overrides.byline or draft.byline,
+        authors=draft.authors if not overrides.byline else [],
         published_at=overrides.published_at or draft.published_at,
         tags=[*overrides.topics, *draft.tags],
     )
@@ -277,6 +306,10 @@ def _new_article(prepared: PreparedStory, now: datetime) -> Article:
         headline=prepared.headline[:500],
         standfirst=draft.standfirst,
         byline=(draft.byline or None) and draft.byline[:300],
+        authors=list(draft.authors),
+        credit=(draft.credit or None) and draft.credit[:300],
+        modified_at=draft.modified_at,
+        text_extracted=draft.text_extracted,
         outlet=(draft.outlet or None) and draft.outlet[:300],
         section=(draft.section or None) and draft.section[:200],
         language=draft.language,
@@ -362,6 +395,13 @@ def _record_version(
         article.standfirst = draft.standfirst
     if draft.byline is not None:
         article.byline = draft.byline[:300]
+    if draft.authors:
+        article.authors = list(draft.authors)
+    if draft.credit is not None:
+        article.credit = draft.credit[:300]
+    if draft.modified_at is not None:
+        article.modified_at = draft.modified_at
+    article.text_extracted = draft.text_extracted
     if draft.section is not None:
         article.section = draft.section[:200]
     if draft.published_at is not None:

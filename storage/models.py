@@ -78,13 +78,21 @@ class Article(Base):
     original_url: Mapped[str | None] = mapped_column(String(2048), index=True)
     headline: Mapped[str] = mapped_column(String(500))
     standfirst: Mapped[str | None] = mapped_column(Text)
+    # How a card shows the people credited ("Ana Ruiz and Tom Lee"); the people themselves
+    # are in ``authors``, an organisation or agency credit in ``credit``.
     byline: Mapped[str | None] = mapped_column(String(300))
+    authors: Mapped[list[str]] = mapped_column(default=list)
+    credit: Mapped[str | None] = mapped_column(String(300))
     outlet: Mapped[str | None] = mapped_column(String(300))
     section: Mapped[str | None] = mapped_column(String(200))
     language: Mapped[str | None] = mapped_column(String(20))
     published_at: Mapped[datetime | None]
+    # When the page says it was last updated (UTC), if it says so.
+    modified_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20), default="draft")
     body: Mapped[str] = mapped_column(Text)
+    # False when the page's metadata was read but its story text could not be extracted.
+    text_extracted: Mapped[bool] = mapped_column(Boolean, default=True)
     summary: Mapped[str] = mapped_column(Text, default="")
     topics: Mapped[list[str]] = mapped_column(default=list)
     tags: Mapped[list[str]] = mapped_column(default=list)

@@ -126,8 +126,29 @@ def test_article_card_without_url_date_or_optional_fields() -> None:
     message = build_article_card(story, now=NOW)
     assert message == Message(
         text="Wire copy: storm warning",
-        blocks=[section("*Wire copy: storm warning*"), context("Draft")],
+        blocks=[
+            section("*Wire copy: storm warning*"),
+            context("byline unknown"),
+            context("Draft"),
+        ],
     )
+
+
+def test_article_card_shows_an_agency_credit_when_no_people_are_named() -> None:
+    story = replace(STORY, byline=None, credit="Reuters")
+    message = build_article_card(story, now=NOW)
+    assert "Reuters" in message.blocks[1]["elements"][0]["text"]
+    assert "byline unknown" not in str(message.blocks)
+
+
+def test_article_card_says_plainly_when_the_text_could_not_be_extracted() -> None:
+    story = replace(STORY, summary="", text_extracted=False)
+    message = build_article_card(story, now=NOW)
+    texts = [str(block) for block in message.blocks]
+    assert any("could not be extracted" in text for text in texts)
+    assert texts[0].count(STORY.headline) == 1
+    assert STORY.byline is not None
+    assert STORY.byline in texts[1]
 
 
 def test_article_card_with_an_unsafe_url_has_no_link_and_no_button() -> None:

@@ -189,13 +189,22 @@ def test_published_at_is_utc(head: str, expected: datetime) -> None:
         (
             "<meta property='og:site_name' content='Harbour Times'>"
             "<meta property='og:title' content='Pier - a history | Opinion'>",
-            "Pier - a history | Opinion",
+            "North pier to be rebuilt",  # the displayed headline, which <title> confirms
         ),
     ],
 )
 def test_headline_drops_the_site_name_suffix(head: str, expected: str) -> None:
     draft = extract_article(build_page(head), url="https://www.harbourtimes.co.uk/news/pier")
     assert draft.headline == expected
+
+
+def test_title_parts_that_do_not_name_the_site_are_kept() -> None:
+    page = build_page("<meta property='og:site_name' content='Harbour Times'>").replace(
+        "<title>North pier to be rebuilt</title>", "<title>Pier - a history | Opinion</title>"
+    )
+    page = page.replace("<h1>North pier to be rebuilt</h1>", "")
+    draft = extract_article(page, url="https://www.harbourtimes.co.uk/news/pier")
+    assert draft.headline == "Pier - a history | Opinion"
 
 
 @pytest.mark.parametrize(

@@ -135,3 +135,36 @@ def test_extractive_summarizer_is_a_summarizer() -> None:
     summary = summarizer.summarize(STORY, headline="Bank of England raises rates")
     assert summary.startswith("The Bank of England raised")
     assert len(summary) <= 200
+
+
+CARD_STORY = " ".join(
+    [
+        "Share this with Email Facebook Messenger Twitter Pinterest WhatsApp LinkedIn.",
+        "The harbour authority approved a plan on Monday to rebuild the north pier, which storms "
+        "closed two years ago, at a cost of twelve million pounds over the next two years.",
+        "Engineers said the new deck would stand a metre higher to keep clear of winter waves "
+        "that have grown stronger as the sea has risen along the coast since the nineties.",
+        "Fishermen who moor beside the pier welcomed the decision but asked for a temporary quay.",
+        "Sign up for our newsletter to get the harbour news every morning.",
+        "Work is due to start in the spring, the authority said in a statement on Monday.",
+    ]
+)
+
+
+def test_the_default_summary_fits_a_card() -> None:
+    from news.sentences import split_sentences
+    from news.summaries import CARD_SENTENCES, CARD_WORDS, ExtractiveSummarizer
+
+    summary = ExtractiveSummarizer().summarize(CARD_STORY, headline="North pier to be rebuilt")
+    assert summary
+    assert len(split_sentences(summary)) <= CARD_SENTENCES
+    assert len(summary.split()) <= CARD_WORDS
+
+
+def test_notices_are_never_summary_sentences() -> None:
+    from news.summaries import ExtractiveSummarizer
+
+    for summarizer in (ExtractiveSummarizer(), ExtractiveSummarizer(max_sentences=6)):
+        summary = summarizer.summarize(CARD_STORY)
+        assert "Share this" not in summary
+        assert "newsletter" not in summary

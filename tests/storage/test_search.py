@@ -441,8 +441,13 @@ def test_upgrade_indexes_stories_written_before_search_existed(
         upgrade_database(url, "0001")
         engine = create_database_engine(url)
         with engine.begin() as connection:
+            # Only the columns revision 0001 has: the model may have more by now.
+            old_articles = sa.table(
+                "articles",
+                *(sa.column(name, Article.__table__.c[name].type) for name in _COLUMNS_AT_0001),
+            )
             connection.execute(
-                sa.insert(Article).values(
+                sa.insert(old_articles).values(
                     headline="Glacier retreat measured",
                     body="Survey teams measured the glacier.",
                     summary="",
@@ -463,6 +468,23 @@ def test_upgrade_indexes_stories_written_before_search_existed(
             page = search_articles(ask(("glaciers",)), session=session, now=NOW)
         engine.dispose()
         assert [hit.headline for hit in page.hits] == ["Glacier retreat measured"], url
+
+
+_COLUMNS_AT_0001 = (
+    "headline",
+    "body",
+    "summary",
+    "topics",
+    "tags",
+    "status",
+    "content_hash",
+    "version",
+    "is_public",
+    "first_seen_at",
+    "updated_at",
+    "fetched_at",
+    "sort_at",
+)
 
 
 def _drop_schema(admin: Engine, schema: str) -> None:
