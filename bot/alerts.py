@@ -24,8 +24,6 @@ import heapq
 import http.client
 import itertools
 import logging
-import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -35,12 +33,12 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app import SlackConfigurationError
 from bot.settings import Settings
-from bot.threads import PollingThreads
+from bot.worker import WorkSource, process_name, wait_for_shutdown
 from handlers.blocks import (
     Message,
     StoryView,
@@ -61,12 +59,14 @@ from storage.publishing import (
     ClaimedDelivery,
     articles_alerted_between,
     claim_deliveries,
+    deliveries_waiting,
     mark_delivery_failed,
     mark_delivery_sent,
     roll_up_digests,
     sent_alert_for,
 )
 from storage.queue import ClaimedJob, enqueue_job
+from storage.work import backoff
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +83,7 @@ TRANSIENT_SLACK_ERRORS = frozenset(
 # A late daily briefing is still sent within this long after its time, never later.
 BRIEFING_GRACE = timedelta(hours=1)
 _PACING_SECONDS = PACING_INTERVAL.total_seconds()
+RETRY_FIRST = timedelta(seconds=1)
 
 
 class UndeliverableStory(NewsdeskError):
@@ -132,8 +133,8 @@ class DeliveryOptions:
 
 
 def retry_delay(attempts: int, *, limit: float) -> timedelta:
-    """Exponential backoff after a failed attempt: 1 s, 2 s, 4 s … capped at ``limit``."""
-    return timedelta(seconds=min(limit, 2.0 ** max(0, attempts - 1)))
+    """A delivery's backoff after a failed attempt: 1 s, 2 s, 4 s … capped at ``limit``."""
+    return backoff(attempts, first=RETRY_FIRST, limit=timedelta(seconds=limit))
 
 
 @dataclass(frozen=True)
@@ -308,9 +309,12 @@ class _Release:
     failure: Failure = field(compare=False)
 
 
-class DeliveryWorker:
-    """``options.threads`` delivery threads in this process, plus digest roll-ups and
-    daily briefings on a timer. Any number of these may run against one database."""
+class DeliveryWorker(WorkSource):
+    """Alert deliveries as a kind of work: ``options.threads`` delivery threads, plus digest
+    roll-ups and daily briefings on a timer. Any number of these may run against one
+    database."""
+
+    label = "alerts"
 
     def __init__(
         self,
@@ -325,16 +329,11 @@ class DeliveryWorker:
         self._session_factory = session_factory
         self._client = client
         self.options = options or DeliveryOptions()
+        self.threads = self.options.threads
+        self.poll_interval = self.options.poll_interval
         self._clock = clock
         self._timezone = timezone
-        self._name = name or f"{socket.gethostname()}-{os.getpid()}-alerts"
-        self._threads = PollingThreads(
-            count=self.options.threads,
-            name=self._name,
-            label="alerts",
-            work=self.run_once,
-            idle_wait=self._idle_wait,
-        )
+        self.name = name or f"{process_name()}-alerts"
         self._lock = threading.Lock()
         self._paused: dict[str, float] = {}
         self._releases: list[_Release] = []
@@ -344,47 +343,16 @@ class DeliveryWorker:
         # When channels this process posted to may be posted to again (monotonic times).
         self._channels_free_at: list[float] = []
 
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._threads.start()
-
-    def wake(self) -> None:
-        """Tell idle threads that deliveries were queued."""
-        self._threads.wake()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._threads.stop(timeout)
+    def stopped(self) -> None:
         self.release_held(force=True)
 
-    def wait_until_idle(self, timeout: float = 10.0) -> bool:
-        """Block until nothing is due, in flight or held back (for tests and the console)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.is_idle():
-                return True
-            time.sleep(0.02)
-        return False
-
     def is_idle(self) -> bool:
+        """Nothing due, in flight or held back."""
         with self._lock:
             if self._busy or self._releases:
                 return False
-        now = self._clock()
         with self._session_factory() as session:
-            waiting = session.scalar(
-                select(func.count()).where(
-                    or_(
-                        Delivery.state.in_(("pending", "sending")),
-                        and_(
-                            Delivery.state == "digested",
-                            Delivery.digest_id.is_(None),
-                            Delivery.next_attempt_at <= now,
-                        ),
-                    )
-                )
-            )
-        return not waiting
+            return not deliveries_waiting(session=session, now=self._clock())
 
     # -- one round of work -------------------------------------------------------------------
 
@@ -610,7 +578,7 @@ class DeliveryWorker:
             with self._session_factory.begin() as session:
                 queue_daily_briefings(session=session, now=now, timezone=self._timezone)
 
-    def _idle_wait(self) -> float:
+    def idle_wait(self) -> float:
         """Seconds to wait before claiming again: the poll interval, or less when a channel
         this process posted to, or a held failure, comes free sooner."""
         now = time.monotonic()
@@ -735,7 +703,6 @@ class BriefingRunner:
 
 def run_delivery_process(settings: Settings, stop: threading.Event | None = None) -> None:
     """Deliver alerts until ``stop`` is set (or SIGTERM/SIGINT when not given)."""
-    from bot.runtime import wait_for_shutdown
     from bot.wiring import build_services
 
     services = build_services(settings)
@@ -758,7 +725,7 @@ def run_delivery_process(settings: Settings, stop: threading.Event | None = None
 
 def main() -> None:
     """``python -m bot.alerts``: one process that only delivers alerts (settings from env)."""
-    from bot.runtime import configure_logging
+    from bot.logs import configure_logging
 
     settings = Settings()
     configure_logging(settings)

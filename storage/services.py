@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -31,6 +32,22 @@ class NoEditors:
         return f"Only editors can {action}."
 
 
+class WorkBell:
+    """Rung after work is queued, so this process's idle worker threads start at once
+    instead of waiting for their next poll. Workers wait on it; nothing else does."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+
+    def ring(self) -> None:
+        with self._condition:
+            self._condition.notify_all()
+
+    def wait(self, timeout: float) -> None:
+        with self._condition:
+            self._condition.wait(timeout)
+
+
 @dataclass
 class Services:
     """Everything a listener or command needs, built once by ``bot.wiring``."""
@@ -41,7 +58,11 @@ class Services:
     timezone: tzinfo
     clock: Callable[[], datetime] = field(default=utc_now)
     editors: EditorCheck = field(default_factory=NoEditors)
-    # Called after work is queued, so in-process workers start at once instead of polling.
-    notify_work: Callable[[], None] = field(default=lambda: None)
+    # Rung after work is queued, so in-process workers start at once instead of polling.
+    work_bell: WorkBell = field(default_factory=WorkBell)
     # The newsroom's own domains (UNFURL_DOMAINS): links to them are unfurled with a card.
     unfurl_domains: tuple[str, ...] = ()
+
+    def notify_work(self) -> None:
+        """Work was queued: wake this process's idle workers."""
+        self.work_bell.ring()
