@@ -65,7 +65,7 @@ from storage.publishing import (
     roll_up_digests,
     sent_alert_for,
 )
-from storage.queue import ClaimedJob, enqueue_job
+from storage.queue import ClaimedJob, JobKind
 from storage.work import backoff
 
 logger = logging.getLogger(__name__)
@@ -611,6 +611,19 @@ def briefing_window(
     return due - timedelta(days=1), due
 
 
+@dataclass(frozen=True)
+class Briefing:
+    """A ``daily_briefing`` job: the stories alerted in a channel in ``[start, end)``."""
+
+    channel_id: str
+    start: datetime
+    end: datetime
+    morning: bool
+
+
+DAILY_BRIEFING_JOB = JobKind(DAILY_BRIEFING, Briefing)
+
+
 def queue_daily_briefings(*, session: Session, now: datetime, timezone: tzinfo) -> list[str]:
     """Queue one briefing job per channel whose digest time has come today; the job's
     dedupe key (channel and day) makes it once a day however many workers look."""
@@ -622,14 +635,8 @@ def queue_daily_briefings(*, session: Session, now: datetime, timezone: tzinfo) 
         if window is None:
             continue
         start, end = window
-        if enqueue_job(
-            DAILY_BRIEFING,
-            {
-                "channel_id": settings.channel_id,
-                "start": start.isoformat(),
-                "end": end.isoformat(),
-                "morning": end.hour < 12,
-            },
+        if DAILY_BRIEFING_JOB.enqueue(
+            Briefing(settings.channel_id, start, end, morning=end.hour < 12),
             session=session,
             dedupe_key=f"briefing:{settings.channel_id}:{end.date().isoformat()}",
         ):
@@ -666,9 +673,8 @@ class BriefingRunner:
         return {DAILY_BRIEFING: self.run}
 
     def run(self, job: ClaimedJob) -> None:
-        channel_id = str(job.payload["channel_id"])
-        start = datetime.fromisoformat(str(job.payload["start"]))
-        end = datetime.fromisoformat(str(job.payload["end"]))
+        briefing = DAILY_BRIEFING_JOB.read(job)
+        channel_id, start, end = briefing.channel_id, briefing.start, briefing.end
         with self._session_factory() as session:
             ids = articles_alerted_between(channel_id, start, end, session=session)
             articles = {
@@ -681,7 +687,7 @@ class BriefingRunner:
             ]
         if not stories:
             return
-        title = briefing_title(len(stories), morning=bool(job.payload.get("morning")))
+        title = briefing_title(len(stories), morning=briefing.morning)
         message = build_digest(title, group_by_topic(stories), now=self._clock())
         key = f"briefing-{job.id}"
         if job.attempts > 1 and find_posted(

@@ -32,6 +32,7 @@ from storage.publishing import (
 )
 from storage.search import SearchHit, search_articles
 from storage.services import Services
+from storage.states import DeliveryState
 
 app = typer.Typer(
     help="newsdesk: archive newsroom stories, answer 'latest on …', route publish alerts.",
@@ -320,7 +321,15 @@ def deliveries_status() -> None:
     with services.session_factory() as session:
         counts = delivery_counts(session=session)
         errors = recent_delivery_errors(session=session, limit=10)
-    for state in ("pending", "sending", "sent", "digested", "dead", "cancelled"):
+    shown = (
+        DeliveryState.PENDING,
+        DeliveryState.SENDING,
+        DeliveryState.SENT,
+        DeliveryState.DIGESTED,
+        DeliveryState.DEAD,
+        DeliveryState.CANCELLED,
+    )
+    for state in shown:
         typer.echo(f"{state:10} {counts.get(state, 0)}")
     for channel_id, kind, error, queued in errors:
         typer.echo(f"dead       {channel_id} {kind} queued {queued:%Y-%m-%d %H:%M}: {error}")

@@ -18,14 +18,20 @@ from bot.worker import PermanentFailure
 from handlers.answers import answer_question
 from handlers.blocks import Message, build_article_card, build_failure
 from handlers.buttons import card_actions
-from handlers.home import PUBLISH_HOME, PublicChannels, publish_home
+from handlers.home import PUBLISH_HOME, PUBLISH_HOME_JOB, PublicChannels, publish_home
 from handlers.submit import SUBMIT_STORY, StorySubmission, run_submission
-from handlers.unfurls import UNFURL_LINK, request_from_payload, unfurl_shared_links
+from handlers.unfurls import UNFURL_LINK, UNFURL_LINK_JOB, unfurl_shared_links
 from handlers.views import share_view, story_from_article
 from news.errors import NewsdeskError
 from storage.articles import NewShare
 from storage.ingest import IngestOutcome
-from storage.intake import ANSWER_QUESTION, INGEST_LINK, SlackMessage, message_from_payload
+from storage.intake import (
+    ANSWER_QUESTION,
+    ANSWER_QUESTION_JOB,
+    INGEST_LINK,
+    INGEST_LINK_JOB,
+    SlackMessage,
+)
 from storage.queue import ClaimedJob, record_progress
 from storage.services import Services
 
@@ -61,8 +67,8 @@ class SlackJobs:
     # -- runners ---------------------------------------------------------------------------
 
     def ingest_link(self, job: ClaimedJob) -> None:
-        message = message_from_payload(job.payload)
-        url = str(job.payload["url"])
+        shared = INGEST_LINK_JOB.read(job)
+        message, url = shared.message, shared.url
         error = job.progress.get("error")
         if "replied" not in job.progress:
             reply, error = self._archive_and_render(job, message, url)
@@ -72,19 +78,18 @@ class SlackJobs:
         self._react(message)
 
     def answer(self, job: ClaimedJob) -> None:
-        message = message_from_payload(job.payload)
-        reply = answer_question(
-            self._services, str(job.payload["question"]), channel_id=message.channel_id
-        )
-        self._reply_once(job, message, reply)
+        asked = ANSWER_QUESTION_JOB.read(job)
+        reply = answer_question(self._services, asked.question, channel_id=asked.message.channel_id)
+        self._reply_once(job, asked.message, reply)
 
     def publish_home(self, job: ClaimedJob) -> None:
-        user_id = str(job.payload["user_id"])
+        user_id = PUBLISH_HOME_JOB.read(job).user_id
         publish_home(self._services, self._client, user_id, self._public_channels)
 
     def unfurl_link(self, job: ClaimedJob) -> None:
         try:
-            unfurl_shared_links(self._services, self._client, request_from_payload(job.payload))
+            request = UNFURL_LINK_JOB.read(job).request
+            unfurl_shared_links(self._services, self._client, request)
         except NewsdeskError as error:
             raise PermanentFailure(error.reason) from error
 

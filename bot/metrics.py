@@ -34,6 +34,7 @@ from storage.articles import count_articles
 from storage.models import Delivery, Feed, Job, WorkerHeartbeat
 from storage.queue import latest_heartbeat
 from storage.services import Services
+from storage.states import DeliveryState, JobState
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -45,8 +46,8 @@ logger = logging.getLogger(__name__)
 
 MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 # Rows in these states only ever grow; their totals are not worth a scan on every scrape.
-FINISHED_JOB_STATES = ("done",)
-FINISHED_DELIVERY_STATES = ("sent",)
+FINISHED_JOB_STATES = (JobState.DONE,)
+FINISHED_DELIVERY_STATES = (DeliveryState.SENT,)
 WORKER_ALIVE_WITHIN = timedelta(seconds=60)
 UNROUTED = "unrouted"
 
@@ -241,7 +242,9 @@ class DatabaseCollector:
             yield jobs
 
             oldest_job = session.scalar(
-                select(func.min(Job.run_after)).where(Job.state == "pending", Job.run_after <= now)
+                select(func.min(Job.run_after)).where(
+                    Job.state == JobState.PENDING, Job.run_after <= now
+                )
             )
             yield _gauge(
                 "newsdesk_job_queue_lag_seconds",
@@ -275,7 +278,7 @@ class DatabaseCollector:
             )
             oldest_delivery = session.scalar(
                 select(func.min(Delivery.next_attempt_at)).where(
-                    Delivery.state == "pending", Delivery.next_attempt_at <= now
+                    Delivery.state == DeliveryState.PENDING, Delivery.next_attempt_at <= now
                 )
             )
             yield _gauge(

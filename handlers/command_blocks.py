@@ -22,6 +22,7 @@ from handlers.mrkdwn import (
     truncate_words,
 )
 from news.dates import describe_relative, format_day
+from storage.states import DeliveryState, JobState
 
 SECTION_LIMIT = 3000
 MESSAGE_BLOCK_LIMIT = 50
@@ -295,8 +296,13 @@ def build_status(status: StatusView, *, now: datetime, command: str = "/news") -
     today = f"{status.stories_today:,} today ({escaped(status.timezone_name, 60)})"
     stories = "story" if status.archive_size == 1 else "stories"
     lines = [f"*Archive:* {status.archive_size:,} {stories} · {today}"]
-    jobs = _count_line(status.jobs, ("pending", "running", "dead", "failed"))
-    deliveries = _count_line(status.deliveries, ("pending", "sending", "digested", "dead"))
+    jobs = _count_line(
+        status.jobs, (JobState.PENDING, JobState.RUNNING, JobState.DEAD, JobState.FAILED)
+    )
+    deliveries = _count_line(
+        status.deliveries,
+        (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.DIGESTED, DeliveryState.DEAD),
+    )
     lines.append(f"*Queue:* jobs {jobs} · alerts {deliveries}")
     lines.append(f"*Worker:* {_describe_worker(status.last_heartbeat, now=now)}")
     if status.feeds:

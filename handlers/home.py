@@ -12,7 +12,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +33,7 @@ from handlers.unfurls import is_private_conversation
 from news.dates import describe_relative, format_day
 from storage.feeds import FeedHealth
 from storage.overview import ChannelSubscriptions, FollowedTarget, HomeOverview, load_home_overview
-from storage.queue import enqueue_job, remember_event
+from storage.queue import JobKind, remember_event
 from storage.services import Services
 
 PUBLISH_HOME = "publish_home"
@@ -204,6 +204,16 @@ def _button(action_id: str, text: str, value: str, *, style: str | None = None) 
 # -- queueing and publishing -------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class HomeFor:
+    """A ``publish_home`` job: publish App Home for this person."""
+
+    user_id: str
+
+
+PUBLISH_HOME_JOB = JobKind(PUBLISH_HOME, HomeFor)
+
+
 def queue_home_publish(
     user_id: str, *, session: Session, event_id: str | None = None, request_key: str | None = None
 ) -> bool:
@@ -211,8 +221,8 @@ def queue_home_publish(
     if event_id is not None and not remember_event(event_id, session=session):
         return False
     key = event_id or request_key
-    dedupe_key = f"{PUBLISH_HOME}:{user_id}:{key}"[:500] if key else None
-    return enqueue_job(PUBLISH_HOME, {"user_id": user_id}, session=session, dedupe_key=dedupe_key)
+    dedupe_key = f"{PUBLISH_HOME}:{user_id}:{key}" if key else None
+    return PUBLISH_HOME_JOB.enqueue(HomeFor(user_id), session=session, dedupe_key=dedupe_key)
 
 
 class PublicChannels:

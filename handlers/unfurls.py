@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,7 +28,7 @@ from handlers.blocks import Message, build_article_card
 from handlers.views import story_from_article
 from news.errors import NewsdeskError
 from storage.articles import NewShare, find_article_by_url, is_visible_in, to_article_record
-from storage.queue import enqueue_job, remember_event
+from storage.queue import JobKind, remember_event
 from storage.services import Services
 
 UNFURL_LINK = "unfurl_link"
@@ -50,6 +50,16 @@ class UnfurlRequest:
     links: tuple[str, ...]
     unfurl_id: str | None = None
     source: str | None = None
+
+
+@dataclass(frozen=True)
+class Unfurl:
+    """An ``unfurl_link`` job: unfurl these links with cards."""
+
+    request: UnfurlRequest
+
+
+UNFURL_LINK_JOB = JobKind(UNFURL_LINK, Unfurl)
 
 
 def normalize_domains(domains: Iterable[str]) -> frozenset[str]:
@@ -100,14 +110,7 @@ def accept_link_shared(request: UnfurlRequest, *, event_id: str | None, session:
         return False
     digest = hashlib.sha256("\n".join(request.links).encode()).hexdigest()[:16]
     dedupe_key = f"{UNFURL_LINK}:{request.channel_id}:{request.message_ts}:{digest}"
-    payload = {"request": asdict(request)}
-    return enqueue_job(UNFURL_LINK, payload, session=session, dedupe_key=dedupe_key[:500])
-
-
-def request_from_payload(payload: Mapping[str, Any]) -> UnfurlRequest:
-    data = dict(payload["request"])
-    data["links"] = tuple(data.get("links") or ())
-    return UnfurlRequest(**data)
+    return UNFURL_LINK_JOB.enqueue(Unfurl(request), session=session, dedupe_key=dedupe_key)
 
 
 def is_private_conversation(client: WebClient, channel_id: str) -> bool:

@@ -6,13 +6,13 @@ retried or duplicated delivery records nothing twice and an acknowledged event i
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from news.errors import NewsdeskError
 from news.urls import normalize_url
-from storage.queue import enqueue_job, remember_event
+from storage.queue import JobKind, remember_event
 
 INGEST_LINK = "ingest_link"
 ANSWER_QUESTION = "answer_question"
@@ -33,6 +33,26 @@ class SlackMessage:
         return self.thread_ts or self.message_ts
 
 
+@dataclass(frozen=True)
+class SharedLink:
+    """An ``ingest_link`` job: archive ``url`` and answer in the message's thread."""
+
+    url: str
+    message: SlackMessage
+
+
+@dataclass(frozen=True)
+class Question:
+    """An ``answer_question`` job: answer ``question`` in the message's thread."""
+
+    question: str
+    message: SlackMessage
+
+
+INGEST_LINK_JOB = JobKind(INGEST_LINK, SharedLink)
+ANSWER_QUESTION_JOB = JobKind(ANSWER_QUESTION, Question)
+
+
 def accept_shared_links(
     message: SlackMessage, links: list[str], *, event_id: str | None, session: Session
 ) -> list[str]:
@@ -45,9 +65,10 @@ def accept_shared_links(
             key = normalize_url(link)
         except NewsdeskError:
             key = link  # the worker reports the reason in the thread
-        payload = {"url": link, "message": asdict(message)}
-        dedupe_key = f"{INGEST_LINK}:{message.channel_id}:{message.message_ts}:{key}"[:500]
-        if enqueue_job(INGEST_LINK, payload, session=session, dedupe_key=dedupe_key):
+        dedupe_key = f"{INGEST_LINK}:{message.channel_id}:{message.message_ts}:{key}"
+        if INGEST_LINK_JOB.enqueue(
+            SharedLink(link, message), session=session, dedupe_key=dedupe_key
+        ):
             accepted.append(link)
     return accepted
 
@@ -58,12 +79,7 @@ def accept_question(
     """Queue an answer to a question asked in a mention or a DM."""
     if event_id is not None and not remember_event(event_id, session=session):
         return False
-    payload = {"question": question[:1000], "message": asdict(message)}
     dedupe_key = f"{ANSWER_QUESTION}:{message.channel_id}:{message.message_ts}"
-    return enqueue_job(ANSWER_QUESTION, payload, session=session, dedupe_key=dedupe_key)
-
-
-def message_from_payload(payload: dict[str, object]) -> SlackMessage:
-    data = payload["message"]
-    assert isinstance(data, dict)
-    return SlackMessage(**data)
+    return ANSWER_QUESTION_JOB.enqueue(
+        Question(question[:1000], message), session=session, dedupe_key=dedupe_key
+    )

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from functools import cached_property
+from typing import Any, Generic, TypeVar
 
+from pydantic import TypeAdapter
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -45,6 +47,50 @@ class ClaimedJob:
     attempts: int
     progress: dict[str, Any]
     worker_id: str
+
+
+Payload = TypeVar("Payload")
+
+
+@dataclass(frozen=True)
+class JobKind(Generic[Payload]):
+    """A kind of job and the type of its payload (a dataclass), stored as JSON.
+
+    ``enqueue`` records a job of this kind; a runner reads its payload back with ``read``.
+    A payload that does not fit the type (a row written by other code) raises
+    ``pydantic.ValidationError`` naming the field.
+    """
+
+    name: str
+    payload: type[Payload]
+
+    @cached_property
+    def _adapter(self) -> TypeAdapter[Payload]:
+        return TypeAdapter(self.payload)
+
+    def to_json(self, payload: Payload) -> dict[str, Any]:
+        data: dict[str, Any] = self._adapter.dump_python(payload, mode="json")
+        return data
+
+    def read(self, job: ClaimedJob) -> Payload:
+        return self._adapter.validate_python(job.payload)
+
+    def enqueue(
+        self,
+        payload: Payload,
+        *,
+        session: Session,
+        dedupe_key: str | None = None,
+        run_after: datetime | None = None,
+    ) -> bool:
+        """Record a job of this kind; False when one with the same ``dedupe_key`` exists."""
+        return enqueue_job(
+            self.name,
+            self.to_json(payload),
+            session=session,
+            dedupe_key=dedupe_key[:500] if dedupe_key is not None else None,
+            run_after=run_after,
+        )
 
 
 def enqueue_job(
