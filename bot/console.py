@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.block_text import Clickable, render_interactive_message, render_view
 from bot.local import LocalDeployment
-from bot.slack_standin import StandinError
+from standin.slack import StandinError
 
 CONSOLE_HELP = """\
 Type as you would in Slack:

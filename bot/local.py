@@ -14,9 +14,9 @@ from bot.feed_poller import FeedPoller, PollSummary
 from bot.runtime import start_workers
 from bot.server import LocalServer, NewsdeskWsgi
 from bot.settings import Settings
-from bot.slack_standin import SlackStandin
 from bot.wiring import build_fetcher, build_services
 from bot.worker import Worker
+from standin.slack import SlackStandin
 from storage.services import Services
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -46,3 +47,27 @@ def test_work_states_are_named_in_one_module() -> None:
         for match in bare.finditer(source_of(path))
     )
     assert offenders == []
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Project modules ``path`` imports (at any depth in the file, lazy imports too)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source_of(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {name for name in names if name.split(".")[0] in PACKAGES}
+
+
+def test_the_stand_in_is_its_own_package_used_only_by_the_console() -> None:
+    assert not (ROOT / "bot" / "standin").exists()
+    assert not (ROOT / "bot" / "slack_standin.py").exists()
+    users = sorted(
+        name
+        for name, path in project_modules().items()
+        if not name.startswith("standin")
+        and any(module.split(".")[0] == "standin" for module in imported_modules(path))
+    )
+    assert users == ["bot.console", "bot.local"]

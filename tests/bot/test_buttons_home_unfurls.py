@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 
 from bot.local import LocalDeployment
 from bot.settings import Settings
-from bot.slack_standin import SlackStandin
 from handlers.buttons import MORE_LIKE_ACTION, PUBLISH_ACTION, SUBSCRIBE_ACTION
 from handlers.home import HOME_BLOCK_LIMIT, REFRESH_HOME_ACTION, SUBMIT_STORY_ACTION
 from handlers.submit import SUBMIT_VIEW
 from handlers.unfurls import UNFURL_LINK
+from standin.slack import SlackStandin
 from storage.articles import NewShare, find_article_by_url
 from storage.feeds import add_feed, record_poll_failure, record_poll_success
 from storage.models import Article, Delivery, Job, Share, Subscription

@@ -21,9 +21,9 @@ from bot.app import build_slack_client, create_app
 from bot.jobs import SlackJobs
 from bot.server import LocalServer, NewsdeskWsgi
 from bot.settings import Settings
-from bot.slack_standin import SlackStandin
 from bot.wiring import build_services
 from bot.worker import JobSource
+from standin.slack import SlackStandin
 from storage.articles import count_articles
 from storage.models import Job, Share
 from storage.services import Services

@@ -8,8 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from slack_sdk import WebClient
 
-from bot.slack_standin import SlackStandin
-from bot.standin.blockkit import find_view_problems
 from handlers.buttons import (
     MORE_LIKE_ACTION,
     PUBLISH_ACTION,
@@ -20,6 +18,8 @@ from handlers.buttons import (
 )
 from handlers.home import HOME_BLOCK_LIMIT, PublicChannels, build_home_view
 from handlers.unfurls import is_own_link, normalize_domains, own_links, request_from_event
+from standin.blockkit import find_view_problems
+from standin.slack import SlackStandin
 from storage.articles import ArticleRecord
 from storage.feeds import FeedHealth
 from storage.overview import ChannelSubscriptions, FollowedTarget, HomeOverview

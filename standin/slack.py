@@ -8,8 +8,8 @@
     world = standin.add_channel("world", members=[ana])
     standin.post_message(ana, world, "look https://example.com/story")
 
-The Web API side lives in :mod:`bot.standin.webapi` and :mod:`bot.standin.workspace`;
-requests to the app are signed like Slack's (:mod:`bot.standin.delivery`).
+The Web API side lives in :mod:`standin.webapi` and :mod:`standin.workspace`;
+requests to the app are signed like Slack's (:mod:`standin.delivery`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from bot.standin.delivery import (
+from standin.delivery import (
     AppConnection,
     Delivery,
     StandinError,
@@ -35,8 +35,8 @@ from bot.standin.delivery import (
     is_empty_state,
     rich_text_blocks,
 )
-from bot.standin.webapi import Fault, FaultKind, RecordedCall, ResponseTarget, SlackApi
-from bot.standin.workspace import Channel, Json, SlackMethodError, StoredMessage, Workspace
+from standin.webapi import Fault, FaultKind, RecordedCall, ResponseTarget, SlackApi
+from standin.workspace import Channel, Json, SlackMethodError, StoredMessage, Workspace
 
 __all__ = [
     "Delivery",
