@@ -12,22 +12,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from handlers.blocks import Message, pack_sections
+from handlers.block_kit import (
+    MESSAGE_BLOCK_LIMIT,
+    SECTION_LIMIT,
+    Message,
+    context,
+    fallback_text,
+    header,
+    pack_sections,
+    section,
+)
 from handlers.mrkdwn import (
     clean_text,
     collapse_whitespace,
     escape_mrkdwn,
     link,
-    plain_text,
     truncate_words,
 )
 from news.dates import describe_relative, format_day
 from storage.states import DeliveryState, JobState
-
-SECTION_LIMIT = 3000
-MESSAGE_BLOCK_LIMIT = 50
-MESSAGE_TEXT_LIMIT = 40_000
-HEADER_LIMIT = 150
 
 _HEADLINE_LIMIT = 200
 _NAME_LIMIT = 200
@@ -104,13 +107,13 @@ def build_problem(reason: str) -> Message:
     """A one-line reason something the person asked for could not be done."""
     first = next((line for line in clean_text(reason).split("\n") if line.strip()), "")
     sentence = escaped(first, _REASON_LIMIT) or "That did not work."
-    return Message(text=_fallback(sentence), blocks=[_section(f":warning: {sentence}")])
+    return Message(text=_fallback(sentence), blocks=[section(f":warning: {sentence}")])
 
 
 def build_refusal(refusal: str) -> Message:
     """The one-line refusal of an editors-only action; mentions of editors stay mentions."""
     sentence = with_mentions(collapse_whitespace(refusal))
-    return Message(text=_fallback(sentence), blocks=[_section(f":no_entry: {sentence}")])
+    return Message(text=_fallback(sentence), blocks=[section(f":no_entry: {sentence}")])
 
 
 @dataclass(frozen=True)
@@ -132,8 +135,8 @@ def build_command_help(
     """
     blocks: list[dict[str, Any]] = []
     if problem:
-        blocks.append(_section(f":warning: {problem}"))
-    blocks.append({"type": "header", "text": plain_text(f"{command} commands", HEADER_LIMIT)})
+        blocks.append(section(f":warning: {problem}"))
+    blocks.append(header(f"{command} commands"))
     lines = []
     for entry in entries:
         marker = " _(editors)_" if entry.editors_only else ""
@@ -142,7 +145,9 @@ def build_command_help(
             f"      e.g. {code(f'{command} {entry.example}')}"
         )
     blocks.extend(pack_sections(lines, MESSAGE_BLOCK_LIMIT - len(blocks) - 1))
-    blocks.append(_context("Ask in plain words too: mention me, or message me directly."))
+    blocks.append(
+        context("Ask in plain words too: mention me, or message me directly.", verbatim=False)
+    )
     usages = "; ".join(f"{command} {entry.usage}" for entry in entries)
     lead = f"{problem} " if problem else ""
     return Message(
@@ -360,19 +365,5 @@ def _count_line(counts: dict[str, int], order: Sequence[str]) -> str:
 # -- Block Kit JSON -------------------------------------------------------------------------
 
 
-def _section(text: str) -> dict[str, Any]:
-    return {
-        "type": "section",
-        "text": {"type": "mrkdwn", "text": truncate_words(text, SECTION_LIMIT), "verbatim": True},
-    }
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {
-        "type": "context",
-        "elements": [{"type": "mrkdwn", "text": truncate_words(text, SECTION_LIMIT)}],
-    }
-
-
 def _fallback(text: str) -> str:
-    return truncate_words(collapse_whitespace(text), MESSAGE_TEXT_LIMIT) or "newsdesk"
+    return fallback_text(collapse_whitespace(text), empty="newsdesk")

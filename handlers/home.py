@@ -20,12 +20,12 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from handlers.block_kit import VIEW_BLOCK_LIMIT, button, context, header, section
 from handlers.mrkdwn import (
     clean_text,
     collapse_whitespace,
     escape_mrkdwn,
     link,
-    plain_text,
     truncate_words,
 )
 from handlers.submit import build_submit_modal
@@ -40,11 +40,9 @@ PUBLISH_HOME = "publish_home"
 SUBMIT_STORY_ACTION = "home_submit_story"
 REFRESH_HOME_ACTION = "home_refresh"
 
-HOME_BLOCK_LIMIT = 100
 HOME_STORIES_SHOWN = 10
 HOME_CHANNELS_SHOWN = 30
 HOME_FEEDS_SHOWN = 30
-SECTION_LIMIT = 3000
 
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,63}")
 _HEADLINE_LIMIT = 250
@@ -61,29 +59,33 @@ def build_home_view(overview: HomeOverview, *, now: datetime) -> dict[str, Any]:
     """The Home tab for ``overview``; ``now`` (aware, in the newsroom's zone) dates things."""
     stories = _plural(overview.public_story_count, "public story", "public stories")
     blocks: list[dict[str, Any]] = [
-        _header("newsdesk"),
-        _context(f"The archive holds {stories} · updated {now:%H:%M}"),
+        header("newsdesk"),
+        context(f"The archive holds {stories} · updated {now:%H:%M}", verbatim=False),
         {
             "type": "actions",
             "elements": [
-                _button(SUBMIT_STORY_ACTION, "Submit a story", "submit", style="primary"),
-                _button(REFRESH_HOME_ACTION, "Refresh", "refresh"),
+                button(SUBMIT_STORY_ACTION, "Submit a story", "submit", style="primary"),
+                button(REFRESH_HOME_ACTION, "Refresh", "refresh"),
             ],
         },
     ]
     blocks += _stories_part(overview, now=now)
     # Feeds are few and short; channels get what the feeds leave (each part ends in "and N more").
     feeds = _feeds_part(overview.feeds, now=now, room=HOME_FEEDS_SHOWN)
-    room = HOME_BLOCK_LIMIT - len(blocks) - len(feeds)
+    room = VIEW_BLOCK_LIMIT - len(blocks) - len(feeds)
     blocks += _channels_part(overview.channels, room=room)
     blocks += feeds
     return {"type": "home", "callback_id": "newsdesk_home", "blocks": blocks}
 
 
 def _stories_part(overview: HomeOverview, *, now: datetime) -> list[dict[str, Any]]:
-    part: list[dict[str, Any]] = [{"type": "divider"}, _header("Latest stories")]
+    part: list[dict[str, Any]] = [{"type": "divider"}, header("Latest stories")]
     if not overview.stories:
-        part.append(_context("Nothing in the archive yet: share a link in a channel I am in."))
+        part.append(
+            context(
+                "Nothing in the archive yet: share a link in a channel I am in.", verbatim=False
+            )
+        )
         return part
     for story in overview.stories[:HOME_STORIES_SHOWN]:
         title = collapse_whitespace(clean_text(story.headline)) or "Untitled story"
@@ -93,41 +95,46 @@ def _stories_part(overview: HomeOverview, *, now: datetime) -> list[dict[str, An
             meta.append(format_day(story.published_at, now=now))
         meta.append("Published" if story.status == "published" else "Draft")
         lines.append(" · ".join(part for part in meta if part))
-        part.append(_section("\n".join(lines)))
+        part.append(section("\n".join(lines)))
     return part
 
 
 def _channels_part(channels: Sequence[ChannelSubscriptions], *, room: int) -> list[dict[str, Any]]:
-    part: list[dict[str, Any]] = [{"type": "divider"}, _header("Channel subscriptions")]
+    part: list[dict[str, Any]] = [{"type": "divider"}, header("Channel subscriptions")]
     if not channels:
         part.append(
-            _context("No channel follows anything yet: `/news subscribe #channel Ukraine`.")
+            context(
+                "No channel follows anything yet: `/news subscribe #channel Ukraine`.",
+                verbatim=False,
+            )
         )
         return part
-    part.append(_context("What each channel follows; alerts go to the channel."))
+    part.append(context("What each channel follows; alerts go to the channel.", verbatim=False))
     shown = channels[: max(0, min(HOME_CHANNELS_SHOWN, room - len(part) - 1))]
     for channel in shown:
         targets = ", ".join(_describe_target(target) for target in channel.targets)
-        part.append(_section(f"{_channel_mention(channel.channel_id)}: {targets}"))
+        part.append(section(f"{_channel_mention(channel.channel_id)}: {targets}"))
     if len(channels) > len(shown):
-        part.append(_context(f"and {_plural(len(channels) - len(shown), 'more channel')}"))
+        part.append(
+            context(f"and {_plural(len(channels) - len(shown), 'more channel')}", verbatim=False)
+        )
     return part
 
 
 def _feeds_part(feeds: Sequence[FeedHealth], *, now: datetime, room: int) -> list[dict[str, Any]]:
-    part: list[dict[str, Any]] = [{"type": "divider"}, _header("Feeds")]
+    part: list[dict[str, Any]] = [{"type": "divider"}, header("Feeds")]
     if not feeds:
-        part.append(_context("No feeds yet: `/news feed add <url>`."))
+        part.append(context("No feeds yet: `/news feed add <url>`.", verbatim=False))
         return part
     failing = sum(1 for feed in feeds if not feed.healthy)
-    part.append(_context(f"{_plural(len(feeds), 'feed')}, {failing} failing"))
+    part.append(context(f"{_plural(len(feeds), 'feed')}, {failing} failing", verbatim=False))
     # Failing feeds first: they are the ones that need someone.
     ordered = sorted(feeds, key=lambda feed: (feed.healthy, feed.id))
     shown = ordered[: max(0, room - len(part) - 1)]
     for feed in shown:
-        part.append(_section(_describe_feed(feed, now=now)))
+        part.append(section(_describe_feed(feed, now=now)))
     if len(feeds) > len(shown):
-        part.append(_context(f"and {_plural(len(feeds) - len(shown), 'more feed')}"))
+        part.append(context(f"and {_plural(len(feeds) - len(shown), 'more feed')}", verbatim=False))
     return part
 
 
@@ -169,36 +176,6 @@ def _fit(text: str | None, limit: int) -> str:
 
 def _plural(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {plural or noun + 's'}"
-
-
-def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": plain_text(text, 150)}
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {
-        "type": "section",
-        "text": {"type": "mrkdwn", "text": truncate_words(text, SECTION_LIMIT), "verbatim": True},
-    }
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {
-        "type": "context",
-        "elements": [{"type": "mrkdwn", "text": truncate_words(text, SECTION_LIMIT)}],
-    }
-
-
-def _button(action_id: str, text: str, value: str, *, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "action_id": action_id,
-        "text": plain_text(text, 75),
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
 
 
 # -- queueing and publishing -------------------------------------------------------------
