@@ -18,7 +18,8 @@ from bot.worker import PermanentFailure
 from handlers.answers import answer_question
 from handlers.blocks import Message, build_article_card, build_failure
 from handlers.buttons import card_actions
-from handlers.home import PUBLISH_HOME, PUBLISH_HOME_JOB, PublicChannels, publish_home
+from handlers.conversations import PublicChannels
+from handlers.home import PUBLISH_HOME, PUBLISH_HOME_JOB, publish_home
 from handlers.submit import SUBMIT_STORY, StorySubmission, run_submission
 from handlers.unfurls import UNFURL_LINK, UNFURL_LINK_JOB, unfurl_shared_links
 from handlers.views import share_view, story_from_article

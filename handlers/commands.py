@@ -16,7 +16,6 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.orm import Session
 
 from handlers.answers import answer_question, article_message
 from handlers.blocks import Message
@@ -41,13 +40,12 @@ from handlers.command_blocks import (
     story_label,
 )
 from handlers.slack_text import parse_reference, strip_markup
-from handlers.submit import build_submit_modal, is_private_conversation
+from handlers.submit import build_submit_modal, command_in_private_conversation
 from news.errors import NewsdeskError
 from news.urls import normalize_url
-from storage.articles import ArticleNotFound, get_article, is_visible_in, list_versions
+from storage.articles import get_visible_article, list_versions
 from storage.deletion import delete_article
 from storage.feeds import add_feed, find_feed, list_feeds, remove_feed
-from storage.models import Article
 from storage.publishing import publish_article, retry_dead_deliveries, unpublish_article
 from storage.queue import retry_dead_jobs
 from storage.services import Services
@@ -245,14 +243,6 @@ def _reply(*lines: str) -> CommandReply:
     return CommandReply(build_reply(lines))
 
 
-def _visible_article(reference: str, channel_id: str, *, session: Session) -> Article:
-    """The story, unless it is private to another conversation (then: not found)."""
-    article = get_article(reference, session=session)
-    if not is_visible_in(article, channel_id, session=session):
-        raise ArticleNotFound(f"no story {reference[:200]} in the archive")
-    return article
-
-
 # -- subcommands ----------------------------------------------------------------------------
 
 
@@ -280,7 +270,7 @@ def run_submit(context: CommandContext, request: CommandRequest) -> CommandReply
         raise CommandError("Slack sent no trigger id, so the form cannot open: try again")
     view = build_submit_modal(
         channel_id=request.channel_id,
-        is_private=is_private_conversation(request.channel_id, request.channel_name),
+        is_private=command_in_private_conversation(request.channel_id, request.channel_name),
     )
     try:
         context.open_view(request.trigger_id, view)
@@ -293,14 +283,14 @@ def run_submit(context: CommandContext, request: CommandRequest) -> CommandReply
 def run_show(context: CommandContext, request: CommandRequest) -> CommandReply:
     reference = read_story_reference(request.text)
     with context.services.session_factory() as session:
-        article_id = _visible_article(reference, request.channel_id, session=session).id
+        article_id = get_visible_article(reference, request.channel_id, session=session).id
     return CommandReply(article_message(context.services, str(article_id)))
 
 
 def run_history(context: CommandContext, request: CommandRequest) -> CommandReply:
     reference = read_story_reference(request.text)
     with context.services.session_factory() as session:
-        article = _visible_article(reference, request.channel_id, session=session)
+        article = get_visible_article(reference, request.channel_id, session=session)
         versions = [
             VersionLine(v.version, v.headline, v.changes, v.recorded_at)
             for v in list_versions(article.id, session=session)
@@ -320,7 +310,7 @@ def run_publish(context: CommandContext, request: CommandRequest) -> CommandRepl
     reference = read_story_reference(request.text)
     services = context.services
     with services.session_factory.begin() as session:
-        article = _visible_article(reference, request.channel_id, session=session)
+        article = get_visible_article(reference, request.channel_id, session=session)
         label = story_label(article.id, article.headline)
         result = publish_article(
             article.id, session=session, aliases=services.aliases, now=services.clock()
@@ -345,7 +335,7 @@ def run_unpublish(context: CommandContext, request: CommandRequest) -> CommandRe
     reference = read_story_reference(request.text)
     services = context.services
     with services.session_factory.begin() as session:
-        article = _visible_article(reference, request.channel_id, session=session)
+        article = get_visible_article(reference, request.channel_id, session=session)
         label = story_label(article.id, article.headline)
         result = unpublish_article(article.id, session=session, now=services.clock())
     services.notify_work()
@@ -363,7 +353,7 @@ def run_unpublish(context: CommandContext, request: CommandRequest) -> CommandRe
 def run_delete(context: CommandContext, request: CommandRequest) -> CommandReply:
     reference = read_story_reference(request.text)
     with context.services.session_factory.begin() as session:
-        article = _visible_article(reference, request.channel_id, session=session)
+        article = get_visible_article(reference, request.channel_id, session=session)
         result = delete_article(article.id, session=session)
     details = [f"{result.shares} share{'s' if result.shares != 1 else ''}"]
     if result.versions:

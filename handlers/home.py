@@ -9,9 +9,7 @@ Home is the same for everyone, so it lists only public channels' subscriptions.
 from __future__ import annotations
 
 import re
-import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -21,6 +19,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from handlers.block_kit import VIEW_BLOCK_LIMIT, button, context, header, section
+from handlers.conversations import PublicChannels
 from handlers.mrkdwn import (
     clean_text,
     collapse_whitespace,
@@ -29,7 +28,6 @@ from handlers.mrkdwn import (
     truncate_words,
 )
 from handlers.submit import build_submit_modal
-from handlers.unfurls import is_private_conversation
 from news.dates import describe_relative, format_day
 from storage.feeds import FeedHealth
 from storage.overview import ChannelSubscriptions, FollowedTarget, HomeOverview, load_home_overview
@@ -200,38 +198,6 @@ def queue_home_publish(
     key = event_id or request_key
     dedupe_key = f"{PUBLISH_HOME}:{user_id}:{key}" if key else None
     return PUBLISH_HOME_JOB.enqueue(HomeFor(user_id), session=session, dedupe_key=dedupe_key)
-
-
-class PublicChannels:
-    """Which channels Slack confirms are public, asked once per channel and remembered for
-    ``ttl`` seconds (a channel can be made private; the answer goes stale no longer than that).
-
-    Anything Slack cannot confirm public (a private channel, a lookup error) is not public.
-    """
-
-    def __init__(
-        self,
-        client: WebClient,
-        *,
-        ttl: float = 900.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._client = client
-        self._ttl = ttl
-        self._clock = clock
-        self._known: dict[str, tuple[bool, float]] = {}
-        self._lock = threading.Lock()
-
-    def is_public(self, channel_id: str) -> bool:
-        now = self._clock()
-        with self._lock:
-            known = self._known.get(channel_id)
-        if known is not None and now - known[1] < self._ttl:
-            return known[0]
-        public = not is_private_conversation(self._client, channel_id)
-        with self._lock:
-            self._known[channel_id] = (public, now)
-        return public
 
 
 def home_view_for(services: Services, channels: PublicChannels) -> dict[str, Any]:

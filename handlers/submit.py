@@ -50,8 +50,9 @@ PRIVATE_CHANNEL_NAMES = ("privategroup", "directmessage")
 _MENTION = re.compile(r"<@([UW][A-Z0-9]{2,63})>")
 
 
-def is_private_conversation(channel_id: str, channel_name: str) -> bool:
-    """Whether a slash command ran in a private channel, a group DM or a DM."""
+def command_in_private_conversation(channel_id: str, channel_name: str) -> bool:
+    """Whether a slash command ran in a private channel, a group DM or a DM, read from the
+    channel name and id the command carries (no Slack call while the command waits)."""
     return (
         channel_name in PRIVATE_CHANNEL_NAMES
         or channel_name.startswith("mpdm-")

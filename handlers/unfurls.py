@@ -25,6 +25,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from handlers.blocks import Message, build_article_card
+from handlers.conversations import is_private_conversation
 from handlers.views import story_from_article
 from news.errors import NewsdeskError
 from storage.articles import NewShare, find_article_by_url, is_visible_in, to_article_record
@@ -111,19 +112,6 @@ def accept_link_shared(request: UnfurlRequest, *, event_id: str | None, session:
     digest = hashlib.sha256("\n".join(request.links).encode()).hexdigest()[:16]
     dedupe_key = f"{UNFURL_LINK}:{request.channel_id}:{request.message_ts}:{digest}"
     return UNFURL_LINK_JOB.enqueue(Unfurl(request), session=session, dedupe_key=dedupe_key)
-
-
-def is_private_conversation(client: WebClient, channel_id: str) -> bool:
-    """True unless Slack confirms ``channel_id`` is a public channel (fails closed)."""
-    if not channel_id.startswith("C"):
-        return True
-    try:
-        info = client.conversations_info(channel=channel_id).get("channel") or {}
-    except SlackApiError:
-        return True
-    return bool(
-        info.get("is_private") or info.get("is_im") or info.get("is_mpim") or info.get("is_group")
-    )
 
 
 def render_unfurl(

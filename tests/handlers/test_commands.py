@@ -39,7 +39,7 @@ from handlers.submit import (
     SubmitForm,
     build_submit_modal,
     check_submit_form,
-    is_private_conversation,
+    command_in_private_conversation,
     read_submit_form,
 )
 from storage.services import Services
@@ -361,7 +361,7 @@ def test_submit_modal_round_trip() -> None:
 
 
 def test_private_conversations() -> None:
-    assert is_private_conversation("C1", "privategroup")
-    assert is_private_conversation("D1", "directmessage")
-    assert is_private_conversation("C1", "mpdm-ana--ben-1")
-    assert not is_private_conversation("C1", "world")
+    assert command_in_private_conversation("C1", "privategroup")
+    assert command_in_private_conversation("D1", "directmessage")
+    assert command_in_private_conversation("C1", "mpdm-ana--ben-1")
+    assert not command_in_private_conversation("C1", "world")

@@ -17,7 +17,8 @@ from handlers.buttons import (
     card_actions,
     parse_article_id,
 )
-from handlers.home import PublicChannels, build_home_view
+from handlers.conversations import PublicChannels
+from handlers.home import build_home_view
 from handlers.unfurls import is_own_link, normalize_domains, own_links, request_from_event
 from standin.blockkit import find_view_problems
 from standin.slack import SlackStandin
