@@ -8,12 +8,12 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+import handlers
 from bot import logs
 from bot.alerts import BriefingRunner, DeliveryOptions, DeliveryWorker, build_delivery_client
 from bot.app import SlackConfigurationError, build_slack_client, check_slack_credentials, create_app
 from bot.feed_poller import FeedPoller, build_feed_poller
-from bot.jobs import SlackJobs
-from bot.metrics import prepare_multiprocess_directory, start_metrics_server
+from bot.metrics import prepare_multiprocess_directory, record_link, start_metrics_server
 from bot.server import NewsdeskWsgi
 from bot.settings import Settings
 from bot.webhook import cms_job_runners
@@ -50,7 +50,7 @@ def start_workers(
     jobs = JobSource(
         services.session_factory,
         {
-            **SlackJobs(services, client).runners(),
+            **handlers.job_runners(services, client, count_link=record_link),
             **cms_job_runners(services),
             **BriefingRunner(
                 services.session_factory, delivery_client, clock=lambda: services.clock()

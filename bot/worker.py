@@ -23,13 +23,15 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from bot.metrics import record_job
 from storage.database import SessionFactory
 from storage.queue import (
     ClaimedJob,
+    JobRunner,
+    PermanentFailure,
     claim_jobs,
     complete_job,
     count_jobs_by_state,
@@ -42,12 +44,7 @@ from storage.states import JobState
 
 logger = logging.getLogger(__name__)
 
-JobRunner = Callable[[ClaimedJob], None]
 HEARTBEAT_EVERY = 10.0
-
-
-class PermanentFailure(Exception):
-    """A job that can never succeed: recorded as failed, not retried."""
 
 
 def process_name() -> str:

@@ -31,7 +31,7 @@ from handlers.submit import build_submit_modal
 from news.dates import describe_relative, format_day
 from storage.feeds import FeedHealth
 from storage.overview import ChannelSubscriptions, FollowedTarget, HomeOverview, load_home_overview
-from storage.queue import JobKind, remember_event
+from storage.queue import ClaimedJob, JobKind, JobRunner, remember_event
 from storage.services import Services
 
 PUBLISH_HOME = "publish_home"
@@ -215,6 +215,16 @@ def publish_home(
 ) -> None:
     """Build Home and publish it for ``user_id`` (run by the ``publish_home`` job)."""
     client.views_publish(user_id=user_id, view=home_view_for(services, channels))
+
+
+def job_runners(services: Services, client: WebClient) -> dict[str, JobRunner]:
+    """The ``publish_home`` runner (one lookup cache of public channels per process)."""
+    channels = PublicChannels(client)
+
+    def run_publish_home(job: ClaimedJob) -> None:
+        publish_home(services, client, PUBLISH_HOME_JOB.read(job).user_id, channels)
+
+    return {PUBLISH_HOME: run_publish_home}
 
 
 def register(app: App, services: Services) -> None:

@@ -6,9 +6,8 @@ from typing import Any
 
 from slack_bolt import App
 
-from handlers.messages import slack_message
+from handlers.messages import accept_question, slack_message
 from handlers.slack_text import find_links, strip_markup
-from storage.intake import accept_question
 from storage.services import Services
 
 

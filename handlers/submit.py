@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from handlers.blocks import Message, build_article_card, build_failure
 from handlers.command_blocks import channel_mention, escaped, story_label
 from handlers.mrkdwn import plain_text
+from handlers.replies import ThreadReplies
 from handlers.views import story_from_article
 from news.errors import NewsdeskError
 from news.urls import normalize_url
@@ -28,7 +29,7 @@ from news.wire_copy import parse_wire_copy
 from storage.articles import NewShare
 from storage.ingest import IngestOutcome, IngestResult, StoryOverrides
 from storage.publishing import PublishResult, publish_article
-from storage.queue import enqueue_job
+from storage.queue import ClaimedJob, JobRunner, PermanentFailure, enqueue_job
 from storage.services import Services
 
 SUBMIT_VIEW = "news_submit"
@@ -431,6 +432,22 @@ def tell_submitter(client: WebClient, submission: StorySubmission, reply: Messag
 
 
 # -- Slack listener -------------------------------------------------------------------------
+
+
+def job_runners(services: Services, client: WebClient) -> dict[str, JobRunner]:
+    """The ``submit_story`` runner: archive (and maybe publish), then tell the submitter."""
+    replies = ThreadReplies(services, client)
+
+    def run_submit_story(job: ClaimedJob) -> None:
+        error = job.progress.get("error")
+        if "replied" not in job.progress:
+            submission = StorySubmission.from_payload(job.payload)
+            error = run_submission(services, client, submission)
+            replies.note(job, {"replied": True, "error": error})
+        if error:
+            raise PermanentFailure(str(error))  # the submitter was told the reason
+
+    return {SUBMIT_STORY: run_submit_story}
 
 
 def register(app: App, services: Services) -> None:

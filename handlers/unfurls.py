@@ -29,7 +29,7 @@ from handlers.conversations import is_private_conversation
 from handlers.views import story_from_article
 from news.errors import NewsdeskError
 from storage.articles import NewShare, find_article_by_url, is_visible_in, to_article_record
-from storage.queue import JobKind, remember_event
+from storage.queue import ClaimedJob, JobKind, JobRunner, PermanentFailure, remember_event
 from storage.services import Services
 
 UNFURL_LINK = "unfurl_link"
@@ -174,6 +174,18 @@ def unfurl_shared_links(services: Services, client: WebClient, request: UnfurlRe
         code = error.response.get("error", "unknown_error")
         raise UnfurlFailed(f"Slack refused the unfurl ({code})") from error
     return len(unfurls)
+
+
+def job_runners(services: Services, client: WebClient) -> dict[str, JobRunner]:
+    """The ``unfurl_link`` runner."""
+
+    def run_unfurl(job: ClaimedJob) -> None:
+        try:
+            unfurl_shared_links(services, client, UNFURL_LINK_JOB.read(job).request)
+        except NewsdeskError as error:
+            raise PermanentFailure(error.reason) from error
+
+    return {UNFURL_LINK: run_unfurl}
 
 
 def register(app: App, services: Services) -> None:

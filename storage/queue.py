@@ -8,6 +8,7 @@ them remember finished steps across attempts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -49,6 +50,11 @@ class ClaimedJob:
     worker_id: str
 
 
+class PermanentFailure(Exception):
+    """A job that can never succeed: recorded as failed, not retried."""
+
+
+JobRunner = Callable[[ClaimedJob], None]
 Payload = TypeVar("Payload")
 
 

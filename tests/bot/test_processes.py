@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
+import handlers
 from bot.app import build_slack_client, create_app
-from bot.jobs import SlackJobs
 from bot.server import LocalServer, NewsdeskWsgi
 from bot.settings import Settings
 from bot.wiring import build_services
@@ -326,7 +326,7 @@ def test_retry_after_crash_between_slack_call_and_bookkeeping_replies_once(
     # A zero lease: the crashed claim is free to take again at once, as after a real lease ran out.
     crashing = JobSource(
         services.session_factory,
-        SlackJobs(services, crashing_client).runners(),
+        handlers.job_runners(services, crashing_client),
         lease=timedelta(0),
     )
     with pytest.raises(SimulatedCrash):
@@ -337,7 +337,7 @@ def test_retry_after_crash_between_slack_call_and_bookkeeping_replies_once(
 
     fresh = JobSource(
         services.session_factory,
-        SlackJobs(services, build_slack_client(app_settings)).runners(),
+        handlers.job_runners(services, build_slack_client(app_settings)),
     )
     assert fresh.run_once("fresh-worker")
     [job] = read_jobs(app_settings.database_url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -10,9 +11,8 @@ from pydantic import ValidationError
 from bot.alerts import retry_delay as delivery_retry_delay
 from storage.database import SessionFactory
 from storage.feeds import MAX_BACKOFF, backoff_delay
-from storage.intake import INGEST_LINK, INGEST_LINK_JOB, SharedLink, SlackMessage
 from storage.publishing import DeliveryPayload, FollowUp, add_thread_lines, start_followup
-from storage.queue import claim_jobs, enqueue_job
+from storage.queue import JobKind, claim_jobs, enqueue_job
 from storage.queue import retry_delay as job_retry_delay
 from storage.states import DeliveryKind, DeliveryState
 from storage.work import backoff
@@ -132,8 +132,24 @@ def test_delivery_payloads_read_rows_written_as_plain_json() -> None:
     assert DeliveryPayload.from_json({"reasons": ["Topic: Port"]}).reasons == ("Topic: Port",)
 
 
+@dataclass(frozen=True)
+class Where:
+    channel_id: str
+    message_ts: str
+
+
+@dataclass(frozen=True)
+class SharedLink:
+    url: str
+    message: Where
+
+
+INGEST_LINK = "ingest_link"
+INGEST_LINK_JOB = JobKind(INGEST_LINK, SharedLink)
+
+
 def test_job_payloads_are_typed_both_ways(session_factory: SessionFactory) -> None:
-    message = SlackMessage("C1", "1.000001", "U1", is_private=False, thread_ts=None)
+    message = Where("C1", "1.000001")
     with session_factory.begin() as session:
         assert INGEST_LINK_JOB.enqueue(
             SharedLink("https://news.example/a", message), session=session, dedupe_key="k"
