@@ -33,7 +33,6 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app import SlackConfigurationError
@@ -49,9 +48,8 @@ from handlers.blocks import (
 )
 from handlers.views import story_from_article
 from news.errors import NewsdeskError
-from storage.articles import to_article_record
 from storage.database import SessionFactory
-from storage.models import Article, ChannelSettings, Delivery, utc_now
+from storage.models import utc_now
 from storage.publishing import (
     DEFAULT_LEASE,
     DEFAULT_MAX_ATTEMPTS,
@@ -60,12 +58,16 @@ from storage.publishing import (
     articles_alerted_between,
     claim_deliveries,
     deliveries_waiting,
+    load_delivery_subject,
     mark_delivery_failed,
     mark_delivery_sent,
+    published_public_stories,
     roll_up_digests,
     sent_alert_for,
 )
 from storage.queue import ClaimedJob, JobKind
+from storage.states import DeliveryKind
+from storage.subscriptions import channels_with_digest_time
 from storage.work import backoff
 
 logger = logging.getLogger(__name__)
@@ -256,33 +258,28 @@ class PreparedDelivery:
 
 def prepare_delivery(claimed: ClaimedDelivery, *, session: Session) -> PreparedDelivery:
     """Load the story (and a digest's stories); refuse anything that is not public."""
-    row = session.get(Delivery, claimed.id)
-    article = session.get(Article, claimed.article_id)
-    if row is None or article is None:
+    subject = load_delivery_subject(claimed.id, claimed.article_id, session=session)
+    if subject is None:
         raise UndeliverableStory(f"story #{claimed.article_id} is no longer in the archive")
-    if not article.is_public:
+    if not subject.article.is_public:
         raise UndeliverableStory(
-            f"story #{article.id} was only shared in private conversations; it is not sent"
+            f"story #{subject.article.id} was only shared in private conversations; it is not sent"
         )
-    story = story_from_article(to_article_record(article))
+    story = story_from_article(subject.article)
     digest: tuple[StoryView, ...] = ()
-    if claimed.kind == "digest":
+    if claimed.kind == DeliveryKind.DIGEST:
         wanted = claimed.article_ids or (claimed.article_id,)
-        articles = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(wanted)))}
-        digest = tuple(
-            story_from_article(to_article_record(articles[i]))
-            for i in wanted
-            if i in articles and articles[i].is_public and articles[i].status == "published"
-        )
+        records = published_public_stories(wanted, session=session)
+        digest = tuple(story_from_article(record) for record in records)
     reason = claimed.reason
-    if claimed.kind == "update" and claimed.restore_alert:
+    if claimed.kind == DeliveryKind.UPDATE and claimed.restore_alert:
         alert = sent_alert_for(claimed.article_id, claimed.channel_id, session=session)
         reason = alert.reason if alert is not None else reason
     return PreparedDelivery(
         claimed=claimed,
         story=story,
-        created_at=row.created_at,
-        tried_before=claimed.attempts > 1 or row.last_error is not None,
+        created_at=subject.created_at,
+        tried_before=claimed.attempts > 1 or subject.tried_before,
         alert_reason=reason,
         digest_stories=digest,
     )
@@ -628,19 +625,17 @@ def queue_daily_briefings(*, session: Session, now: datetime, timezone: tzinfo) 
     """Queue one briefing job per channel whose digest time has come today; the job's
     dedupe key (channel and day) makes it once a day however many workers look."""
     queued = []
-    rows = session.scalars(select(ChannelSettings).where(ChannelSettings.digest_time.is_not(None)))
-    for settings in list(rows):
-        assert settings.digest_time is not None
-        window = briefing_window(settings.digest_time, now=now, timezone=timezone)
+    for channel_id, digest_time in channels_with_digest_time(session=session):
+        window = briefing_window(digest_time, now=now, timezone=timezone)
         if window is None:
             continue
         start, end = window
         if DAILY_BRIEFING_JOB.enqueue(
-            Briefing(settings.channel_id, start, end, morning=end.hour < 12),
+            Briefing(channel_id, start, end, morning=end.hour < 12),
             session=session,
-            dedupe_key=f"briefing:{settings.channel_id}:{end.date().isoformat()}",
+            dedupe_key=f"briefing:{channel_id}:{end.date().isoformat()}",
         ):
-            queued.append(settings.channel_id)
+            queued.append(channel_id)
     return queued
 
 
@@ -677,14 +672,8 @@ class BriefingRunner:
         channel_id, start, end = briefing.channel_id, briefing.start, briefing.end
         with self._session_factory() as session:
             ids = articles_alerted_between(channel_id, start, end, session=session)
-            articles = {
-                a.id: a for a in session.scalars(select(Article).where(Article.id.in_(ids)))
-            }
-            stories = [
-                story_from_article(to_article_record(articles[i]))
-                for i in ids
-                if i in articles and articles[i].is_public and articles[i].status == "published"
-            ]
+            records = published_public_stories(ids, session=session)
+        stories = [story_from_article(record) for record in records]
         if not stories:
             return
         title = briefing_title(len(stories), morning=briefing.morning)

@@ -11,6 +11,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from handlers import actions, buttons, commands, home, mentions, messages, submit, unfurls
+from handlers.slack_services import SlackServices
 from storage.queue import JobRunner
 from storage.services import Services
 
@@ -35,7 +36,7 @@ def job_runners(
     }
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: SlackServices) -> None:
     """Attach every listener of every surface to ``app``."""
     for module in LISTENER_MODULES:
         module.register(app, services)

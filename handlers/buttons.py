@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from handlers.blocks import ANSWER_SIZE, CardAction, Message, build_answer
 from handlers.mrkdwn import collapse_whitespace, escape_mrkdwn, truncate_words
+from handlers.slack_services import SlackServices
 from handlers.views import story_from_hit
 from news.errors import NewsdeskError
 from news.questions import Intent, Question, TermGroup, parse_question
@@ -108,7 +109,7 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def publish_from_button(services: Services, click: Click) -> str:
+def publish_from_button(services: SlackServices, click: Click) -> str:
     """Publish the story on the card (editors only); the confirmation or refusal, one line."""
     if not services.editors.is_editor(click.user_id):
         return services.editors.refusal("publish stories")
@@ -128,7 +129,7 @@ def publish_from_button(services: Services, click: Click) -> str:
     return f"Published — alerts queued for {_plural(result.new_deliveries, 'channel')}."
 
 
-def subscribe_from_button(services: Services, click: Click) -> str:
+def subscribe_from_button(services: SlackServices, click: Click) -> str:
     """Make the clicked-in channel follow the button's topic (editors only)."""
     if not services.editors.is_editor(click.user_id):
         return services.editors.refusal("subscribe channels")
@@ -211,7 +212,7 @@ def _say(respond: Respond, text: str) -> None:
     respond(text=text, replace_original=False, response_type="ephemeral")
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: SlackServices) -> None:
     @app.action(PUBLISH_ACTION)
     def publish(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()

@@ -31,6 +31,7 @@ from handlers.mrkdwn import (
 )
 from news.dates import describe_relative, format_day
 from storage.states import DeliveryState, JobState
+from storage.status import StatusReport
 
 _HEADLINE_LIMIT = 200
 _NAME_LIMIT = 200
@@ -280,25 +281,11 @@ def build_feed_list(feeds: Sequence[FeedLine], *, now: datetime, command: str = 
     return build_reply(lines)
 
 
-@dataclass(frozen=True)
-class StatusView:
-    """What ``/news status`` shows (counts and recent failures)."""
-
-    archive_size: int
-    stories_today: int
-    timezone_name: str
-    jobs: dict[str, int]
-    deliveries: dict[str, int]
-    job_errors: Sequence[tuple[str, str, datetime]]
-    dead_deliveries: Sequence[tuple[str, str, str, datetime]]
-    last_heartbeat: datetime | None
-    feeds: int
-    failing_feeds: int
-
-
-def build_status(status: StatusView, *, now: datetime, command: str = "/news") -> Message:
+def build_status(
+    status: StatusReport, *, timezone_name: str, now: datetime, command: str = "/news"
+) -> Message:
     """Archive size, stories today, queue depth, worker heartbeat, recent failures."""
-    today = f"{status.stories_today:,} today ({escaped(status.timezone_name, 60)})"
+    today = f"{status.stories_today:,} today ({escaped(timezone_name, 60)})"
     stories = "story" if status.archive_size == 1 else "stories"
     lines = [f"*Archive:* {status.archive_size:,} {stories} · {today}"]
     jobs = _count_line(

@@ -22,7 +22,6 @@ from handlers.blocks import Message
 from handlers.command_blocks import (
     CommandHelpEntry,
     FeedLine,
-    StatusView,
     SubscriptionLine,
     VersionLine,
     build_command_help,
@@ -39,6 +38,7 @@ from handlers.command_blocks import (
     escaped,
     story_label,
 )
+from handlers.slack_services import SlackServices
 from handlers.slack_text import parse_reference, strip_markup
 from handlers.submit import build_submit_modal, command_in_private_conversation
 from news.errors import NewsdeskError
@@ -48,7 +48,6 @@ from storage.deletion import delete_article
 from storage.feeds import add_feed, find_feed, list_feeds, remove_feed
 from storage.publishing import publish_article, retry_dead_deliveries, unpublish_article
 from storage.queue import retry_dead_jobs
-from storage.services import Services
 from storage.status import read_status
 from storage.subscriptions import (
     channel_settings,
@@ -90,7 +89,7 @@ class CommandReply:
 
 @dataclass(frozen=True)
 class CommandContext:
-    services: Services
+    services: SlackServices
     open_view: Callable[[str, dict[str, Any]], None]
     """Open a modal with a trigger id (``views.open``)."""
 
@@ -513,19 +512,8 @@ def run_status(context: CommandContext, request: CommandRequest) -> CommandReply
     now = services.clock()
     with services.session_factory() as session:
         report = read_status(session=session, now=now, timezone=services.timezone)
-    view = StatusView(
-        archive_size=report.archive_size,
-        stories_today=report.stories_today,
-        timezone_name=str(services.timezone),
-        jobs=report.jobs,
-        deliveries=report.deliveries,
-        job_errors=report.job_errors,
-        dead_deliveries=report.dead_deliveries,
-        last_heartbeat=report.last_heartbeat,
-        feeds=report.feeds,
-        failing_feeds=report.failing_feeds,
-    )
-    return CommandReply(build_status(view, now=now, command=COMMAND))
+    reply = build_status(report, timezone_name=str(services.timezone), now=now, command=COMMAND)
+    return CommandReply(reply)
 
 
 def run_retry(context: CommandContext, request: CommandRequest) -> CommandReply:
@@ -648,7 +636,7 @@ GROUPS = {subcommand.name.split()[0] for subcommand in SUBCOMMANDS if " " in sub
 # -- Slack listener -------------------------------------------------------------------------
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: SlackServices) -> None:
     @app.command(COMMAND)
     def run_news_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         request = CommandRequest(

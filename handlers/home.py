@@ -27,6 +27,7 @@ from handlers.mrkdwn import (
     link,
     truncate_words,
 )
+from handlers.slack_services import SlackServices
 from handlers.submit import build_submit_modal
 from news.dates import describe_relative, format_day
 from storage.feeds import FeedHealth
@@ -227,7 +228,7 @@ def job_runners(services: Services, client: WebClient) -> dict[str, JobRunner]:
     return {PUBLISH_HOME: run_publish_home}
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: SlackServices) -> None:
     @app.event("app_home_opened")
     def queue_home(body: dict[str, Any], event: dict[str, Any]) -> None:
         user_id = event.get("user")

@@ -24,6 +24,7 @@ from handlers.block_kit import Message
 from handlers.blocks import build_article_card, build_failure
 from handlers.buttons import card_actions
 from handlers.replies import ThreadReplies
+from handlers.slack_services import SlackServices
 from handlers.slack_text import find_links, strip_markup
 from handlers.views import share_view, story_from_article
 from news.errors import NewsdeskError
@@ -207,7 +208,7 @@ class MessageRunners:
 # -- the listener ---------------------------------------------------------------------------
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: SlackServices) -> None:
     @app.event("message")
     def capture_links(body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("subtype") not in HANDLED_SUBTYPES or event.get("bot_id"):

@@ -22,6 +22,7 @@ from handlers.blocks import Message, build_article_card, build_failure
 from handlers.command_blocks import channel_mention, escaped, story_label
 from handlers.mrkdwn import plain_text
 from handlers.replies import ThreadReplies
+from handlers.slack_services import SlackServices
 from handlers.views import story_from_article
 from news.errors import NewsdeskError
 from news.urls import normalize_url
@@ -450,7 +451,7 @@ def job_runners(services: Services, client: WebClient) -> dict[str, JobRunner]:
     return {SUBMIT_STORY: run_submit_story}
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: SlackServices) -> None:
     @app.view(SUBMIT_VIEW)
     def submit_story(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient

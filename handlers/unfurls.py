@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from handlers.blocks import Message, build_article_card
 from handlers.conversations import is_private_conversation
+from handlers.slack_services import SlackServices
 from handlers.views import story_from_article
 from news.errors import NewsdeskError
 from storage.articles import NewShare, find_article_by_url, is_visible_in, to_article_record
@@ -188,7 +189,7 @@ def job_runners(services: Services, client: WebClient) -> dict[str, JobRunner]:
     return {UNFURL_LINK: run_unfurl}
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: SlackServices) -> None:
     @app.event("link_shared")
     def queue_unfurl(body: dict[str, Any], event: dict[str, Any]) -> None:
         # Slack only sends links on the manifest's domains; UNFURL_DOMAINS is checked anyway.

@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 
 from news.aliases import AliasTable
 from storage import work
-from storage.articles import ArticleNotFound
+from storage.articles import ArticleNotFound, ArticleRecord, to_article_record
 from storage.database import insert_ignoring_conflicts
 from storage.models import Article, ChannelSettings, Delivery, utc_now
 from storage.states import ArticleStatus, DeliveryKind, DeliveryState
@@ -819,6 +819,40 @@ def deliveries_waiting(*, session: Session, now: datetime) -> int:
         )
         or 0
     )
+
+
+@dataclass(frozen=True)
+class DeliverySubject:
+    """What a claimed delivery needs from the archive before it is sent."""
+
+    created_at: datetime
+    tried_before: bool  # an earlier attempt left an error
+    article: ArticleRecord
+
+
+def load_delivery_subject(
+    delivery_id: int, article_id: int, *, session: Session
+) -> DeliverySubject | None:
+    """The delivery's queue time and story; None when either is gone."""
+    row = session.get(Delivery, delivery_id)
+    article = session.get(Article, article_id)
+    if row is None or article is None:
+        return None
+    return DeliverySubject(row.created_at, row.last_error is not None, to_article_record(article))
+
+
+def published_public_stories(
+    article_ids: Sequence[int], *, session: Session
+) -> list[ArticleRecord]:
+    """The stories of ``article_ids`` that are public and published, in the order given."""
+    articles = {
+        a.id: a for a in session.scalars(select(Article).where(Article.id.in_(article_ids)))
+    }
+    return [
+        to_article_record(articles[i])
+        for i in article_ids
+        if i in articles and articles[i].is_public and articles[i].status == ArticleStatus.PUBLISHED
+    ]
 
 
 def recent_delivery_errors(

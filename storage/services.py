@@ -6,30 +6,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Protocol
 
 from news.aliases import AliasTable
 from storage.database import SessionFactory
 from storage.ingest import IngestService
 from storage.models import utc_now
-
-
-class EditorCheck(Protocol):
-    """Decides who may publish, subscribe channels, manage feeds and delete stories."""
-
-    def is_editor(self, user_id: str | None) -> bool: ...
-
-    def refusal(self, action: str) -> str: ...
-
-
-class NoEditors:
-    """Before Slack is wired in (CLI only): nobody is an editor through Slack."""
-
-    def is_editor(self, user_id: str | None) -> bool:
-        return False
-
-    def refusal(self, action: str) -> str:
-        return f"Only editors can {action}."
 
 
 class WorkBell:
@@ -57,7 +38,6 @@ class Services:
     aliases: AliasTable
     timezone: tzinfo
     clock: Callable[[], datetime] = field(default=utc_now)
-    editors: EditorCheck = field(default_factory=NoEditors)
     # Rung after work is queued, so in-process workers start at once instead of polling.
     work_bell: WorkBell = field(default_factory=WorkBell)
     # The newsroom's own domains (UNFURL_DOMAINS): links to them are unfurled with a card.

@@ -71,3 +71,85 @@ def test_the_stand_in_is_its_own_package_used_only_by_the_console() -> None:
         and any(module.split(".")[0] == "standin" for module in imported_modules(path))
     )
     assert users == ["bot.console", "bot.local"]
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the project modules it imports (a ``from package import module`` counts
+    as importing the module)."""
+    modules = project_modules()
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets = set()
+        for imported in imported_modules(path):
+            while imported and imported not in modules:
+                imported = imported.rpartition(".")[0]
+            if imported and imported != name:
+                targets.add(imported)
+        graph[name] = targets
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one member (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(graph.get(node, ())):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_module_imports_itself_round_about() -> None:
+    graph = import_graph()
+    # A package's __init__ importing its own modules is not a cycle between modules.
+    for name in PACKAGES:
+        graph[name] = {m for m in graph.get(name, set()) if not m.startswith(f"{name}.")}
+    assert cycles(graph) == []
+
+
+def test_packages_import_one_way() -> None:
+    """bot → handlers → storage → news; standin (the console's Slack) uses news only."""
+    allowed = {
+        "news": set(),
+        "storage": {"news"},
+        "handlers": {"storage", "news"},
+        "standin": {"news"},
+        "bot": {"handlers", "storage", "news", "standin"},
+    }
+    wrong = sorted(
+        f"{name} imports {target}"
+        for name, targets in import_graph().items()
+        for target in targets
+        if target.split(".")[0] != name.split(".")[0]
+        and target.split(".")[0] not in allowed[name.split(".")[0]]
+    )
+    assert wrong == []
+
+
+def test_the_cycle_checker_sees_a_cycle() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
