@@ -12,16 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from handlers.block_kit import (
-    MESSAGE_BLOCK_LIMIT,
-    SECTION_LIMIT,
-    Message,
-    context,
-    fallback_text,
-    header,
-    pack_sections,
-    section,
-)
+from handlers import block_kit
+from handlers.block_kit import Message
 from handlers.mrkdwn import (
     clean_text,
     collapse_whitespace,
@@ -91,7 +83,7 @@ def with_mentions(text: str) -> str:
         pieces.append(match.group(0))
         position = match.end()
     pieces.append(escape_mrkdwn(text[position:]))
-    return truncate_words("".join(pieces), SECTION_LIMIT - 20)
+    return truncate_words("".join(pieces), block_kit.SECTION_LIMIT - 20)
 
 
 # -- messages -------------------------------------------------------------------------------
@@ -100,7 +92,7 @@ def with_mentions(text: str) -> str:
 def build_reply(lines: Sequence[str]) -> Message:
     """A reply from lines that are already safe mrkdwn (built with the helpers above)."""
     kept = [line for line in lines if line.strip()] or ["Done."]
-    blocks = pack_sections(kept, MESSAGE_BLOCK_LIMIT)
+    blocks = block_kit.pack_sections(kept, block_kit.MESSAGE_BLOCK_LIMIT)
     return Message(text=_fallback(" ".join(kept)), blocks=blocks)
 
 
@@ -108,13 +100,13 @@ def build_problem(reason: str) -> Message:
     """A one-line reason something the person asked for could not be done."""
     first = next((line for line in clean_text(reason).split("\n") if line.strip()), "")
     sentence = escaped(first, _REASON_LIMIT) or "That did not work."
-    return Message(text=_fallback(sentence), blocks=[section(f":warning: {sentence}")])
+    return Message(text=_fallback(sentence), blocks=[block_kit.section(f":warning: {sentence}")])
 
 
 def build_refusal(refusal: str) -> Message:
     """The one-line refusal of an editors-only action; mentions of editors stay mentions."""
     sentence = with_mentions(collapse_whitespace(refusal))
-    return Message(text=_fallback(sentence), blocks=[section(f":no_entry: {sentence}")])
+    return Message(text=_fallback(sentence), blocks=[block_kit.section(f":no_entry: {sentence}")])
 
 
 @dataclass(frozen=True)
@@ -136,8 +128,8 @@ def build_command_help(
     """
     blocks: list[dict[str, Any]] = []
     if problem:
-        blocks.append(section(f":warning: {problem}"))
-    blocks.append(header(f"{command} commands"))
+        blocks.append(block_kit.section(f":warning: {problem}"))
+    blocks.append(block_kit.header(f"{command} commands"))
     lines = []
     for entry in entries:
         marker = " _(editors)_" if entry.editors_only else ""
@@ -145,9 +137,11 @@ def build_command_help(
             f"{code(f'{command} {entry.usage}')} — {escaped(entry.description)}{marker}\n"
             f"      e.g. {code(f'{command} {entry.example}')}"
         )
-    blocks.extend(pack_sections(lines, MESSAGE_BLOCK_LIMIT - len(blocks) - 1))
+    blocks.extend(block_kit.pack_sections(lines, block_kit.MESSAGE_BLOCK_LIMIT - len(blocks) - 1))
     blocks.append(
-        context("Ask in plain words too: mention me, or message me directly.", verbatim=False)
+        block_kit.context(
+            "Ask in plain words too: mention me, or message me directly.", verbatim=False
+        )
     )
     usages = "; ".join(f"{command} {entry.usage}" for entry in entries)
     lead = f"{problem} " if problem else ""
@@ -353,4 +347,4 @@ def _count_line(counts: dict[str, int], order: Sequence[str]) -> str:
 
 
 def _fallback(text: str) -> str:
-    return fallback_text(collapse_whitespace(text), empty="newsdesk")
+    return block_kit.fallback_text(collapse_whitespace(text), empty="newsdesk")
