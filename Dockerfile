@@ -18,6 +18,8 @@ COPY bot ./bot
 COPY handlers ./handlers
 COPY news ./news
 COPY storage ./storage
+# The local Slack stand-in ships too: `newsdesk console` runs on it (no Slack needed).
+COPY standin ./standin
 RUN pip install ".[postgres]" \
     && useradd --create-home --uid 10001 --shell /usr/sbin/nologin newsdesk
 

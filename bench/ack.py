@@ -39,7 +39,7 @@ import httpx
 import sqlalchemy as sa
 
 from bench.cpu import tree_cpu
-from bot.slack_standin import SlackStandin
+from standin.slack import SlackStandin
 from storage.database import create_database_engine, upgrade_database
 from storage.queue import count_jobs_by_state
 from tests.databases import postgres_schema

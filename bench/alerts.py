@@ -36,8 +36,8 @@ from slack_sdk import WebClient
 from sqlalchemy import func, select
 
 from bot.alerts import DeliveryOptions, DeliveryWorker
-from bot.slack_standin import SlackStandin
 from news.aliases import load_alias_table
+from standin.slack import SlackStandin
 from storage.database import (
     SessionFactory,
     create_database_engine,

@@ -50,10 +50,10 @@ from sqlalchemy import select
 from bench.ack import fresh_database, milliseconds, percentile
 from bench.cpu import postgres_cpu, process_table, tree_cpu
 from bot.alerts import ALERT_EVENT_TYPE
-from bot.slack_standin import SlackStandin, app_mention_of
-from bot.standin.webapi import ResponseTarget
 from news.aliases import load_alias_table
 from news.webhooks import sign_payload
+from standin.slack import SlackStandin, app_mention_of
+from standin.webapi import ResponseTarget
 from storage.database import create_database_engine
 from storage.models import Article, Delivery, Job
 from storage.subscriptions import subscribe

@@ -24,8 +24,6 @@ import heapq
 import http.client
 import itertools
 import logging
-import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -35,12 +33,11 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.app import SlackConfigurationError
 from bot.settings import Settings
-from bot.threads import PollingThreads
+from bot.worker import WorkSource, process_name, wait_for_shutdown
 from handlers.blocks import (
     Message,
     StoryView,
@@ -51,9 +48,8 @@ from handlers.blocks import (
 )
 from handlers.views import story_from_article
 from news.errors import NewsdeskError
-from storage.articles import to_article_record
 from storage.database import SessionFactory
-from storage.models import Article, ChannelSettings, Delivery, utc_now
+from storage.models import utc_now
 from storage.publishing import (
     DEFAULT_LEASE,
     DEFAULT_MAX_ATTEMPTS,
@@ -61,12 +57,18 @@ from storage.publishing import (
     ClaimedDelivery,
     articles_alerted_between,
     claim_deliveries,
+    deliveries_waiting,
+    load_delivery_subject,
     mark_delivery_failed,
     mark_delivery_sent,
+    published_public_stories,
     roll_up_digests,
     sent_alert_for,
 )
-from storage.queue import ClaimedJob, enqueue_job
+from storage.queue import ClaimedJob, JobKind
+from storage.states import DeliveryKind
+from storage.subscriptions import channels_with_digest_time
+from storage.work import backoff
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +85,7 @@ TRANSIENT_SLACK_ERRORS = frozenset(
 # A late daily briefing is still sent within this long after its time, never later.
 BRIEFING_GRACE = timedelta(hours=1)
 _PACING_SECONDS = PACING_INTERVAL.total_seconds()
+RETRY_FIRST = timedelta(seconds=1)
 
 
 class UndeliverableStory(NewsdeskError):
@@ -132,8 +135,8 @@ class DeliveryOptions:
 
 
 def retry_delay(attempts: int, *, limit: float) -> timedelta:
-    """Exponential backoff after a failed attempt: 1 s, 2 s, 4 s … capped at ``limit``."""
-    return timedelta(seconds=min(limit, 2.0 ** max(0, attempts - 1)))
+    """A delivery's backoff after a failed attempt: 1 s, 2 s, 4 s … capped at ``limit``."""
+    return backoff(attempts, first=RETRY_FIRST, limit=timedelta(seconds=limit))
 
 
 @dataclass(frozen=True)
@@ -255,33 +258,28 @@ class PreparedDelivery:
 
 def prepare_delivery(claimed: ClaimedDelivery, *, session: Session) -> PreparedDelivery:
     """Load the story (and a digest's stories); refuse anything that is not public."""
-    row = session.get(Delivery, claimed.id)
-    article = session.get(Article, claimed.article_id)
-    if row is None or article is None:
+    subject = load_delivery_subject(claimed.id, claimed.article_id, session=session)
+    if subject is None:
         raise UndeliverableStory(f"story #{claimed.article_id} is no longer in the archive")
-    if not article.is_public:
+    if not subject.article.is_public:
         raise UndeliverableStory(
-            f"story #{article.id} was only shared in private conversations; it is not sent"
+            f"story #{subject.article.id} was only shared in private conversations; it is not sent"
         )
-    story = story_from_article(to_article_record(article))
+    story = story_from_article(subject.article)
     digest: tuple[StoryView, ...] = ()
-    if claimed.kind == "digest":
+    if claimed.kind == DeliveryKind.DIGEST:
         wanted = claimed.article_ids or (claimed.article_id,)
-        articles = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(wanted)))}
-        digest = tuple(
-            story_from_article(to_article_record(articles[i]))
-            for i in wanted
-            if i in articles and articles[i].is_public and articles[i].status == "published"
-        )
+        records = published_public_stories(wanted, session=session)
+        digest = tuple(story_from_article(record) for record in records)
     reason = claimed.reason
-    if claimed.kind == "update" and claimed.restore_alert:
+    if claimed.kind == DeliveryKind.UPDATE and claimed.restore_alert:
         alert = sent_alert_for(claimed.article_id, claimed.channel_id, session=session)
         reason = alert.reason if alert is not None else reason
     return PreparedDelivery(
         claimed=claimed,
         story=story,
-        created_at=row.created_at,
-        tried_before=claimed.attempts > 1 or row.last_error is not None,
+        created_at=subject.created_at,
+        tried_before=claimed.attempts > 1 or subject.tried_before,
         alert_reason=reason,
         digest_stories=digest,
     )
@@ -308,9 +306,12 @@ class _Release:
     failure: Failure = field(compare=False)
 
 
-class DeliveryWorker:
-    """``options.threads`` delivery threads in this process, plus digest roll-ups and
-    daily briefings on a timer. Any number of these may run against one database."""
+class DeliveryWorker(WorkSource):
+    """Alert deliveries as a kind of work: ``options.threads`` delivery threads, plus digest
+    roll-ups and daily briefings on a timer. Any number of these may run against one
+    database."""
+
+    label = "alerts"
 
     def __init__(
         self,
@@ -325,16 +326,11 @@ class DeliveryWorker:
         self._session_factory = session_factory
         self._client = client
         self.options = options or DeliveryOptions()
+        self.threads = self.options.threads
+        self.poll_interval = self.options.poll_interval
         self._clock = clock
         self._timezone = timezone
-        self._name = name or f"{socket.gethostname()}-{os.getpid()}-alerts"
-        self._threads = PollingThreads(
-            count=self.options.threads,
-            name=self._name,
-            label="alerts",
-            work=self.run_once,
-            idle_wait=self._idle_wait,
-        )
+        self.name = name or f"{process_name()}-alerts"
         self._lock = threading.Lock()
         self._paused: dict[str, float] = {}
         self._releases: list[_Release] = []
@@ -344,47 +340,16 @@ class DeliveryWorker:
         # When channels this process posted to may be posted to again (monotonic times).
         self._channels_free_at: list[float] = []
 
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._threads.start()
-
-    def wake(self) -> None:
-        """Tell idle threads that deliveries were queued."""
-        self._threads.wake()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._threads.stop(timeout)
+    def stopped(self) -> None:
         self.release_held(force=True)
 
-    def wait_until_idle(self, timeout: float = 10.0) -> bool:
-        """Block until nothing is due, in flight or held back (for tests and the console)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.is_idle():
-                return True
-            time.sleep(0.02)
-        return False
-
     def is_idle(self) -> bool:
+        """Nothing due, in flight or held back."""
         with self._lock:
             if self._busy or self._releases:
                 return False
-        now = self._clock()
         with self._session_factory() as session:
-            waiting = session.scalar(
-                select(func.count()).where(
-                    or_(
-                        Delivery.state.in_(("pending", "sending")),
-                        and_(
-                            Delivery.state == "digested",
-                            Delivery.digest_id.is_(None),
-                            Delivery.next_attempt_at <= now,
-                        ),
-                    )
-                )
-            )
-        return not waiting
+            return not deliveries_waiting(session=session, now=self._clock())
 
     # -- one round of work -------------------------------------------------------------------
 
@@ -610,7 +575,7 @@ class DeliveryWorker:
             with self._session_factory.begin() as session:
                 queue_daily_briefings(session=session, now=now, timezone=self._timezone)
 
-    def _idle_wait(self) -> float:
+    def idle_wait(self) -> float:
         """Seconds to wait before claiming again: the poll interval, or less when a channel
         this process posted to, or a held failure, comes free sooner."""
         now = time.monotonic()
@@ -643,29 +608,34 @@ def briefing_window(
     return due - timedelta(days=1), due
 
 
+@dataclass(frozen=True)
+class Briefing:
+    """A ``daily_briefing`` job: the stories alerted in a channel in ``[start, end)``."""
+
+    channel_id: str
+    start: datetime
+    end: datetime
+    morning: bool
+
+
+DAILY_BRIEFING_JOB = JobKind(DAILY_BRIEFING, Briefing)
+
+
 def queue_daily_briefings(*, session: Session, now: datetime, timezone: tzinfo) -> list[str]:
     """Queue one briefing job per channel whose digest time has come today; the job's
     dedupe key (channel and day) makes it once a day however many workers look."""
     queued = []
-    rows = session.scalars(select(ChannelSettings).where(ChannelSettings.digest_time.is_not(None)))
-    for settings in list(rows):
-        assert settings.digest_time is not None
-        window = briefing_window(settings.digest_time, now=now, timezone=timezone)
+    for channel_id, digest_time in channels_with_digest_time(session=session):
+        window = briefing_window(digest_time, now=now, timezone=timezone)
         if window is None:
             continue
         start, end = window
-        if enqueue_job(
-            DAILY_BRIEFING,
-            {
-                "channel_id": settings.channel_id,
-                "start": start.isoformat(),
-                "end": end.isoformat(),
-                "morning": end.hour < 12,
-            },
+        if DAILY_BRIEFING_JOB.enqueue(
+            Briefing(channel_id, start, end, morning=end.hour < 12),
             session=session,
-            dedupe_key=f"briefing:{settings.channel_id}:{end.date().isoformat()}",
+            dedupe_key=f"briefing:{channel_id}:{end.date().isoformat()}",
         ):
-            queued.append(settings.channel_id)
+            queued.append(channel_id)
     return queued
 
 
@@ -698,22 +668,15 @@ class BriefingRunner:
         return {DAILY_BRIEFING: self.run}
 
     def run(self, job: ClaimedJob) -> None:
-        channel_id = str(job.payload["channel_id"])
-        start = datetime.fromisoformat(str(job.payload["start"]))
-        end = datetime.fromisoformat(str(job.payload["end"]))
+        briefing = DAILY_BRIEFING_JOB.read(job)
+        channel_id, start, end = briefing.channel_id, briefing.start, briefing.end
         with self._session_factory() as session:
             ids = articles_alerted_between(channel_id, start, end, session=session)
-            articles = {
-                a.id: a for a in session.scalars(select(Article).where(Article.id.in_(ids)))
-            }
-            stories = [
-                story_from_article(to_article_record(articles[i]))
-                for i in ids
-                if i in articles and articles[i].is_public and articles[i].status == "published"
-            ]
+            records = published_public_stories(ids, session=session)
+        stories = [story_from_article(record) for record in records]
         if not stories:
             return
-        title = briefing_title(len(stories), morning=bool(job.payload.get("morning")))
+        title = briefing_title(len(stories), morning=briefing.morning)
         message = build_digest(title, group_by_topic(stories), now=self._clock())
         key = f"briefing-{job.id}"
         if job.attempts > 1 and find_posted(
@@ -735,7 +698,6 @@ class BriefingRunner:
 
 def run_delivery_process(settings: Settings, stop: threading.Event | None = None) -> None:
     """Deliver alerts until ``stop`` is set (or SIGTERM/SIGINT when not given)."""
-    from bot.runtime import wait_for_shutdown
     from bot.wiring import build_services
 
     services = build_services(settings)
@@ -758,7 +720,7 @@ def run_delivery_process(settings: Settings, stop: threading.Event | None = None
 
 def main() -> None:
     """``python -m bot.alerts``: one process that only delivers alerts (settings from env)."""
-    from bot.runtime import configure_logging
+    from bot.logs import configure_logging
 
     settings = Settings()
     configure_logging(settings)

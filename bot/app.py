@@ -15,6 +15,7 @@ import handlers
 from bot.metrics import SlackErrorCounter
 from bot.settings import Settings
 from handlers.roles import EditorDirectory
+from handlers.slack_services import SlackServices
 from news.errors import NewsdeskError
 from storage.services import Services
 
@@ -76,7 +77,7 @@ def create_app(
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     )
     client = client or build_slack_client(settings)
-    services.editors = EditorDirectory(
+    editors = EditorDirectory(
         editor_ids=settings.editors, usergroup_id=settings.editor_usergroup, client=client
     )
     app = App(
@@ -87,5 +88,5 @@ def create_app(
         token_verification_enabled=False,
         logger=logging.getLogger("newsdesk.slack"),
     )
-    handlers.register(app, services)
+    handlers.register(app, SlackServices.extending(services, editors=editors))
     return app

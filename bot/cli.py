@@ -383,12 +383,21 @@ def publish(
 def deliveries_status() -> None:
     """Count deliveries by state and show the latest dead ones with their errors."""
     from storage.publishing import delivery_counts, recent_delivery_errors
+    from storage.states import DeliveryState
 
     services = open_services(load_settings())
     with services.session_factory() as session:
         counts = delivery_counts(session=session)
         errors = recent_delivery_errors(session=session, limit=10)
-    for state in ("pending", "sending", "sent", "digested", "dead", "cancelled"):
+    shown = (
+        DeliveryState.PENDING,
+        DeliveryState.SENDING,
+        DeliveryState.SENT,
+        DeliveryState.DIGESTED,
+        DeliveryState.DEAD,
+        DeliveryState.CANCELLED,
+    )
+    for state in shown:
         typer.echo(f"{state:10} {counts.get(state, 0)}")
     for channel_id, kind, error, queued in errors:
         typer.echo(f"dead       {channel_id} {kind} queued {queued:%Y-%m-%d %H:%M}: {error}")

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.settings import Settings
 from bot.wiring import build_fetcher
+from bot.worker import WorkSource, process_name
 from news.errors import NewsdeskError, NotAnArticle
 from news.feeds import FeedEntry, ParsedFeed, entry_draft, parse_feed
 from news.fetching import FEED_TYPES, FetchedPage
@@ -40,6 +41,7 @@ from storage.feeds import (
 from storage.ingest import IngestResult, PageFetcher
 from storage.publishing import publish_article
 from storage.services import Services
+from storage.states import FeedPollStatus
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +65,7 @@ class FeedPollResult:
 
     feed_id: int
     url: str
-    status: str
+    status: FeedPollStatus
     entries: int = 0
     recorded: int = 0
     published: tuple[int, ...] = ()
@@ -83,11 +85,14 @@ class PollSummary:
 
     @property
     def failed(self) -> tuple[FeedPollResult, ...]:
-        return tuple(feed for feed in self.feeds if feed.status == "failed")
+        return tuple(feed for feed in self.feeds if feed.status == FeedPollStatus.FAILED)
 
 
-class FeedPoller:
-    """Polls due feeds in rounds; ``start()`` runs rounds every ``interval`` seconds."""
+class FeedPoller(WorkSource):
+    """Feed polls as a kind of work: one thread polls the due feeds in rounds, every
+    ``interval`` seconds (at once again after a full batch: more may be due)."""
+
+    label = "feed-poller"
 
     def __init__(
         self,
@@ -100,36 +105,30 @@ class FeedPoller:
     ) -> None:
         self._services = services
         self._fetcher = fetcher
-        self._interval = interval
+        self.poll_interval = interval
+        self.name = f"{process_name()}-feeds"
         self._batch = batch
         self._lease = lease
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._busy = 0
+        self._busy_lock = threading.Lock()
 
-    # -- the loop --------------------------------------------------------------------------
-
-    def start(self) -> FeedPoller:
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._loop, name="feed-poller", daemon=True)
-        self._thread.start()
+    def start(self) -> FeedPoller:  # type: ignore[override]
+        super().start()
         return self
 
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+    def run_once(self, worker_id: str) -> bool:
+        with self._busy_lock:
+            self._busy += 1
+        try:
+            summary = self.poll_due_feeds_once()
+        finally:
+            with self._busy_lock:
+                self._busy -= 1
+        return len(summary.feeds) >= self._batch
 
-    def _loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                summary = self.poll_due_feeds_once()
-            except Exception:
-                logger.exception("feed poller: a round failed")
-                summary = PollSummary()
-            # A full batch means more feeds may be due: go again at once.
-            if len(summary.feeds) < self._batch:
-                self._stopping.wait(self._interval)
+    def is_idle(self) -> bool:
+        with self._busy_lock:
+            return not self._busy
 
     # -- one round -------------------------------------------------------------------------
 
@@ -159,7 +158,7 @@ class FeedPoller:
                     )
             except Exception:
                 logger.exception("feed %s: could not record the failure", feed.url)
-            return FeedPollResult(feed.id, feed.url, "failed", error=reason)
+            return FeedPollResult(feed.id, feed.url, FeedPollStatus.FAILED, error=reason)
 
     def poll_feed(self, feed: ClaimedFeed) -> FeedPollResult:
         """Fetch, parse and act on one claimed feed; NewsdeskError when it cannot be read."""
@@ -167,7 +166,7 @@ class FeedPoller:
         if page.status == 304:
             with self._services.session_factory.begin() as session:
                 record_not_modified(feed.id, session=session, now=self._services.clock())
-            return FeedPollResult(feed.id, feed.url, "not_modified")
+            return FeedPollResult(feed.id, feed.url, FeedPollStatus.NOT_MODIFIED)
         parsed = parse_feed(
             page.content,
             url=page.url,
@@ -196,7 +195,7 @@ class FeedPoller:
         return FeedPollResult(
             feed.id,
             feed.url,
-            "ok",
+            FeedPollStatus.OK,
             entries=len(parsed.entries),
             recorded=len(recorded),
             first_poll=True,
@@ -250,7 +249,7 @@ class FeedPoller:
         return FeedPollResult(
             feed.id,
             feed.url,
-            "ok",
+            FeedPollStatus.OK,
             entries=len(parsed.entries),
             recorded=recorded,
             published=tuple(published),
@@ -313,10 +312,8 @@ def _describe(error: Exception) -> str:
     return f"unexpected error: {type(error).__name__}" + (f": {text}" if text else "")
 
 
-def start_feed_poller(settings: Settings, services: Services) -> FeedPoller | None:
-    """The feed poller thread of a ``run`` or ``worker`` process; None when turned off."""
+def build_feed_poller(settings: Settings, services: Services) -> FeedPoller | None:
+    """The feed poller of a ``run`` or ``worker`` process; None when turned off."""
     if settings.feed_poll_seconds <= 0:
         return None
-    return FeedPoller(
-        services, build_fetcher(settings), interval=settings.feed_poll_seconds
-    ).start()
+    return FeedPoller(services, build_fetcher(settings), interval=settings.feed_poll_seconds)

@@ -11,11 +11,12 @@ from pydantic import SecretStr
 
 from bot.app import build_slack_client, create_app
 from bot.feed_poller import FeedPoller, PollSummary
-from bot.runtime import RunningWorkers, start_workers
+from bot.runtime import start_workers
 from bot.server import LocalServer, NewsdeskWsgi
 from bot.settings import Settings
-from bot.slack_standin import SlackStandin
 from bot.wiring import build_fetcher, build_services
+from bot.worker import Worker
+from standin.slack import SlackStandin
 from storage.services import Services
 
 
@@ -34,7 +35,7 @@ class LocalDeployment:
         self._signing_secret = signing_secret
         self._bot_token = bot_token
         self._server: LocalServer | None = None
-        self._workers: RunningWorkers | None = None
+        self._workers: Worker | None = None
         self._poller: FeedPoller | None = None
         self.services: Services | None = None
         self.settings = settings
@@ -55,12 +56,13 @@ class LocalDeployment:
             NewsdeskWsgi(app, services, webhook_secret=self.settings.webhook_secret)
         ).start()
         self.slack.app_url = f"{self._server.url}/slack/events"
-        self._workers = start_workers(self.settings, services, client)
         self._poller = FeedPoller(
             services, build_fetcher(self.settings), interval=self.settings.feed_poll_seconds
         )
-        if self.settings.feed_poll_seconds > 0:
-            self._poller.start()
+        polling = self.settings.feed_poll_seconds > 0
+        self._workers = start_workers(
+            self.settings, services, client, feeds=self._poller if polling else None
+        )
         self.services = services
         return self
 
@@ -70,7 +72,7 @@ class LocalDeployment:
         return self._server.url
 
     @property
-    def workers(self) -> RunningWorkers:
+    def workers(self) -> Worker:
         assert self._workers is not None, "not started"
         return self._workers
 
@@ -84,8 +86,6 @@ class LocalDeployment:
         return self._poller.poll_due_feeds_once()
 
     def stop(self) -> None:
-        if self._poller is not None:
-            self._poller.stop()
         if self._workers is not None:
             self._workers.stop()
         if self._server is not None:

@@ -19,7 +19,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -28,12 +28,9 @@ from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
-from sqlalchemy import func, select
 
-from storage.articles import count_articles
-from storage.models import Delivery, Feed, Job, WorkerHeartbeat
-from storage.queue import latest_heartbeat
 from storage.services import Services
+from storage.status import read_metrics
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -45,9 +42,6 @@ logger = logging.getLogger(__name__)
 
 MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 # Rows in these states only ever grow; their totals are not worth a scan on every scrape.
-FINISHED_JOB_STATES = ("done",)
-FINISHED_DELIVERY_STATES = ("sent",)
-WORKER_ALIVE_WITHIN = timedelta(seconds=60)
 UNROUTED = "unrouted"
 
 
@@ -225,102 +219,60 @@ class DatabaseCollector:
         from prometheus_client.core import GaugeMetricFamily
 
         with self._services.session_factory() as session:
-            jobs = GaugeMetricFamily(
-                "newsdesk_jobs",
-                "Jobs not finished successfully, by kind and state (pending, running, "
-                "failed, dead).",
-                labels=["kind", "state"],
-            )
-            rows = session.execute(
-                select(Job.kind, Job.state, func.count())
-                .where(Job.state.not_in(FINISHED_JOB_STATES))
-                .group_by(Job.kind, Job.state)
-            )
-            for kind, state, count in rows:
-                jobs.add_metric([kind, state], int(count))
-            yield jobs
-
-            oldest_job = session.scalar(
-                select(func.min(Job.run_after)).where(Job.state == "pending", Job.run_after <= now)
-            )
+            report = read_metrics(session=session, now=now)
+        jobs = GaugeMetricFamily(
+            "newsdesk_jobs",
+            "Jobs not finished successfully, by kind and state (pending, running, failed, dead).",
+            labels=["kind", "state"],
+        )
+        for (kind, state), count in report.unfinished_jobs.items():
+            jobs.add_metric([kind, state], count)
+        yield jobs
+        yield _gauge(
+            "newsdesk_job_queue_lag_seconds",
+            "How long the oldest due pending job has waited (0 when none waits).",
+            _age(report.oldest_due_job, now),
+        )
+        deliveries = GaugeMetricFamily(
+            "newsdesk_deliveries",
+            "Alert deliveries not yet sent, by state (pending, sending, dead, digested, "
+            "cancelled).",
+            labels=["state"],
+        )
+        for state, count in report.unsent_deliveries.items():
+            deliveries.add_metric([state], count)
+        yield deliveries
+        yield _gauge(
+            "newsdesk_deliveries_sent_last_hour",
+            "Alerts and thread updates posted in the last hour.",
+            report.sent_last_hour,
+        )
+        yield _gauge(
+            "newsdesk_delivery_lag_seconds",
+            "How long the oldest due pending delivery has waited (0 when none waits).",
+            _age(report.oldest_due_delivery, now),
+        )
+        yield _gauge("newsdesk_articles", "Stories in the archive.", report.articles)
+        yield _gauge(
+            "newsdesk_articles_ingested_last_hour",
+            "Stories first archived in the last hour.",
+            report.articles_last_hour,
+        )
+        yield _gauge("newsdesk_feeds", "Feeds polled.", report.feeds)
+        yield _gauge(
+            "newsdesk_feeds_failing", "Feeds whose latest poll failed.", report.failing_feeds
+        )
+        yield _gauge(
+            "newsdesk_workers_alive",
+            "Worker threads that reported in within the last minute.",
+            report.workers_alive,
+        )
+        if report.last_heartbeat is not None:
             yield _gauge(
-                "newsdesk_job_queue_lag_seconds",
-                "How long the oldest due pending job has waited (0 when none waits).",
-                _age(oldest_job, now),
+                "newsdesk_worker_heartbeat_age_seconds",
+                "Seconds since any worker last reported in.",
+                _age(report.last_heartbeat, now),
             )
-
-            deliveries = GaugeMetricFamily(
-                "newsdesk_deliveries",
-                "Alert deliveries not yet sent, by state (pending, sending, dead, digested, "
-                "cancelled).",
-                labels=["state"],
-            )
-            states = session.execute(
-                select(Delivery.state, func.count())
-                .where(Delivery.state.not_in(FINISHED_DELIVERY_STATES))
-                .group_by(Delivery.state)
-            )
-            for state, count in states:
-                deliveries.add_metric([state], int(count))
-            yield deliveries
-
-            hour_ago = now - timedelta(hours=1)
-            sent = session.scalar(
-                select(func.count()).select_from(Delivery).where(Delivery.sent_at >= hour_ago)
-            )
-            yield _gauge(
-                "newsdesk_deliveries_sent_last_hour",
-                "Alerts and thread updates posted in the last hour.",
-                int(sent or 0),
-            )
-            oldest_delivery = session.scalar(
-                select(func.min(Delivery.next_attempt_at)).where(
-                    Delivery.state == "pending", Delivery.next_attempt_at <= now
-                )
-            )
-            yield _gauge(
-                "newsdesk_delivery_lag_seconds",
-                "How long the oldest due pending delivery has waited (0 when none waits).",
-                _age(oldest_delivery, now),
-            )
-
-            yield _gauge(
-                "newsdesk_articles", "Stories in the archive.", count_articles(session=session)
-            )
-            yield _gauge(
-                "newsdesk_articles_ingested_last_hour",
-                "Stories first archived in the last hour.",
-                count_articles(session=session, since=hour_ago),
-            )
-
-            feeds = session.scalar(select(func.count(Feed.id)))
-            failing = session.scalar(
-                select(func.count(Feed.id)).where(Feed.consecutive_failures > 0)
-            )
-            yield _gauge("newsdesk_feeds", "Feeds polled.", int(feeds or 0))
-            yield _gauge(
-                "newsdesk_feeds_failing",
-                "Feeds whose latest poll failed.",
-                int(failing or 0),
-            )
-
-            beat = latest_heartbeat(session=session)
-            alive = session.scalar(
-                select(func.count())
-                .select_from(WorkerHeartbeat)
-                .where(WorkerHeartbeat.beat_at >= now - WORKER_ALIVE_WITHIN)
-            )
-            yield _gauge(
-                "newsdesk_workers_alive",
-                "Worker threads that reported in within the last minute.",
-                int(alive or 0),
-            )
-            if beat is not None:
-                yield _gauge(
-                    "newsdesk_worker_heartbeat_age_seconds",
-                    "Seconds since any worker last reported in.",
-                    _age(beat, now),
-                )
 
 
 def _gauge(name: str, documentation: str, value: float) -> Metric:

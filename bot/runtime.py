@@ -1,29 +1,24 @@
-"""Long-running processes: Socket Mode (`run`), HTTP (`serve`) and job workers (`worker`)."""
+"""Long-running processes: Socket Mode (`run`), HTTP (`serve`) and workers (`worker`)."""
 
 from __future__ import annotations
 
 import logging
-import signal
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
 
+import handlers
 from bot import logs
 from bot.alerts import BriefingRunner, DeliveryOptions, DeliveryWorker, build_delivery_client
 from bot.app import SlackConfigurationError, build_slack_client, check_slack_credentials, create_app
-from bot.assistant_jobs import AssistantJobs
-from bot.feed_poller import start_feed_poller
-from bot.file_jobs import file_job_runners
-from bot.jobs import SlackJobs
-from bot.metrics import prepare_multiprocess_directory, start_metrics_server
+from bot.feed_poller import FeedPoller, build_feed_poller
+from bot.metrics import prepare_multiprocess_directory, record_link, start_metrics_server
 from bot.server import NewsdeskWsgi
 from bot.settings import Settings
 from bot.webhook import cms_job_runners
-from bot.wiring import build_services
-from bot.worker import WorkerPool
+from bot.wiring import build_services, file_limits
+from bot.worker import JobSource, Worker, WorkSource, wait_for_shutdown
 from storage.services import Services
 
 logger = logging.getLogger(__name__)
@@ -41,46 +36,26 @@ def start_metrics(settings: Settings, services: Services) -> Callable[[], None]:
     return start_metrics_server(services, settings.host, settings.metrics_port)
 
 
-class RunningWorkers:
-    """The job workers and the alert delivery threads of one process, started and stopped
-    together."""
-
-    def __init__(self, jobs: WorkerPool, deliveries: DeliveryWorker) -> None:
-        self.jobs = jobs
-        self.deliveries = deliveries
-
-    def wake(self) -> None:
-        self.jobs.wake()
-        self.deliveries.wake()
-
-    def wait_until_idle(self, timeout: float = 10.0) -> bool:
-        """Block until no job and no delivery is waiting or running (tests, console)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            left = max(0.0, deadline - time.monotonic())
-            if (
-                self.jobs.wait_until_idle(left)
-                and self.deliveries.wait_until_idle(max(0.0, deadline - time.monotonic()))
-                and self.jobs.wait_until_idle(0.05)
-                and self.deliveries.is_idle()
-            ):
-                return True
-        return False
-
-    def stop(self) -> None:
-        self.jobs.stop()
-        self.deliveries.stop()
-
-
-def start_workers(settings: Settings, services: Services, client: WebClient) -> RunningWorkers:
-    """In-process job and delivery threads; queued work wakes them at once."""
+def start_workers(
+    settings: Settings,
+    services: Services,
+    client: WebClient,
+    *,
+    feeds: FeedPoller | None = None,
+) -> Worker:
+    """This process's worker threads for every kind of work: jobs (each kind with its
+    runner), alert deliveries and, when given, feed polls. Queued work wakes them at once
+    (the services' work bell)."""
     delivery_client = build_delivery_client(settings)
-    pool = WorkerPool(
+    jobs = JobSource(
         services.session_factory,
         {
-            **SlackJobs(services, client).runners(),
-            **file_job_runners(settings, services, client),
-            **AssistantJobs(services, client).runners(),
+            **handlers.job_runners(
+                services,
+                client,
+                count_link=record_link,
+                file_limits=file_limits(settings),
+            ),
             **cms_job_runners(services),
             **BriefingRunner(
                 services.session_factory, delivery_client, clock=lambda: services.clock()
@@ -96,19 +71,12 @@ def start_workers(settings: Settings, services: Services, client: WebClient) -> 
         clock=lambda: services.clock(),
         timezone=services.timezone,
     )
-    workers = RunningWorkers(pool, deliveries)
-    services.notify_work = workers.wake
-    pool.start()
-    deliveries.start()
-    return workers
-
-
-def wait_for_shutdown() -> None:
-    """Block until SIGINT or SIGTERM."""
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
+    sources: list[WorkSource] = [jobs, deliveries]
+    if feeds is not None:
+        sources.append(feeds)
+    worker = Worker(sources, bell=services.work_bell)
+    worker.start()
+    return worker
 
 
 def connected_client(settings: Settings) -> WebClient:
@@ -126,8 +94,7 @@ def run_socket_mode(settings: Settings) -> None:
     services = build_services(settings)
     client = connected_client(settings)
     app = create_app(settings, services, client=client, socket_mode=True)
-    pool = start_workers(settings, services, client)
-    poller = start_feed_poller(settings, services)
+    workers = start_workers(settings, services, client, feeds=build_feed_poller(settings, services))
     handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
     handler.connect()
     logger.info("connected to Slack in Socket Mode; press Ctrl-C to stop")
@@ -137,16 +104,18 @@ def run_socket_mode(settings: Settings) -> None:
     finally:
         stop_metrics()
         handler.close()
-        pool.stop()
-        if poller is not None:
-            poller.stop()
+        workers.stop()
 
 
 def run_workers(settings: Settings) -> None:
     """A worker process for HTTP deployments: claims jobs and deliveries until stopped."""
     services = build_services(settings)
-    pool = start_workers(settings, services, connected_client(settings))
-    poller = start_feed_poller(settings, services)
+    workers = start_workers(
+        settings,
+        services,
+        connected_client(settings),
+        feeds=build_feed_poller(settings, services),
+    )
     logger.info(
         "worker running %s job threads and %s delivery threads",
         settings.worker_threads,
@@ -157,9 +126,7 @@ def run_workers(settings: Settings) -> None:
         wait_for_shutdown()
     finally:
         stop_metrics()
-        pool.stop()
-        if poller is not None:
-            poller.stop()
+        workers.stop()
 
 
 def build_wsgi(settings: Settings) -> NewsdeskWsgi:

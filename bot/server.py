@@ -18,10 +18,10 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from pydantic import SecretStr
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
-from sqlalchemy import text
 
 from bot.metrics import UNROUTED, MetricsEndpoint, count_requests
 from bot.webhook import PUBLISH_PATH, PublishWebhook
+from storage.database import database_answers
 from storage.services import Services
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ class NewsdeskWsgi:
     def health(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         try:
             with self._services.session_factory() as session:
-                session.execute(text("SELECT 1"))
+                database_answers(session)
         except Exception as error:
             logger.error("health check: database unreachable: %s", error)
             return json_response(

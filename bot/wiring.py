@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from bot.settings import Settings
+from handlers.slack_files import FileLimits, SlackFileDownloader
 from news.aliases import AliasTable, load_alias_table
+from news.documents import DocumentLimits
 from news.fetching import FetchLimits, SafeFetcher
 from news.llm_summary import LlmSummarizer
 from news.preparation import StoryPreparer
@@ -15,16 +17,31 @@ from storage.ingest import IngestService
 from storage.services import Services
 
 
-def build_fetcher(settings: Settings) -> SafeFetcher:
-    limits = FetchLimits(
+def fetch_limits(settings: Settings) -> FetchLimits:
+    return FetchLimits(
         max_bytes=settings.fetch_max_bytes,
         connect_timeout=settings.fetch_connect_timeout,
         read_timeout=settings.fetch_read_timeout,
         total_timeout=settings.fetch_total_timeout,
         max_redirects=settings.fetch_max_redirects,
     )
+
+
+def file_limits(settings: Settings) -> FileLimits:
+    """Files shared in Slack are downloaded and read within the same limits as pages; the
+    token goes to Slack's file host, or to the stand-in's when SLACK_API_URL points at one."""
+    return FileLimits(
+        fetch=fetch_limits(settings),
+        document=DocumentLimits(
+            max_bytes=settings.fetch_max_bytes, max_seconds=settings.fetch_total_timeout
+        ),
+        extra_hosts=SlackFileDownloader.hosts_for_api_url(settings.slack_api_url),
+    )
+
+
+def build_fetcher(settings: Settings) -> SafeFetcher:
     return SafeFetcher(
-        limits,
+        fetch_limits(settings),
         allowed_hosts=settings.fetch_allowed_hosts,
         allowed_ports=settings.fetch_allowed_ports,
     )

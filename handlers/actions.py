@@ -8,10 +8,10 @@ from slack_bolt import Ack, App, Respond
 
 from handlers.answers import AnswerPage, answer_question
 from handlers.blocks import OPEN_STORY_ACTION
-from storage.services import Services
+from handlers.slack_services import SlackServices
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: SlackServices) -> None:
     def acknowledge(ack: Ack) -> None:
         ack()
 

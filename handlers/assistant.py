@@ -4,43 +4,79 @@ A new assistant thread gets suggested prompts built from the archive ("Latest on
 day>", "What did we publish today?", "Stories by <a byline>"); a question asked in the thread is
 answered there with the same search and cards as a mention, with a status while it works; links
 and files posted in the thread are archived like anywhere else. Listeners only record jobs;
-the Web API calls (prompts, status, answer) are made by the worker (``bot.assistant_jobs``).
+the Web API calls (prompts, status, answer) are made by the runners, here too, and the answer
+is posted once (``ThreadReplies.reply_once``).
 
 The surface needs a paid Slack plan; everything else in newsdesk works without it.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import logging
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App, Assistant
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from handlers.files import capture_files, shared_files
+from handlers.answers import answer_question
 from handlers.message_links import links_in_message
-from handlers.messages import slack_message
+from handlers.messages import accept_shared_links, capture_files
+from handlers.replies import SlackMessage, ThreadReplies, slack_message
+from handlers.slack_files import shared_files
+from handlers.slack_services import SlackServices
 from handlers.slack_text import strip_markup
-from storage.intake import SlackMessage, accept_shared_links
-from storage.queue import enqueue_job, remember_event
+from storage.prompts import PromptMaterial, find_prompt_material
+from storage.queue import ClaimedJob, JobKind, JobRunner, remember_event
 from storage.services import Services
+
+logger = logging.getLogger(__name__)
 
 ASSISTANT_THREAD = "assistant_thread"
 ASSISTANT_ANSWER = "assistant_answer"
 MAX_QUESTION_CHARACTERS = 1000
+GREETING = (
+    "Hi! Ask me about the archive in plain words — *latest on Ukraine*, *what did we publish "
+    "today?*, *stories by Jane Doe* — or drop a link or a file to archive it."
+)
+WORKING_STATUS = "is searching the archive…"
+
+
+@dataclass(frozen=True)
+class AssistantThread:
+    """An ``assistant_thread`` job: greet a new thread and suggest prompts."""
+
+    user_id: str
+    channel_id: str
+    thread_ts: str
+
+
+@dataclass(frozen=True)
+class AssistantQuestion:
+    """An ``assistant_answer`` job: answer ``question`` in the assistant thread."""
+
+    question: str
+    message: SlackMessage
+
+
+ASSISTANT_THREAD_JOB = JobKind(ASSISTANT_THREAD, AssistantThread)
+ASSISTANT_ANSWER_JOB = JobKind(ASSISTANT_ANSWER, AssistantQuestion)
+
+
+# -- intake: recorded inside the request ---------------------------------------------------
 
 
 def accept_assistant_thread(
-    *, user_id: str, channel_id: str, thread_ts: str, event_id: str | None, session: Session
+    thread: AssistantThread, *, event_id: str | None, session: Session
 ) -> bool:
     if event_id is not None and not remember_event(event_id, session=session):
         return False
-    payload = {"user_id": user_id, "channel_id": channel_id, "thread_ts": thread_ts}
-    return enqueue_job(
-        ASSISTANT_THREAD,
-        payload,
+    return ASSISTANT_THREAD_JOB.enqueue(
+        thread,
         session=session,
-        dedupe_key=f"{ASSISTANT_THREAD}:{channel_id}:{thread_ts}",
+        dedupe_key=f"{ASSISTANT_THREAD}:{thread.channel_id}:{thread.thread_ts}",
     )
 
 
@@ -49,9 +85,81 @@ def accept_assistant_question(
 ) -> bool:
     if event_id is not None and not remember_event(event_id, session=session):
         return False
-    payload = {"question": question[:MAX_QUESTION_CHARACTERS], "message": asdict(message)}
     key = f"{ASSISTANT_ANSWER}:{message.channel_id}:{message.message_ts}"
-    return enqueue_job(ASSISTANT_ANSWER, payload, session=session, dedupe_key=key)
+    return ASSISTANT_ANSWER_JOB.enqueue(
+        AssistantQuestion(question[:MAX_QUESTION_CHARACTERS], message),
+        session=session,
+        dedupe_key=key,
+    )
+
+
+# -- runners: after the ack, in a worker ---------------------------------------------------
+
+
+def suggested_prompts(material: PromptMaterial) -> list[dict[str, str]]:
+    """Up to four prompts, each a title and the message it sends."""
+    prompts: list[dict[str, str]] = []
+    if material.topic:
+        prompts.append(
+            {"title": f"Latest on {material.topic}"[:75], "message": f"latest on {material.topic}"}
+        )
+    prompts.append({"title": "What did we publish today?", "message": "published today"})
+    if material.byline:
+        prompts.append(
+            {
+                "title": f"Stories by {material.byline}"[:75],
+                "message": f"stories by {material.byline}",
+            }
+        )
+    prompts.append({"title": "This week's stories", "message": "stories this week"})
+    return prompts[:4]
+
+
+def job_runners(services: Services, client: WebClient) -> dict[str, JobRunner]:
+    """Suggested prompts and a greeting for a new thread; answers with a status."""
+    replies = ThreadReplies(services, client)
+
+    def start_thread(job: ClaimedJob) -> None:
+        thread = ASSISTANT_THREAD_JOB.read(job)
+        with services.session_factory() as session:
+            material = find_prompt_material(session=session, now=services.clock())
+        client.assistant_threads_setSuggestedPrompts(
+            channel_id=thread.channel_id,
+            thread_ts=thread.thread_ts,
+            title="Ask the newsdesk archive",
+            prompts=suggested_prompts(material),
+        )
+        if "greeted" not in job.progress:
+            client.chat_postMessage(
+                channel=thread.channel_id,
+                thread_ts=thread.thread_ts,
+                text=GREETING,
+                unfurl_links=False,
+            )
+            replies.note(job, {"greeted": True})
+
+    def answer_in_thread(job: ClaimedJob) -> None:
+        asked = ASSISTANT_ANSWER_JOB.read(job)
+        message = asked.message
+        if "replied" in job.progress:
+            return
+        try:
+            client.assistant_threads_setStatus(
+                channel_id=message.channel_id,
+                thread_ts=message.reply_thread_ts,
+                status=WORKING_STATUS,
+            )
+        except SlackApiError as error:
+            # A status is a courtesy: a thread that is not an assistant thread (a threaded
+            # DM reply) or a workspace without the feature still gets its answer.
+            logger.info("no assistant status: %s", error.response.get("error"))
+        reply = answer_question(services, asked.question, channel_id=message.channel_id)
+        replies.reply_once(job, message, reply)  # posting the reply clears the status
+
+    return {ASSISTANT_THREAD: start_thread, ASSISTANT_ANSWER: answer_in_thread}
+
+
+# -- the listeners --------------------------------------------------------------------------
 
 
 def build_assistant(services: Services) -> Assistant:
@@ -66,9 +174,7 @@ def build_assistant(services: Services) -> Assistant:
             return
         with services.session_factory.begin() as session:
             accept_assistant_thread(
-                user_id=str(thread.get("user_id") or ""),
-                channel_id=channel_id,
-                thread_ts=thread_ts,
+                AssistantThread(str(thread.get("user_id") or ""), channel_id, thread_ts),
                 event_id=body.get("event_id"),
                 session=session,
             )
@@ -83,11 +189,7 @@ def build_assistant(services: Services) -> Assistant:
         if (
             not event.get("user")
             or not event.get("ts")
-            or event.get("subtype")
-            not in (
-                None,
-                "file_share",
-            )
+            or event.get("subtype") not in (None, "file_share")
         ):
             return
         message = slack_message(event)
@@ -107,5 +209,5 @@ def build_assistant(services: Services) -> Assistant:
     return assistant
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: SlackServices) -> None:
     app.use(build_assistant(services))

@@ -15,27 +15,28 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from handlers.block_kit import (
+    BUTTON_URL_LIMIT,
+    MESSAGE_BLOCK_LIMIT,
+    Message,
+    actions_row,
+    button,
+    context,
+    fallback_text,
+    header,
+    pack_sections,
+    section,
+)
 from handlers.mrkdwn import (
     clean_text,
     collapse_whitespace,
     escape_mrkdwn,
     link,
     measure,
-    plain_text,
     sanitize_url,
     truncate_words,
 )
 from news.dates import describe_relative, format_day
-
-MAX_BLOCKS = 50
-HEADER_LIMIT = 150
-SECTION_LIMIT = 3000
-BUTTON_TEXT_LIMIT = 75
-ACTION_ID_LIMIT = 255
-BUTTON_VALUE_LIMIT = 2000
-BUTTON_URL_LIMIT = 3000
-ACTIONS_PER_BLOCK = 25
-MESSAGE_TEXT_LIMIT = 40_000
 
 ANSWER_MORE_ACTION = "answer_more"
 OPEN_STORY_ACTION = "open_story"
@@ -56,7 +57,6 @@ TEXT_NOT_EXTRACTED = (
 _FALLBACK_PART_LIMIT = 300
 _LINK_LIMIT = 1800
 _UNTITLED = "Untitled story"
-_BUTTON_STYLES = (None, "primary", "danger")
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,63}")
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,63}")
 _HIGHLIGHT = re.compile(r"([\x02\x03])")
@@ -112,14 +112,6 @@ class CardAction:
     style: str | None = None
 
 
-@dataclass(frozen=True)
-class Message:
-    """A Slack message: plain-text fallback (notifications, screen readers) and blocks."""
-
-    text: str
-    blocks: list[dict[str, Any]]
-
-
 def build_article_card(
     story: StoryView,
     *,
@@ -134,28 +126,28 @@ def build_article_card(
     ``actions`` are added as buttons after an "Open story" link button.
     Raises ValueError for buttons Slack would refuse (ids or values too long, duplicates).
     """
-    blocks: list[dict[str, Any]] = [_section(f"*{_headline_link(story)}*")]
+    blocks: list[dict[str, Any]] = [section(f"*{_headline_link(story)}*")]
     day = format_day(story.published_at, now=now) if story.published_at else None
     byline = story.byline or story.credit or BYLINE_UNKNOWN
     meta = _meta_line(replace(story, byline=byline), day)
     if meta:
-        blocks.append(_context(meta))
+        blocks.append(context(meta))
     summary = _fit(story.summary, _SUMMARY_LIMIT, one_line=False)
     if not story.text_extracted:
-        blocks.append(_context(TEXT_NOT_EXTRACTED))
+        blocks.append(context(TEXT_NOT_EXTRACTED))
     elif summary:
-        blocks.append(_section(summary))
+        blocks.append(section(summary))
     labels = _labels_line(story)
     if labels:
-        blocks.append(_context(labels))
+        blocks.append(context(labels))
     archived_line = None
     if already_archived:
         archived_line = _already_archived_line(first_share, now=now)
-        blocks.append(_context(archived_line))
+        blocks.append(context(archived_line))
     buttons = _story_buttons(story, "Open story")
     buttons.extend(_button(action) for action in actions)
     if buttons:
-        blocks.append(_actions(buttons))
+        blocks.append(actions_row(buttons))
     fallback = _plain_headline(story)
     outlet = _fit(story.outlet, _META_PART_LIMIT)
     if outlet:
@@ -182,9 +174,9 @@ def build_answer(
     shown = list(stories[:ANSWER_SIZE])
     if not shown:
         sentence = f"Nothing found for {question}."
-        return Message(text=_fallback(sentence), blocks=[_section(sentence)])
+        return Message(text=_fallback(sentence), blocks=[section(sentence)])
     count = "1 story" if len(shown) == 1 else f"{len(shown)} stories"
-    blocks = [_context(f"{count} on *{question}*")]
+    blocks = [context(f"{count} on *{question}*")]
     for story in shown:
         when = describe_relative(story.published_at, now=now) if story.published_at else None
         lines = [f"*{_headline_link(story)}*"]
@@ -200,9 +192,9 @@ def build_answer(
             why = _fit(story.reason, _LINE_LIMIT)
             if why:
                 lines.append(f"_{why}_")
-        blocks.append(_section("\n".join(lines)))
+        blocks.append(section("\n".join(lines)))
     if more_value is not None:
-        blocks.append(_actions([_more_button(more_value)]))
+        blocks.append(actions_row([_more_button(more_value)]))
     headlines = "; ".join(_plain_headline(story) for story in shown)
     return Message(text=_fallback(f"{count} on {question}: {headlines}"), blocks=blocks)
 
@@ -214,7 +206,7 @@ def build_nothing_found(description: str, since: datetime | None, *, now: dateti
         sentence = f"Nothing on {subject} since {format_day(since, now=now)}."
     else:
         sentence = f"Nothing on {subject} in the archive."
-    return Message(text=_fallback(sentence), blocks=[_section(sentence)])
+    return Message(text=_fallback(sentence), blocks=[section(sentence)])
 
 
 def build_failure(reason: str, *, action: str = "Couldn't archive that link") -> Message:
@@ -222,20 +214,20 @@ def build_failure(reason: str, *, action: str = "Couldn't archive that link") ->
     first_line = next((line for line in clean_text(reason).split("\n") if line.strip()), "")
     why = _fit(first_line, _REASON_LIMIT) or "something went wrong"
     sentence = f"{_fit(action, _LINE_LIMIT)}: {why}"
-    return Message(text=_fallback(sentence), blocks=[_section(f":warning: {sentence}")])
+    return Message(text=_fallback(sentence), blocks=[section(f":warning: {sentence}")])
 
 
 def build_help(examples: Sequence[tuple[str, str]]) -> Message:
     """What the bot understands: each example as code with what it does."""
     lines = [f"`{_code(example)}` — {_fit(meaning, _LINE_LIMIT)}" for example, meaning in examples]
     blocks: list[dict[str, Any]] = [
-        _header("What I understand"),
-        _section(
+        header("What I understand"),
+        section(
             "Share a link and I archive it and reply with a summary. "
             "Mention me or message me directly to ask about the archive:"
         ),
     ]
-    blocks.extend(pack_sections(lines, MAX_BLOCKS - len(blocks)))
+    blocks.extend(pack_sections(lines, MESSAGE_BLOCK_LIMIT - len(blocks)))
     plain = "; ".join(_fit(example, _LINE_LIMIT) for example, _ in examples)
     text = "What I understand. Share a link to archive it, or ask"
     return Message(text=_fallback(f"{text}: {plain}" if plain else text), blocks=blocks)
@@ -246,23 +238,23 @@ def build_alert(story: StoryView, *, reason: str, now: datetime) -> Message:
 
     ``reason`` may use mrkdwn emphasis ("You follow *Ukraine*"); it is escaped all the same.
     """
-    blocks: list[dict[str, Any]] = [_header(_headline_text(story))]
+    blocks: list[dict[str, Any]] = [header(_headline_text(story))]
     summary = _fit(story.summary, _SUMMARY_LIMIT, one_line=False)
     if summary:
-        blocks.append(_section(summary))
+        blocks.append(section(summary))
     when = describe_relative(story.published_at, now=now) if story.published_at else None
     meta = _meta_line(story, when)
     if meta:
-        blocks.append(_context(meta))
+        blocks.append(context(meta))
     topics = _topics_text(story.topics)
     if topics:
-        blocks.append(_context(f"Topics: {topics}"))
+        blocks.append(context(f"Topics: {topics}"))
     buttons = _story_buttons(story, "Read story")
     if buttons:
-        blocks.append(_actions(buttons))
+        blocks.append(actions_row(buttons))
     why = _fit(reason, _REASON_LIMIT)
     if why:
-        blocks.append(_context(f"Why: {why}"))
+        blocks.append(context(f"Why: {why}"))
     fallback = _plain_headline(story)
     if summary:
         fallback += " — " + _fit(story.summary, _FALLBACK_PART_LIMIT)
@@ -275,9 +267,9 @@ def build_alert_update(change_lines: Sequence[str]) -> Message:
     lines = [line for line in lines if line]
     if not lines:
         sentence = ":pencil2: The story was updated."
-        return Message(text=_fallback("The story was updated."), blocks=[_section(sentence)])
-    blocks = [_section(":pencil2: *Updated*")]
-    blocks.extend(pack_sections([f"• {line}" for line in lines], MAX_BLOCKS - 1))
+        return Message(text=_fallback("The story was updated."), blocks=[section(sentence)])
+    blocks = [section(":pencil2: *Updated*")]
+    blocks.extend(pack_sections([f"• {line}" for line in lines], MESSAGE_BLOCK_LIMIT - 1))
     return Message(text=_fallback("Updated: " + "; ".join(lines)), blocks=blocks)
 
 
@@ -287,19 +279,19 @@ def build_alert_unpublished(story: StoryView) -> Message:
     sentence = f"*{headline}* was unpublished and is no longer available."
     return Message(
         text=_fallback(f"Unpublished: {headline}"),
-        blocks=[_section(f":no_entry_sign: {sentence}")],
+        blocks=[section(f":no_entry_sign: {sentence}")],
     )
 
 
 def build_digest(title: str, stories: Sequence[StoryView], *, now: datetime) -> Message:
     """Many stories in one message, grouped by desk, within 50 blocks ("and 12 more")."""
-    blocks: list[dict[str, Any]] = [_header(clean_text(title).strip() or "Digest")]
+    blocks: list[dict[str, Any]] = [header(clean_text(title).strip() or "Digest")]
     if not stories:
-        blocks.append(_section("No new stories."))
+        blocks.append(section("No new stories."))
         return Message(
             text=_fallback(f"{_fit(title, _LINE_LIMIT)}: no new stories."), blocks=blocks
         )
-    room = MAX_BLOCKS - len(blocks) - 1  # one block kept for "and N more"
+    room = MESSAGE_BLOCK_LIMIT - len(blocks) - 1  # one block kept for "and N more"
     grouped = _group_by_desk(stories)
     show_desks = len(grouped) > 1 or grouped[0][0] is not None
     shown: list[StoryView] = []
@@ -307,17 +299,17 @@ def build_digest(title: str, stories: Sequence[StoryView], *, now: datetime) -> 
         if show_desks:
             if room < 2:
                 break
-            blocks.append(_context(f"*{_fit(desk or 'Other', _META_PART_LIMIT) or 'Other'}*"))
+            blocks.append(context(f"*{_fit(desk or 'Other', _META_PART_LIMIT) or 'Other'}*"))
             room -= 1
         for story in members:
             if room < 1:
                 break
-            blocks.append(_section(_digest_entry(story, now=now)))
+            blocks.append(section(_digest_entry(story, now=now)))
             shown.append(story)
             room -= 1
     left = len(stories) - len(shown)
     if left:
-        blocks.append(_context(f"and {left} more"))
+        blocks.append(context(f"and {left} more"))
     headlines = "; ".join(_plain_headline(story) for story in shown)
     more = f"; and {left} more" if left else ""
     return Message(text=_fallback(f"{_fit(title, _LINE_LIMIT)}: {headlines}{more}"), blocks=blocks)
@@ -473,75 +465,18 @@ def _code(text: str) -> str:
     return _fit(text.replace("`", "'"), _LINE_LIMIT) or "…"
 
 
-def pack_sections(lines: Sequence[str], max_blocks: int) -> list[dict[str, Any]]:
-    """Lines packed into as few sections as fit 3,000 characters, at most ``max_blocks``.
-
-    The lines must already be mrkdwn-escaped; an over-long line is cut on a word boundary.
-    """
-    sections: list[dict[str, Any]] = []
-    current: list[str] = []
-    size = 0
-    for line in lines:
-        line = truncate_words(line, SECTION_LIMIT)
-        if current and size + 1 + measure(line) > SECTION_LIMIT:
-            if len(sections) == max_blocks - 1:
-                break
-            sections.append(_section("\n".join(current)))
-            current, size = [], 0
-        current.append(line)
-        size += measure(line) + (1 if size else 0)
-    if current and len(sections) < max_blocks:
-        sections.append(_section("\n".join(current)))
-    return sections
-
-
 def _fallback(text: str) -> str:
-    return truncate_words(text, MESSAGE_TEXT_LIMIT) or _UNTITLED
+    return fallback_text(text, empty=_UNTITLED)
 
 
 # -- Block Kit JSON ----------------------------------------------------------------------
-
-
-def _mrkdwn(text: str) -> dict[str, Any]:
-    # verbatim: Slack still reads our <…> sequences but does not turn bare names or
-    # URLs in the (already escaped) text into links or mentions.
-    return {"type": "mrkdwn", "text": text, "verbatim": True}
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": _mrkdwn(truncate_words(text, SECTION_LIMIT))}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [_mrkdwn(truncate_words(text, SECTION_LIMIT))]}
-
-
-def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": plain_text(text, HEADER_LIMIT)}
-
-
-def _actions(buttons: list[dict[str, Any]]) -> dict[str, Any]:
-    if len(buttons) > ACTIONS_PER_BLOCK:
-        raise ValueError(f"at most {ACTIONS_PER_BLOCK} buttons fit in one message row")
-    action_ids = [button["action_id"] for button in buttons]
-    if len(set(action_ids)) != len(action_ids):
-        raise ValueError(f"button action ids must be unique, got {action_ids}")
-    return {"type": "actions", "elements": buttons}
 
 
 def _story_buttons(story: StoryView, label: str) -> list[dict[str, Any]]:
     url = sanitize_url(story.url)
     if url is None or len(url) > BUTTON_URL_LIMIT:
         return []
-    return [
-        {
-            "type": "button",
-            "action_id": OPEN_STORY_ACTION,
-            "text": plain_text(label, BUTTON_TEXT_LIMIT),
-            "url": url,
-            "value": str(story.article_id),
-        }
-    ]
+    return [button(OPEN_STORY_ACTION, label, str(story.article_id), url=url)]
 
 
 def _more_button(value: str) -> dict[str, Any]:
@@ -549,18 +484,4 @@ def _more_button(value: str) -> dict[str, Any]:
 
 
 def _button(action: CardAction) -> dict[str, Any]:
-    if not action.action_id or len(action.action_id) > ACTION_ID_LIMIT:
-        raise ValueError(f"action id must have 1 to {ACTION_ID_LIMIT} characters")
-    if not action.value or len(action.value) > BUTTON_VALUE_LIMIT:
-        raise ValueError(f"button value must have 1 to {BUTTON_VALUE_LIMIT} characters")
-    if action.style not in _BUTTON_STYLES:
-        raise ValueError(f"button style must be primary, danger or None, got {action.style!r}")
-    button: dict[str, Any] = {
-        "type": "button",
-        "action_id": action.action_id,
-        "text": plain_text(action.text, BUTTON_TEXT_LIMIT),
-        "value": action.value,
-    }
-    if action.style:
-        button["style"] = action.style
-    return button
+    return button(action.action_id, action.text, action.value, style=action.style)

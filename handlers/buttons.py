@@ -19,10 +19,16 @@ from sqlalchemy.orm import Session
 
 from handlers.blocks import ANSWER_SIZE, CardAction, Message, build_answer
 from handlers.mrkdwn import collapse_whitespace, escape_mrkdwn, truncate_words
+from handlers.slack_services import SlackServices
 from handlers.views import story_from_hit
 from news.errors import NewsdeskError
 from news.questions import Intent, Question, TermGroup, parse_question
-from storage.articles import ArticleRecord, is_visible_in, to_article_record
+from storage.articles import (
+    ArticleNotFound,
+    ArticleRecord,
+    get_visible_article,
+    to_article_record,
+)
 from storage.models import Article
 from storage.publishing import publish_article
 from storage.search import search_articles
@@ -87,11 +93,12 @@ def parse_article_id(value: str) -> int:
     return int(text)
 
 
-def _visible_article(article_id: int, channel_id: str | None, *, session: Session) -> Article:
-    article = session.get(Article, article_id)
-    if article is None or not is_visible_in(article, channel_id, session=session):
-        raise ButtonRefused(_NOT_HERE)
-    return article
+def _clicked_article(article_id: int, channel_id: str | None, *, session: Session) -> Article:
+    """The story on the card, if it may be shown where the button was clicked."""
+    try:
+        return get_visible_article(article_id, channel_id, session=session)
+    except ArticleNotFound as error:
+        raise ButtonRefused(_NOT_HERE) from error
 
 
 def _channel_mention(channel_id: str) -> str:
@@ -102,13 +109,13 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def publish_from_button(services: Services, click: Click) -> str:
+def publish_from_button(services: SlackServices, click: Click) -> str:
     """Publish the story on the card (editors only); the confirmation or refusal, one line."""
     if not services.editors.is_editor(click.user_id):
         return services.editors.refusal("publish stories")
     article_id = parse_article_id(click.value)
     with services.session_factory.begin() as session:
-        article = _visible_article(article_id, click.channel_id, session=session)
+        article = _clicked_article(article_id, click.channel_id, session=session)
         result = publish_article(
             article.id, session=session, aliases=services.aliases, now=services.clock()
         )
@@ -122,7 +129,7 @@ def publish_from_button(services: Services, click: Click) -> str:
     return f"Published — alerts queued for {_plural(result.new_deliveries, 'channel')}."
 
 
-def subscribe_from_button(services: Services, click: Click) -> str:
+def subscribe_from_button(services: SlackServices, click: Click) -> str:
     """Make the clicked-in channel follow the button's topic (editors only)."""
     if not services.editors.is_editor(click.user_id):
         return services.editors.refusal("subscribe channels")
@@ -178,7 +185,7 @@ def more_like_this(services: Services, click: Click) -> Message:
     article_id = parse_article_id(click.value)
     now = services.clock()
     with services.session_factory() as session:
-        record = to_article_record(_visible_article(article_id, click.channel_id, session=session))
+        record = to_article_record(_clicked_article(article_id, click.channel_id, session=session))
         question = related_question(record.topics, services=services, now=now)
         if question is None:
             raise ButtonRefused("That story has no topics to match other stories on.")
@@ -205,7 +212,7 @@ def _say(respond: Respond, text: str) -> None:
     respond(text=text, replace_original=False, response_type="ephemeral")
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: SlackServices) -> None:
     @app.action(PUBLISH_ACTION)
     def publish(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()

@@ -12,21 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from handlers.blocks import Message, pack_sections
+from handlers import block_kit
+from handlers.block_kit import Message
 from handlers.mrkdwn import (
     clean_text,
     collapse_whitespace,
     escape_mrkdwn,
     link,
-    plain_text,
     truncate_words,
 )
 from news.dates import describe_relative, format_day
-
-SECTION_LIMIT = 3000
-MESSAGE_BLOCK_LIMIT = 50
-MESSAGE_TEXT_LIMIT = 40_000
-HEADER_LIMIT = 150
+from storage.states import DeliveryState, JobState
+from storage.status import StatusReport
 
 _HEADLINE_LIMIT = 200
 _NAME_LIMIT = 200
@@ -86,7 +83,7 @@ def with_mentions(text: str) -> str:
         pieces.append(match.group(0))
         position = match.end()
     pieces.append(escape_mrkdwn(text[position:]))
-    return truncate_words("".join(pieces), SECTION_LIMIT - 20)
+    return truncate_words("".join(pieces), block_kit.SECTION_LIMIT - 20)
 
 
 # -- messages -------------------------------------------------------------------------------
@@ -95,7 +92,7 @@ def with_mentions(text: str) -> str:
 def build_reply(lines: Sequence[str]) -> Message:
     """A reply from lines that are already safe mrkdwn (built with the helpers above)."""
     kept = [line for line in lines if line.strip()] or ["Done."]
-    blocks = pack_sections(kept, MESSAGE_BLOCK_LIMIT)
+    blocks = block_kit.pack_sections(kept, block_kit.MESSAGE_BLOCK_LIMIT)
     return Message(text=_fallback(" ".join(kept)), blocks=blocks)
 
 
@@ -103,13 +100,13 @@ def build_problem(reason: str) -> Message:
     """A one-line reason something the person asked for could not be done."""
     first = next((line for line in clean_text(reason).split("\n") if line.strip()), "")
     sentence = escaped(first, _REASON_LIMIT) or "That did not work."
-    return Message(text=_fallback(sentence), blocks=[_section(f":warning: {sentence}")])
+    return Message(text=_fallback(sentence), blocks=[block_kit.section(f":warning: {sentence}")])
 
 
 def build_refusal(refusal: str) -> Message:
     """The one-line refusal of an editors-only action; mentions of editors stay mentions."""
     sentence = with_mentions(collapse_whitespace(refusal))
-    return Message(text=_fallback(sentence), blocks=[_section(f":no_entry: {sentence}")])
+    return Message(text=_fallback(sentence), blocks=[block_kit.section(f":no_entry: {sentence}")])
 
 
 @dataclass(frozen=True)
@@ -131,8 +128,8 @@ def build_command_help(
     """
     blocks: list[dict[str, Any]] = []
     if problem:
-        blocks.append(_section(f":warning: {problem}"))
-    blocks.append({"type": "header", "text": plain_text(f"{command} commands", HEADER_LIMIT)})
+        blocks.append(block_kit.section(f":warning: {problem}"))
+    blocks.append(block_kit.header(f"{command} commands"))
     lines = []
     for entry in entries:
         marker = " _(editors)_" if entry.editors_only else ""
@@ -140,8 +137,12 @@ def build_command_help(
             f"{code(f'{command} {entry.usage}')} — {escaped(entry.description)}{marker}\n"
             f"      e.g. {code(f'{command} {entry.example}')}"
         )
-    blocks.extend(pack_sections(lines, MESSAGE_BLOCK_LIMIT - len(blocks) - 1))
-    blocks.append(_context("Ask in plain words too: mention me, or message me directly."))
+    blocks.extend(block_kit.pack_sections(lines, block_kit.MESSAGE_BLOCK_LIMIT - len(blocks) - 1))
+    blocks.append(
+        block_kit.context(
+            "Ask in plain words too: mention me, or message me directly.", verbatim=False
+        )
+    )
     usages = "; ".join(f"{command} {entry.usage}" for entry in entries)
     lead = f"{problem} " if problem else ""
     return Message(
@@ -274,29 +275,20 @@ def build_feed_list(feeds: Sequence[FeedLine], *, now: datetime, command: str = 
     return build_reply(lines)
 
 
-@dataclass(frozen=True)
-class StatusView:
-    """What ``/news status`` shows (counts and recent failures)."""
-
-    archive_size: int
-    stories_today: int
-    timezone_name: str
-    jobs: dict[str, int]
-    deliveries: dict[str, int]
-    job_errors: Sequence[tuple[str, str, datetime]]
-    dead_deliveries: Sequence[tuple[str, str, str, datetime]]
-    last_heartbeat: datetime | None
-    feeds: int
-    failing_feeds: int
-
-
-def build_status(status: StatusView, *, now: datetime, command: str = "/news") -> Message:
+def build_status(
+    status: StatusReport, *, timezone_name: str, now: datetime, command: str = "/news"
+) -> Message:
     """Archive size, stories today, queue depth, worker heartbeat, recent failures."""
-    today = f"{status.stories_today:,} today ({escaped(status.timezone_name, 60)})"
+    today = f"{status.stories_today:,} today ({escaped(timezone_name, 60)})"
     stories = "story" if status.archive_size == 1 else "stories"
     lines = [f"*Archive:* {status.archive_size:,} {stories} · {today}"]
-    jobs = _count_line(status.jobs, ("pending", "running", "dead", "failed"))
-    deliveries = _count_line(status.deliveries, ("pending", "sending", "digested", "dead"))
+    jobs = _count_line(
+        status.jobs, (JobState.PENDING, JobState.RUNNING, JobState.DEAD, JobState.FAILED)
+    )
+    deliveries = _count_line(
+        status.deliveries,
+        (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.DIGESTED, DeliveryState.DEAD),
+    )
     lines.append(f"*Queue:* jobs {jobs} · alerts {deliveries}")
     lines.append(f"*Worker:* {_describe_worker(status.last_heartbeat, now=now)}")
     if status.feeds:
@@ -354,19 +346,5 @@ def _count_line(counts: dict[str, int], order: Sequence[str]) -> str:
 # -- Block Kit JSON -------------------------------------------------------------------------
 
 
-def _section(text: str) -> dict[str, Any]:
-    return {
-        "type": "section",
-        "text": {"type": "mrkdwn", "text": truncate_words(text, SECTION_LIMIT), "verbatim": True},
-    }
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {
-        "type": "context",
-        "elements": [{"type": "mrkdwn", "text": truncate_words(text, SECTION_LIMIT)}],
-    }
-
-
 def _fallback(text: str) -> str:
-    return truncate_words(collapse_whitespace(text), MESSAGE_TEXT_LIMIT) or "newsdesk"
+    return block_kit.fallback_text(collapse_whitespace(text), empty="newsdesk")

@@ -16,14 +16,12 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.orm import Session
 
 from handlers.answers import answer_question, article_message
 from handlers.blocks import Message
 from handlers.command_blocks import (
     CommandHelpEntry,
     FeedLine,
-    StatusView,
     SubscriptionLine,
     VersionLine,
     build_command_help,
@@ -40,17 +38,16 @@ from handlers.command_blocks import (
     escaped,
     story_label,
 )
+from handlers.slack_services import SlackServices
 from handlers.slack_text import parse_reference, strip_markup
-from handlers.submit import build_submit_modal, is_private_conversation
+from handlers.submit import build_submit_modal, command_in_private_conversation
 from news.errors import NewsdeskError
 from news.urls import normalize_url
-from storage.articles import ArticleNotFound, get_article, is_visible_in, list_versions
+from storage.articles import get_visible_article, list_versions
 from storage.deletion import delete_article
 from storage.feeds import add_feed, find_feed, list_feeds, remove_feed
-from storage.models import Article
 from storage.publishing import publish_article, retry_dead_deliveries, unpublish_article
 from storage.queue import retry_dead_jobs
-from storage.services import Services
 from storage.status import read_status
 from storage.subscriptions import (
     channel_settings,
@@ -92,7 +89,7 @@ class CommandReply:
 
 @dataclass(frozen=True)
 class CommandContext:
-    services: Services
+    services: SlackServices
     open_view: Callable[[str, dict[str, Any]], None]
     """Open a modal with a trigger id (``views.open``)."""
 
@@ -245,14 +242,6 @@ def _reply(*lines: str) -> CommandReply:
     return CommandReply(build_reply(lines))
 
 
-def _visible_article(reference: str, channel_id: str, *, session: Session) -> Article:
-    """The story, unless it is private to another conversation (then: not found)."""
-    article = get_article(reference, session=session)
-    if not is_visible_in(article, channel_id, session=session):
-        raise ArticleNotFound(f"no story {reference[:200]} in the archive")
-    return article
-
-
 # -- subcommands ----------------------------------------------------------------------------
 
 
@@ -280,7 +269,7 @@ def run_submit(context: CommandContext, request: CommandRequest) -> CommandReply
         raise CommandError("Slack sent no trigger id, so the form cannot open: try again")
     view = build_submit_modal(
         channel_id=request.channel_id,
-        is_private=is_private_conversation(request.channel_id, request.channel_name),
+        is_private=command_in_private_conversation(request.channel_id, request.channel_name),
     )
     try:
         context.open_view(request.trigger_id, view)
@@ -293,14 +282,14 @@ def run_submit(context: CommandContext, request: CommandRequest) -> CommandReply
 def run_show(context: CommandContext, request: CommandRequest) -> CommandReply:
     reference = read_story_reference(request.text)
     with context.services.session_factory() as session:
-        article_id = _visible_article(reference, request.channel_id, session=session).id
+        article_id = get_visible_article(reference, request.channel_id, session=session).id
     return CommandReply(article_message(context.services, str(article_id)))
 
 
 def run_history(context: CommandContext, request: CommandRequest) -> CommandReply:
     reference = read_story_reference(request.text)
     with context.services.session_factory() as session:
-        article = _visible_article(reference, request.channel_id, session=session)
+        article = get_visible_article(reference, request.channel_id, session=session)
         versions = [
             VersionLine(v.version, v.headline, v.changes, v.recorded_at)
             for v in list_versions(article.id, session=session)
@@ -320,7 +309,7 @@ def run_publish(context: CommandContext, request: CommandRequest) -> CommandRepl
     reference = read_story_reference(request.text)
     services = context.services
     with services.session_factory.begin() as session:
-        article = _visible_article(reference, request.channel_id, session=session)
+        article = get_visible_article(reference, request.channel_id, session=session)
         label = story_label(article.id, article.headline)
         result = publish_article(
             article.id, session=session, aliases=services.aliases, now=services.clock()
@@ -345,7 +334,7 @@ def run_unpublish(context: CommandContext, request: CommandRequest) -> CommandRe
     reference = read_story_reference(request.text)
     services = context.services
     with services.session_factory.begin() as session:
-        article = _visible_article(reference, request.channel_id, session=session)
+        article = get_visible_article(reference, request.channel_id, session=session)
         label = story_label(article.id, article.headline)
         result = unpublish_article(article.id, session=session, now=services.clock())
     services.notify_work()
@@ -363,7 +352,7 @@ def run_unpublish(context: CommandContext, request: CommandRequest) -> CommandRe
 def run_delete(context: CommandContext, request: CommandRequest) -> CommandReply:
     reference = read_story_reference(request.text)
     with context.services.session_factory.begin() as session:
-        article = _visible_article(reference, request.channel_id, session=session)
+        article = get_visible_article(reference, request.channel_id, session=session)
         result = delete_article(article.id, session=session)
     details = [f"{result.shares} share{'s' if result.shares != 1 else ''}"]
     if result.versions:
@@ -523,19 +512,8 @@ def run_status(context: CommandContext, request: CommandRequest) -> CommandReply
     now = services.clock()
     with services.session_factory() as session:
         report = read_status(session=session, now=now, timezone=services.timezone)
-    view = StatusView(
-        archive_size=report.archive_size,
-        stories_today=report.stories_today,
-        timezone_name=str(services.timezone),
-        jobs=report.jobs,
-        deliveries=report.deliveries,
-        job_errors=report.job_errors,
-        dead_deliveries=report.dead_deliveries,
-        last_heartbeat=report.last_heartbeat,
-        feeds=report.feeds,
-        failing_feeds=report.failing_feeds,
-    )
-    return CommandReply(build_status(view, now=now, command=COMMAND))
+    reply = build_status(report, timezone_name=str(services.timezone), now=now, command=COMMAND)
+    return CommandReply(reply)
 
 
 def run_retry(context: CommandContext, request: CommandRequest) -> CommandReply:
@@ -658,7 +636,7 @@ GROUPS = {subcommand.name.split()[0] for subcommand in SUBCOMMANDS if " " in sub
 # -- Slack listener -------------------------------------------------------------------------
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: SlackServices) -> None:
     @app.command(COMMAND)
     def run_news_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         request = CommandRequest(

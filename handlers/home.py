@@ -9,10 +9,8 @@ Home is the same for everyone, so it lists only public channels' subscriptions.
 from __future__ import annotations
 
 import re
-import threading
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -20,31 +18,30 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from handlers.block_kit import VIEW_BLOCK_LIMIT, button, context, header, section
+from handlers.conversations import PublicChannels
 from handlers.mrkdwn import (
     clean_text,
     collapse_whitespace,
     escape_mrkdwn,
     link,
-    plain_text,
     truncate_words,
 )
+from handlers.slack_services import SlackServices
 from handlers.submit import build_submit_modal
-from handlers.unfurls import is_private_conversation
 from news.dates import describe_relative, format_day
 from storage.feeds import FeedHealth
 from storage.overview import ChannelSubscriptions, FollowedTarget, HomeOverview, load_home_overview
-from storage.queue import enqueue_job, remember_event
+from storage.queue import ClaimedJob, JobKind, JobRunner, remember_event
 from storage.services import Services
 
 PUBLISH_HOME = "publish_home"
 SUBMIT_STORY_ACTION = "home_submit_story"
 REFRESH_HOME_ACTION = "home_refresh"
 
-HOME_BLOCK_LIMIT = 100
 HOME_STORIES_SHOWN = 10
 HOME_CHANNELS_SHOWN = 30
 HOME_FEEDS_SHOWN = 30
-SECTION_LIMIT = 3000
 
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,63}")
 _HEADLINE_LIMIT = 250
@@ -61,29 +58,33 @@ def build_home_view(overview: HomeOverview, *, now: datetime) -> dict[str, Any]:
     """The Home tab for ``overview``; ``now`` (aware, in the newsroom's zone) dates things."""
     stories = _plural(overview.public_story_count, "public story", "public stories")
     blocks: list[dict[str, Any]] = [
-        _header("newsdesk"),
-        _context(f"The archive holds {stories} · updated {now:%H:%M}"),
+        header("newsdesk"),
+        context(f"The archive holds {stories} · updated {now:%H:%M}", verbatim=False),
         {
             "type": "actions",
             "elements": [
-                _button(SUBMIT_STORY_ACTION, "Submit a story", "submit", style="primary"),
-                _button(REFRESH_HOME_ACTION, "Refresh", "refresh"),
+                button(SUBMIT_STORY_ACTION, "Submit a story", "submit", style="primary"),
+                button(REFRESH_HOME_ACTION, "Refresh", "refresh"),
             ],
         },
     ]
     blocks += _stories_part(overview, now=now)
     # Feeds are few and short; channels get what the feeds leave (each part ends in "and N more").
     feeds = _feeds_part(overview.feeds, now=now, room=HOME_FEEDS_SHOWN)
-    room = HOME_BLOCK_LIMIT - len(blocks) - len(feeds)
+    room = VIEW_BLOCK_LIMIT - len(blocks) - len(feeds)
     blocks += _channels_part(overview.channels, room=room)
     blocks += feeds
     return {"type": "home", "callback_id": "newsdesk_home", "blocks": blocks}
 
 
 def _stories_part(overview: HomeOverview, *, now: datetime) -> list[dict[str, Any]]:
-    part: list[dict[str, Any]] = [{"type": "divider"}, _header("Latest stories")]
+    part: list[dict[str, Any]] = [{"type": "divider"}, header("Latest stories")]
     if not overview.stories:
-        part.append(_context("Nothing in the archive yet: share a link in a channel I am in."))
+        part.append(
+            context(
+                "Nothing in the archive yet: share a link in a channel I am in.", verbatim=False
+            )
+        )
         return part
     for story in overview.stories[:HOME_STORIES_SHOWN]:
         title = collapse_whitespace(clean_text(story.headline)) or "Untitled story"
@@ -93,41 +94,46 @@ def _stories_part(overview: HomeOverview, *, now: datetime) -> list[dict[str, An
             meta.append(format_day(story.published_at, now=now))
         meta.append("Published" if story.status == "published" else "Draft")
         lines.append(" · ".join(part for part in meta if part))
-        part.append(_section("\n".join(lines)))
+        part.append(section("\n".join(lines)))
     return part
 
 
 def _channels_part(channels: Sequence[ChannelSubscriptions], *, room: int) -> list[dict[str, Any]]:
-    part: list[dict[str, Any]] = [{"type": "divider"}, _header("Channel subscriptions")]
+    part: list[dict[str, Any]] = [{"type": "divider"}, header("Channel subscriptions")]
     if not channels:
         part.append(
-            _context("No channel follows anything yet: `/news subscribe #channel Ukraine`.")
+            context(
+                "No channel follows anything yet: `/news subscribe #channel Ukraine`.",
+                verbatim=False,
+            )
         )
         return part
-    part.append(_context("What each channel follows; alerts go to the channel."))
+    part.append(context("What each channel follows; alerts go to the channel.", verbatim=False))
     shown = channels[: max(0, min(HOME_CHANNELS_SHOWN, room - len(part) - 1))]
     for channel in shown:
         targets = ", ".join(_describe_target(target) for target in channel.targets)
-        part.append(_section(f"{_channel_mention(channel.channel_id)}: {targets}"))
+        part.append(section(f"{_channel_mention(channel.channel_id)}: {targets}"))
     if len(channels) > len(shown):
-        part.append(_context(f"and {_plural(len(channels) - len(shown), 'more channel')}"))
+        part.append(
+            context(f"and {_plural(len(channels) - len(shown), 'more channel')}", verbatim=False)
+        )
     return part
 
 
 def _feeds_part(feeds: Sequence[FeedHealth], *, now: datetime, room: int) -> list[dict[str, Any]]:
-    part: list[dict[str, Any]] = [{"type": "divider"}, _header("Feeds")]
+    part: list[dict[str, Any]] = [{"type": "divider"}, header("Feeds")]
     if not feeds:
-        part.append(_context("No feeds yet: `/news feed add <url>`."))
+        part.append(context("No feeds yet: `/news feed add <url>`.", verbatim=False))
         return part
     failing = sum(1 for feed in feeds if not feed.healthy)
-    part.append(_context(f"{_plural(len(feeds), 'feed')}, {failing} failing"))
+    part.append(context(f"{_plural(len(feeds), 'feed')}, {failing} failing", verbatim=False))
     # Failing feeds first: they are the ones that need someone.
     ordered = sorted(feeds, key=lambda feed: (feed.healthy, feed.id))
     shown = ordered[: max(0, room - len(part) - 1)]
     for feed in shown:
-        part.append(_section(_describe_feed(feed, now=now)))
+        part.append(section(_describe_feed(feed, now=now)))
     if len(feeds) > len(shown):
-        part.append(_context(f"and {_plural(len(feeds) - len(shown), 'more feed')}"))
+        part.append(context(f"and {_plural(len(feeds) - len(shown), 'more feed')}", verbatim=False))
     return part
 
 
@@ -171,37 +177,17 @@ def _plural(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {plural or noun + 's'}"
 
 
-def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": plain_text(text, 150)}
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {
-        "type": "section",
-        "text": {"type": "mrkdwn", "text": truncate_words(text, SECTION_LIMIT), "verbatim": True},
-    }
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {
-        "type": "context",
-        "elements": [{"type": "mrkdwn", "text": truncate_words(text, SECTION_LIMIT)}],
-    }
-
-
-def _button(action_id: str, text: str, value: str, *, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "action_id": action_id,
-        "text": plain_text(text, 75),
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
-
-
 # -- queueing and publishing -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HomeFor:
+    """A ``publish_home`` job: publish App Home for this person."""
+
+    user_id: str
+
+
+PUBLISH_HOME_JOB = JobKind(PUBLISH_HOME, HomeFor)
 
 
 def queue_home_publish(
@@ -211,40 +197,8 @@ def queue_home_publish(
     if event_id is not None and not remember_event(event_id, session=session):
         return False
     key = event_id or request_key
-    dedupe_key = f"{PUBLISH_HOME}:{user_id}:{key}"[:500] if key else None
-    return enqueue_job(PUBLISH_HOME, {"user_id": user_id}, session=session, dedupe_key=dedupe_key)
-
-
-class PublicChannels:
-    """Which channels Slack confirms are public, asked once per channel and remembered for
-    ``ttl`` seconds (a channel can be made private; the answer goes stale no longer than that).
-
-    Anything Slack cannot confirm public (a private channel, a lookup error) is not public.
-    """
-
-    def __init__(
-        self,
-        client: WebClient,
-        *,
-        ttl: float = 900.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._client = client
-        self._ttl = ttl
-        self._clock = clock
-        self._known: dict[str, tuple[bool, float]] = {}
-        self._lock = threading.Lock()
-
-    def is_public(self, channel_id: str) -> bool:
-        now = self._clock()
-        with self._lock:
-            known = self._known.get(channel_id)
-        if known is not None and now - known[1] < self._ttl:
-            return known[0]
-        public = not is_private_conversation(self._client, channel_id)
-        with self._lock:
-            self._known[channel_id] = (public, now)
-        return public
+    dedupe_key = f"{PUBLISH_HOME}:{user_id}:{key}" if key else None
+    return PUBLISH_HOME_JOB.enqueue(HomeFor(user_id), session=session, dedupe_key=dedupe_key)
 
 
 def home_view_for(services: Services, channels: PublicChannels) -> dict[str, Any]:
@@ -264,7 +218,17 @@ def publish_home(
     client.views_publish(user_id=user_id, view=home_view_for(services, channels))
 
 
-def register(app: App, services: Services) -> None:
+def job_runners(services: Services, client: WebClient) -> dict[str, JobRunner]:
+    """The ``publish_home`` runner (one lookup cache of public channels per process)."""
+    channels = PublicChannels(client)
+
+    def run_publish_home(job: ClaimedJob) -> None:
+        publish_home(services, client, PUBLISH_HOME_JOB.read(job).user_id, channels)
+
+    return {PUBLISH_HOME: run_publish_home}
+
+
+def register(app: App, services: SlackServices) -> None:
     @app.event("app_home_opened")
     def queue_home(body: dict[str, Any], event: dict[str, Any]) -> None:
         user_id = event.get("user")

@@ -6,13 +6,12 @@ from typing import Any
 
 from slack_bolt import App
 
-from handlers.messages import slack_message
+from handlers.messages import accept_question, slack_message
+from handlers.slack_services import SlackServices
 from handlers.slack_text import find_links, strip_markup
-from storage.intake import accept_question
-from storage.services import Services
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: SlackServices) -> None:
     @app.event("app_mention")
     def answer_mention(body: dict[str, Any], event: dict[str, Any]) -> None:
         text = event.get("text", "")

@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Collection
+from typing import Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -18,6 +19,24 @@ logger = logging.getLogger(__name__)
 
 GROUP_CACHE_SECONDS = 120.0
 FAILURE_RETRY_SECONDS = 10.0
+
+
+class EditorCheck(Protocol):
+    """Decides who may publish, subscribe channels, manage feeds and delete stories."""
+
+    def is_editor(self, user_id: str | None) -> bool: ...
+
+    def refusal(self, action: str) -> str: ...
+
+
+class NoEditors:
+    """Nobody is an editor (no Slack client to ask)."""
+
+    def is_editor(self, user_id: str | None) -> bool:
+        return False
+
+    def refusal(self, action: str) -> str:
+        return f"Only editors can {action}."
 
 
 class EditorDirectory:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -21,16 +22,18 @@ from sqlalchemy.orm import Session
 from handlers.blocks import Message, build_article_card, build_failure
 from handlers.command_blocks import channel_mention, escaped, story_label
 from handlers.mrkdwn import plain_text
+from handlers.replies import ThreadReplies
+from handlers.slack_files import SharedFile, SlackFileReader, file_record
+from handlers.slack_services import SlackServices
 from handlers.views import story_from_article
 from news.documents import document_kind_for_name
 from news.errors import NewsdeskError
 from news.urls import normalize_url
 from news.wire_copy import parse_wire_copy
 from storage.articles import NewShare
-from storage.file_intake import file_record
 from storage.ingest import IngestOutcome, IngestResult, StoryOverrides
 from storage.publishing import PublishResult, publish_article
-from storage.queue import enqueue_job
+from storage.queue import ClaimedJob, JobKind, JobRunner, PermanentFailure, enqueue_job
 from storage.services import Services
 
 SUBMIT_VIEW = "news_submit"
@@ -55,8 +58,9 @@ PRIVATE_CHANNEL_NAMES = ("privategroup", "directmessage")
 _MENTION = re.compile(r"<@([UW][A-Z0-9]{2,63})>")
 
 
-def is_private_conversation(channel_id: str, channel_name: str) -> bool:
-    """Whether a slash command ran in a private channel, a group DM or a DM."""
+def command_in_private_conversation(channel_id: str, channel_name: str) -> bool:
+    """Whether a slash command ran in a private channel, a group DM or a DM, read from the
+    channel name and id the command carries (no Slack call while the command waits)."""
     return (
         channel_name in PRIVATE_CHANNEL_NAMES
         or channel_name.startswith("mpdm-")
@@ -356,32 +360,56 @@ class StorySubmission:
         )
 
 
+SUBMIT_FILE_JOB = JobKind(SUBMIT_FILE, StorySubmission)
+
+
 def accept_submission(submission: StorySubmission, *, view_id: str, session: Session) -> bool:
-    """Queue the submission; a second submission of the same modal queues nothing."""
-    kind = SUBMIT_FILE if submission.file else SUBMIT_STORY
+    """Queue the submission; a second submission of the same modal queues nothing.
+
+    A form with a file is a ``submit_file`` job (the file is downloaded and read), any other
+    a ``submit_story`` job.
+    """
+    dedupe_key = f"{SUBMIT_STORY}:{view_id}"[:500]
+    if submission.file:
+        return SUBMIT_FILE_JOB.enqueue(submission, session=session, dedupe_key=dedupe_key)
     return enqueue_job(
-        kind,
-        submission.to_payload(),
-        session=session,
-        dedupe_key=f"{SUBMIT_STORY}:{view_id}"[:500],
+        SUBMIT_STORY, submission.to_payload(), session=session, dedupe_key=dedupe_key
     )
 
 
-def archive_submission(services: Services, submission: StorySubmission) -> IngestResult:
-    """Fetch or parse the story and store it with the submitter's headline, desk, topics."""
-    share = NewShare(
+def submission_share(submission: StorySubmission) -> NewShare:
+    return NewShare(
         source="slack",
         user_id=submission.user_id,
         channel_id=submission.channel_id,
         is_private=submission.is_private,
     )
-    overrides = StoryOverrides(
+
+
+def submission_overrides(submission: StorySubmission) -> StoryOverrides:
+    """The submitter's headline, desk and topics, which win over what the story says."""
+    return StoryOverrides(
         headline=submission.headline, section=submission.desk, topics=tuple(submission.topics)
     )
+
+
+def archive_submission(services: Services, submission: StorySubmission) -> IngestResult:
+    """Fetch or parse the story and store it with the submitter's headline, desk, topics."""
+    share = submission_share(submission)
+    overrides = submission_overrides(submission)
     if submission.url:
         given = bool(submission.headline or submission.desk or submission.topics)
         return services.ingest.ingest_url(submission.url, share, overrides=overrides, refetch=given)
     return services.ingest.ingest_copy(submission.copy or "", share, overrides=overrides)
+
+
+def archive_file_submission(reader: SlackFileReader, submission: StorySubmission) -> IngestResult:
+    """Read the attached file and store it with the submitter's headline, desk, topics."""
+    return reader.store(
+        SharedFile.from_json(submission.file or {}),
+        submission_share(submission),
+        overrides=submission_overrides(submission),
+    )
 
 
 def publish_submission(services: Services, article_id: int) -> PublishResult:
@@ -435,16 +463,20 @@ _EPHEMERAL_UNREACHABLE = {
 
 
 def run_submission(
-    services: Services, client: WebClient, submission: StorySubmission
+    services: Services,
+    client: WebClient,
+    submission: StorySubmission,
+    archive: Callable[[], IngestResult] | None = None,
 ) -> str | None:
     """Archive (and publish, when asked) a submission and tell the submitter how it went.
 
-    Returns the one-line reason when the story could not be archived (the submitter was
-    told it), else None.
+    ``archive`` stores the story (by default from the form's link or copy). Returns the
+    one-line reason when the story could not be archived (the submitter was told it), else
+    None.
     """
     error: str | None = None
     try:
-        result = archive_submission(services, submission)
+        result = archive() if archive is not None else archive_submission(services, submission)
         published = publish_submission(services, result.article.id) if submission.publish else None
         reply = describe_outcome(services, result, published)
         if published is not None:
@@ -458,20 +490,23 @@ def run_submission(
 
 def tell_submitter(client: WebClient, submission: StorySubmission, reply: Message) -> None:
     """An ephemeral message where the command ran; a DM when that is not possible."""
-    if submission.channel_id:
+    tell_person(client, submission.user_id, submission.channel_id, reply)
+
+
+def tell_person(client: WebClient, user_id: str, channel_id: str, reply: Message) -> None:
+    """An ephemeral message to ``user_id`` in ``channel_id``; a DM when the bot cannot post
+    there (or no channel is known)."""
+    if channel_id:
         try:
             client.chat_postEphemeral(
-                channel=submission.channel_id,
-                user=submission.user_id,
-                text=reply.text,
-                blocks=reply.blocks,
+                channel=channel_id, user=user_id, text=reply.text, blocks=reply.blocks
             )
             return
         except SlackApiError as error:
             if error.response.get("error") not in _EPHEMERAL_UNREACHABLE:
                 raise
     client.chat_postMessage(
-        channel=submission.user_id,
+        channel=user_id,
         text=reply.text,
         blocks=reply.blocks,
         unfurl_links=False,
@@ -479,10 +514,45 @@ def tell_submitter(client: WebClient, submission: StorySubmission, reply: Messag
     )
 
 
+def job_runners(
+    services: Services, client: WebClient, reader: SlackFileReader
+) -> dict[str, JobRunner]:
+    """The ``submit_story`` and ``submit_file`` runners: archive (and maybe publish), then
+    tell the submitter."""
+    replies = ThreadReplies(services, client)
+
+    def run_once(job: ClaimedJob, run: Callable[[], str | None]) -> None:
+        error = job.progress.get("error")
+        if "replied" not in job.progress:
+            error = run()
+            replies.note(job, {"replied": True, "error": error})
+        if error:
+            raise PermanentFailure(str(error))  # the submitter was told the reason
+
+    def run_submit_story(job: ClaimedJob) -> None:
+        submission = StorySubmission.from_payload(job.payload)
+        run_once(job, lambda: run_submission(services, client, submission))
+
+    def run_submit_file(job: ClaimedJob) -> None:
+        """A file attached to the ``/news submit`` form: read, stored with the form's fields."""
+        submission = SUBMIT_FILE_JOB.read(job)
+        run_once(
+            job,
+            lambda: run_submission(
+                services,
+                client,
+                submission,
+                archive=lambda: archive_file_submission(reader, submission),
+            ),
+        )
+
+    return {SUBMIT_STORY: run_submit_story, SUBMIT_FILE: run_submit_file}
+
+
 # -- Slack listener -------------------------------------------------------------------------
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: SlackServices) -> None:
     @app.view(SUBMIT_VIEW)
     def submit_story(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient

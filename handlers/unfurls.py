@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,10 +25,12 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from handlers.blocks import Message, build_article_card
+from handlers.conversations import is_private_conversation
+from handlers.slack_services import SlackServices
 from handlers.views import story_from_article
 from news.errors import NewsdeskError
 from storage.articles import NewShare, find_article_by_url, is_visible_in, to_article_record
-from storage.queue import enqueue_job, remember_event
+from storage.queue import ClaimedJob, JobKind, JobRunner, PermanentFailure, remember_event
 from storage.services import Services
 
 UNFURL_LINK = "unfurl_link"
@@ -50,6 +52,16 @@ class UnfurlRequest:
     links: tuple[str, ...]
     unfurl_id: str | None = None
     source: str | None = None
+
+
+@dataclass(frozen=True)
+class Unfurl:
+    """An ``unfurl_link`` job: unfurl these links with cards."""
+
+    request: UnfurlRequest
+
+
+UNFURL_LINK_JOB = JobKind(UNFURL_LINK, Unfurl)
 
 
 def normalize_domains(domains: Iterable[str]) -> frozenset[str]:
@@ -100,27 +112,7 @@ def accept_link_shared(request: UnfurlRequest, *, event_id: str | None, session:
         return False
     digest = hashlib.sha256("\n".join(request.links).encode()).hexdigest()[:16]
     dedupe_key = f"{UNFURL_LINK}:{request.channel_id}:{request.message_ts}:{digest}"
-    payload = {"request": asdict(request)}
-    return enqueue_job(UNFURL_LINK, payload, session=session, dedupe_key=dedupe_key[:500])
-
-
-def request_from_payload(payload: Mapping[str, Any]) -> UnfurlRequest:
-    data = dict(payload["request"])
-    data["links"] = tuple(data.get("links") or ())
-    return UnfurlRequest(**data)
-
-
-def is_private_conversation(client: WebClient, channel_id: str) -> bool:
-    """True unless Slack confirms ``channel_id`` is a public channel (fails closed)."""
-    if not channel_id.startswith("C"):
-        return True
-    try:
-        info = client.conversations_info(channel=channel_id).get("channel") or {}
-    except SlackApiError:
-        return True
-    return bool(
-        info.get("is_private") or info.get("is_im") or info.get("is_mpim") or info.get("is_group")
-    )
+    return UNFURL_LINK_JOB.enqueue(Unfurl(request), session=session, dedupe_key=dedupe_key)
 
 
 def render_unfurl(
@@ -186,7 +178,19 @@ def unfurl_shared_links(services: Services, client: WebClient, request: UnfurlRe
     return len(unfurls)
 
 
-def register(app: App, services: Services) -> None:
+def job_runners(services: Services, client: WebClient) -> dict[str, JobRunner]:
+    """The ``unfurl_link`` runner."""
+
+    def run_unfurl(job: ClaimedJob) -> None:
+        try:
+            unfurl_shared_links(services, client, UNFURL_LINK_JOB.read(job).request)
+        except NewsdeskError as error:
+            raise PermanentFailure(error.reason) from error
+
+    return {UNFURL_LINK: run_unfurl}
+
+
+def register(app: App, services: SlackServices) -> None:
     @app.event("link_shared")
     def queue_unfurl(body: dict[str, Any], event: dict[str, Any]) -> None:
         # Slack only sends links on the manifest's domains; UNFURL_DOMAINS is checked anyway.

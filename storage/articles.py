@@ -258,6 +258,17 @@ def is_visible_in(article: Article, channel_id: str | None, *, session: Session)
     return bool(session.scalar(statement))
 
 
+def get_visible_article(
+    reference: str | int, channel_id: str | None, *, session: Session
+) -> Article:
+    """The story with this id or URL, unless it is private to another conversation: then
+    ArticleNotFound, as if it did not exist (its existence is not given away)."""
+    article = get_article(reference, session=session)
+    if not is_visible_in(article, channel_id, session=session):
+        raise ArticleNotFound(f"no story {str(reference)[:200]} in the archive")
+    return article
+
+
 def count_articles(*, session: Session, since: datetime | None = None) -> int:
     statement = select(func.count()).select_from(Article)
     if since is not None:

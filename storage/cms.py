@@ -34,9 +34,10 @@ from storage.models import Article, ArticleVersion, WebhookEvent, utc_now
 from storage.publishing import publish_article, record_story_change, unpublish_article
 from storage.queue import enqueue_job
 from storage.services import Services
+from storage.states import WebhookEventState
 
 CMS_EVENT_JOB = "cms_event"
-EVENT_STATES = ("queued", "done", "failed")
+EVENT_STATES = tuple(WebhookEventState)
 # Fetch failures worth retrying: the page may answer later.
 RETRYABLE_ERRORS: tuple[type[NewsdeskError], ...] = (TimedOut, ConnectionFailed)
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -106,7 +107,7 @@ def record_webhook_event(
             "article_id": article_id,
             "article_version": article_version,
             "received_at": now,
-            "processed_at": now if state == "done" else None,
+            "processed_at": now if state == WebhookEventState.DONE else None,
         },
     )
 
@@ -117,7 +118,7 @@ def last_event_version(article_id: int, *, session: Session) -> int | None:
         select(WebhookEvent.article_version)
         .where(
             WebhookEvent.article_id == article_id,
-            WebhookEvent.state == "done",
+            WebhookEvent.state == WebhookEventState.DONE,
             WebhookEvent.article_version.is_not(None),
         )
         .order_by(WebhookEvent.id.desc())
@@ -230,7 +231,7 @@ class CmsEvents:
         url = normalize_url(event.url)
         with self._services.session_factory() as session:
             row = find_webhook_event(key, session=session)
-            if row is None or row.state != "queued":
+            if row is None or row.state != WebhookEventState.QUEUED:
                 return None
             known = find_article_by_url(url, session=session)
             base = self._base_version(known.id if known is not None else None)
@@ -266,7 +267,7 @@ class CmsEvents:
                 key,
                 event=event.event,
                 url=url,
-                state="done",
+                state=WebhookEventState.DONE,
                 article_id=article_id,
                 article_version=article.version if article is not None else None,
                 session=session,
@@ -274,7 +275,7 @@ class CmsEvents:
                 return self._duplicate(key, session)
             if article_id is not None:
                 unpublish_article(article_id, session=session)
-        return WebhookOutcome(key, event.event, article_id, "done")
+        return WebhookOutcome(key, event.event, article_id, WebhookEventState.DONE)
 
     def _queue(
         self, event: PublishEvent, key: str, url: str, known_id: int | None
@@ -284,7 +285,7 @@ class CmsEvents:
                 key,
                 event=event.event,
                 url=url,
-                state="queued",
+                state=WebhookEventState.QUEUED,
                 article_id=known_id,
                 article_version=None,
                 session=session,
@@ -297,7 +298,7 @@ class CmsEvents:
                 dedupe_key=f"cms:{key}",
             )
         self._services.notify_work()
-        return WebhookOutcome(key, event.event, known_id, "queued")
+        return WebhookOutcome(key, event.event, known_id, WebhookEventState.QUEUED)
 
     def _apply(
         self,
@@ -320,7 +321,7 @@ class CmsEvents:
                     key,
                     event=event.event,
                     url=url,
-                    state="done",
+                    state=WebhookEventState.DONE,
                     article_id=article_id,
                     article_version=None,
                     session=session,
@@ -332,7 +333,7 @@ class CmsEvents:
                 locked = session.get(
                     WebhookEvent, row.id, with_for_update=True, populate_existing=True
                 )
-                if locked is None or locked.state != "queued":
+                if locked is None or locked.state != WebhookEventState.QUEUED:
                     return self._duplicate(key, session)
                 row = locked
             article = session.get(Article, article_id)
@@ -362,11 +363,11 @@ class CmsEvents:
                     note=note,
                     session=session,
                 )
-            row.state = "done"
+            row.state = WebhookEventState.DONE
             row.article_id = article_id
             row.article_version = article.version
             row.processed_at = utc_now()
-        return WebhookOutcome(key, event.event, article_id, "done")
+        return WebhookOutcome(key, event.event, article_id, WebhookEventState.DONE)
 
     def _duplicate(self, key: str, session: Session) -> WebhookOutcome:
         row = find_webhook_event(key, session=session)
@@ -377,7 +378,7 @@ class CmsEvents:
     def _mark_failed(self, key: str, reason: str) -> None:
         with self._services.session_factory.begin() as session:
             row = find_webhook_event(key, session=session)
-            if row is not None and row.state == "queued":
-                row.state = "failed"
+            if row is not None and row.state == WebhookEventState.QUEUED:
+                row.state = WebhookEventState.FAILED
                 row.error = reason[:2000]
                 row.processed_at = utc_now()

@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, literal_column
+from sqlalchemy import Engine, create_engine, event, literal_column, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -65,6 +65,11 @@ def transaction(session_factory: SessionFactory) -> Iterator[Session]:
     """One unit of work: commits on success, rolls back on any error."""
     with session_factory.begin() as session:
         yield session
+
+
+def database_answers(session: Session) -> None:
+    """Ask the database the smallest question; raises when it cannot answer."""
+    session.execute(text("SELECT 1"))
 
 
 def insert_ignoring_conflicts(session: Session, model: Any, values: dict[str, Any]) -> bool:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from storage.articles import ArticleNotFound
 from storage.models import Article, ArticleVersion, Delivery, FeedEntryRecord, Share
+from storage.states import DeliveryKind, DeliveryState
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,8 @@ def delete_article(article_id: int, *, session: Session) -> DeletionResult:
 def _detach_digests(article_id: int, *, session: Session) -> None:
     """Take the story out of every unsent digest listing it; re-lead digests it led."""
     statement = select(Delivery).where(
-        Delivery.kind == "digest",
-        or_(Delivery.article_id == article_id, Delivery.state != "sent"),
+        Delivery.kind == DeliveryKind.DIGEST,
+        or_(Delivery.article_id == article_id, Delivery.state != DeliveryState.SENT),
     )
     for digest in list(session.scalars(statement)):
         listed = [int(i) for i in (digest.payload or {}).get("article_ids", [])]

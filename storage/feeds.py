@@ -1,8 +1,8 @@
 """Polled feeds: the list editors manage, per-feed health, and the entries already seen.
 
-Pollers take due feeds with ``claim_due_feeds``, which moves ``next_poll_at`` forward by a
-lease in the same statement's transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so two
-pollers never fetch the same feed at once; recording the outcome sets the real next poll.
+Pollers take due feeds with ``claim_due_feeds`` (recurring work of ``storage.work``: the claim
+moves ``next_poll_at`` forward by a lease), so two pollers never fetch the same feed at once;
+recording the outcome sets the real next poll.
 Entries are remembered by key (the guid, else the link) per feed with insert-or-ignore,
 so a re-dated or re-ordered entry is never new twice. Functions never commit.
 """
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from news.errors import NewsdeskError
 from news.urls import normalize_url
+from storage import work
 from storage.database import insert_ignoring_conflicts
 from storage.models import Feed, FeedEntryRecord, utc_now
 
@@ -28,6 +29,8 @@ POLL_LEASE = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=6)
 MAX_FEED_URL_LENGTH = 2048
 MAX_ENTRY_KEY_LENGTH = 512
+# Feed polls are recurring work: a feed is due at ``next_poll_at``, and a claim moves it on.
+FEEDS = work.WorkTable(model=Feed, due=Feed.next_poll_at)
 
 
 class FeedNotFound(NewsdeskError):
@@ -138,20 +141,10 @@ def claim_due_feeds(
     lease: timedelta = POLL_LEASE,
 ) -> list[Feed]:
     """Feeds due for a poll, each pushed ``lease`` into the future so no one else polls it."""
-    now = now or utc_now()
-    statement = (
-        select(Feed)
-        .where(Feed.next_poll_at <= now)
-        .order_by(Feed.next_poll_at, Feed.id)
-        .limit(limit)
+    rows: list[Feed] = work.claim(
+        FEEDS, session=session, worker_id="", now=now, hold=lease, limit=limit
     )
-    if session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update(skip_locked=True)
-    feeds = list(session.scalars(statement))
-    for feed in feeds:
-        feed.next_poll_at = now + lease
-    session.flush()
-    return feeds
+    return rows
 
 
 def _feed(feed_id: int, session: Session) -> Feed | None:
@@ -217,8 +210,7 @@ def record_poll_failure(
 def backoff_delay(poll_interval_seconds: int, consecutive_failures: int) -> timedelta:
     """How long to wait after the ``consecutive_failures``-th failure in a row."""
     interval = timedelta(seconds=poll_interval_seconds)
-    exponent = max(0, min(consecutive_failures - 1, 20))
-    return max(interval, min(interval * 2**exponent, MAX_BACKOFF))
+    return max(interval, work.backoff(consecutive_failures, first=interval, limit=MAX_BACKOFF))
 
 
 def entry_key_for_storage(key: str) -> str:

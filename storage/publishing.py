@@ -20,9 +20,9 @@ an ``update`` in the alert's thread. An update row exists once per story version
 channel; a further change to the same version (a correction note) re-arms it with only
 the new lines, and ``ClaimedDelivery.metadata_key`` changes with every such round.
 
-Workers claim like ``storage.queue`` does (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, plus a
-per-channel advisory lock so two workers never post to one channel at once; SQLite
-serialises claims with ``BEGIN IMMEDIATE``). A claim batch holds at most one delivery per
+Deliveries are one table of the work engine (``storage.work``): claimed under a lease, paced
+per channel (an advisory lock on PostgreSQL so two workers never post to one channel at
+once): a claim batch holds at most one delivery per
 channel and skips channels with a message sent in the last second or one in flight.
 
 Noise control: when a pending alert is claimed for a channel that already had its budget
@@ -36,21 +36,23 @@ delivery, claimed and sent like any other.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, text, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from news.aliases import AliasTable
-from storage.articles import ArticleNotFound
+from storage import work
+from storage.articles import ArticleNotFound, ArticleRecord, to_article_record
 from storage.database import insert_ignoring_conflicts
 from storage.models import Article, ChannelSettings, Delivery, utc_now
+from storage.states import ArticleStatus, DeliveryKind, DeliveryState
 from storage.subscriptions import matching_subscriptions
 
-DELIVERY_KINDS = ("alert", "update", "unpublished", "digest")
-DELIVERY_STATES = ("pending", "sending", "sent", "dead", "digested", "cancelled")
+DELIVERY_KINDS = tuple(DeliveryKind)
+DELIVERY_STATES = tuple(DeliveryState)
 PACING_INTERVAL = timedelta(seconds=1)
 BUDGET_WINDOW = timedelta(hours=1)
 DEFAULT_LEASE = timedelta(minutes=2)
@@ -70,6 +72,162 @@ _FIELD_NAMES = {
     "published_at": "publication time",
 }
 _MAX_LINE = 500
+
+
+DELIVERIES = work.WorkTable(
+    model=Delivery,
+    due=Delivery.next_attempt_at,
+    states=DeliveryState,
+    pending=DeliveryState.PENDING,
+    claimed=DeliveryState.SENDING,
+    done=DeliveryState.SENT,
+    dead=DeliveryState.DEAD,
+    finished_at=Delivery.sent_at,
+)
+# One message per channel per second, and never two in flight to one channel.
+CHANNEL_PACING = work.Pacing(
+    key=Delivery.channel_id,
+    finished=Delivery.sent_at,
+    interval=PACING_INTERVAL,
+    lock_namespace=_CHANNEL_LOCK_NAMESPACE,
+)
+
+
+@dataclass(frozen=True)
+class DeliveryPayload:
+    """What a delivery row carries besides its columns (stored as JSON in ``payload``).
+
+    ``lines`` are the thread lines still to post, ``announced`` those already posted in
+    earlier rounds, ``followup`` what was added while the row was being sent (posted in the
+    next round). Changed only by the pure functions below.
+    """
+
+    reasons: tuple[str, ...] = ()
+    lines: tuple[str, ...] = ()
+    announced: tuple[str, ...] = ()
+    round: int = 0
+    restore_alert: bool = False
+    followup: FollowUp | None = None
+    article_ids: tuple[int, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> DeliveryPayload:
+        data = data or {}
+        followup = data.get("followup") or {}
+        return cls(
+            reasons=tuple(str(r) for r in data.get("reasons", [])),
+            lines=tuple(str(line) for line in data.get("lines", [])),
+            announced=tuple(str(line) for line in data.get("announced", [])),
+            round=int(data.get("round", 0)),
+            restore_alert=bool(data.get("restore_alert")),
+            followup=(
+                FollowUp(
+                    tuple(str(line) for line in followup.get("lines", [])),
+                    bool(followup.get("restore_alert")),
+                )
+                if followup.get("pending")
+                else None
+            ),
+            article_ids=tuple(int(i) for i in data.get("article_ids", [])),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        if self.reasons:
+            data["reasons"] = list(self.reasons)
+        if self.article_ids:
+            data["article_ids"] = list(self.article_ids)
+        data.update(lines=list(self.lines), announced=list(self.announced), round=self.round)
+        if self.restore_alert:
+            data["restore_alert"] = True
+        if self.followup is not None:
+            data["followup"] = {
+                "lines": list(self.followup.lines),
+                "restore_alert": self.followup.restore_alert,
+                "pending": True,
+            }
+        return data
+
+    @property
+    def known_lines(self) -> frozenset[str]:
+        """Every line this row posted, will post, or will post next round."""
+        later = self.followup.lines if self.followup is not None else ()
+        return frozenset((*self.lines, *self.announced, *later))
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """Lines (and a restore) recorded while the row was in flight, for its next round."""
+
+    lines: tuple[str, ...] = ()
+    restore_alert: bool = False
+
+
+@dataclass(frozen=True)
+class ThreadChange:
+    payload: DeliveryPayload
+    new_round: bool  # the row is re-armed (pending again, from scratch)
+
+
+def add_thread_lines(
+    payload: DeliveryPayload,
+    lines: Sequence[str],
+    *,
+    state: DeliveryState,
+    kind: DeliveryKind,
+    restore_alert: bool,
+) -> ThreadChange | None:
+    """What a thread row becomes when ``lines`` (and maybe a restore) are to be said;
+    None when that changes nothing.
+
+    Pending: the lines join the ones still to go. Sending: they wait as the follow-up, for
+    the round after this one. Sent, dead, digested or cancelled: a new round with what has
+    not been said yet (a dead row's unsent lines kept).
+    """
+    new_lines = tuple(line for line in dict.fromkeys(lines) if line not in payload.known_lines)
+    if state == DeliveryState.PENDING:
+        if not new_lines and (not restore_alert or payload.restore_alert):
+            return None
+        extended = replace(
+            payload,
+            lines=(*payload.lines, *new_lines),
+            restore_alert=payload.restore_alert or restore_alert,
+        )
+        return ThreadChange(extended, new_round=False)
+    if state == DeliveryState.SENDING:
+        if not new_lines and not restore_alert and kind == DeliveryKind.UPDATE:
+            return None
+        earlier = payload.followup or FollowUp()
+        followup = FollowUp((*earlier.lines, *new_lines), earlier.restore_alert or restore_alert)
+        return ThreadChange(replace(payload, followup=followup), new_round=False)
+    if kind == DeliveryKind.UPDATE and not new_lines and not restore_alert:
+        return None
+    unsent = payload.lines if state == DeliveryState.DEAD else ()
+    announced = (
+        (*payload.announced, *payload.lines) if state == DeliveryState.SENT else payload.announced
+    )
+    again = replace(
+        payload,
+        lines=(*unsent, *new_lines),
+        announced=announced,
+        restore_alert=restore_alert,
+        round=payload.round + 1,
+    )
+    return ThreadChange(again, new_round=True)
+
+
+def start_followup(payload: DeliveryPayload) -> DeliveryPayload | None:
+    """The next round of a row just sent, when lines came in while it was in flight."""
+    if payload.followup is None:
+        return None
+    return replace(
+        payload,
+        announced=(*payload.announced, *payload.lines),
+        lines=payload.followup.lines,
+        restore_alert=payload.followup.restore_alert,
+        round=payload.round + 1,
+        followup=None,
+    )
 
 
 @dataclass(frozen=True)
@@ -129,12 +287,8 @@ class ClaimedDelivery:
         return str(self.id) if self.round == 0 else f"{self.id}.{self.round}"
 
 
-def _is_postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 def _lock_article(article_id: int, *, session: Session) -> Article:
-    article = session.get(Article, article_id, with_for_update=_is_postgresql(session) or None)
+    article = session.get(Article, article_id, with_for_update=work.is_postgresql(session) or None)
     if article is None:
         raise ArticleNotFound(f"no story #{article_id} in the archive")
     return article
@@ -148,8 +302,8 @@ def _deliveries_of(
         .where(Delivery.article_id == article_id, Delivery.kind.in_(kinds))
         .order_by(Delivery.id)
     )
-    if lock and _is_postgresql(session):
-        statement = statement.with_for_update()
+    if lock:
+        statement = work.locked(statement, session=session)
     return list(session.scalars(statement))
 
 
@@ -174,22 +328,28 @@ def publish_article(
     """
     now = now or utc_now()
     article = _lock_article(article_id, session=session)
-    already = article.status == "published"
+    already = article.status == ArticleStatus.PUBLISHED
     if not article.is_public:
         return PublishResult(article.id, already, already, 0, (), (), PRIVATE_STORY)
-    article.status = "published"
+    article.status = ArticleStatus.PUBLISHED
     if article.published_at is None:
         article.published_at = now
         article.sort_at = now
-    deliveries = _deliveries_of(article.id, ("alert", "unpublished"), session=session, lock=True)
+    deliveries = _deliveries_of(
+        article.id, (DeliveryKind.ALERT, DeliveryKind.UNPUBLISHED), session=session, lock=True
+    )
     republished = () if already else _restore_unpublished(article, deliveries, session, now)
     live_alert_channels = {
-        d.channel_id for d in deliveries if d.kind == "alert" and d.state != "cancelled"
+        d.channel_id
+        for d in deliveries
+        if d.kind == DeliveryKind.ALERT and d.state != DeliveryState.CANCELLED
     }
     cancelled_alerts = {
         d.channel_id: d
         for d in deliveries
-        if d.kind == "alert" and d.state == "cancelled" and d.article_version == article.version
+        if d.kind == DeliveryKind.ALERT
+        and d.state == DeliveryState.CANCELLED
+        and d.article_version == article.version
     }
     queued: list[str] = []
     for channel_id, reasons in matching_subscriptions(
@@ -201,16 +361,16 @@ def publish_article(
         if revived is not None:
             _rearm(revived, now)
             revived.reason = reasons[0]
-            revived.payload = {"reasons": reasons}
+            revived.payload = DeliveryPayload(reasons=tuple(reasons)).to_json()
             queued.append(channel_id)
         elif _insert_delivery(
             session,
             article_id=article.id,
             channel_id=channel_id,
-            kind="alert",
+            kind=DeliveryKind.ALERT,
             reason=reasons[0],
-            payload={"reasons": reasons},
-            state="pending",
+            payload=DeliveryPayload(reasons=tuple(reasons)).to_json(),
+            state=DeliveryState.PENDING,
             next_attempt_at=now,
             article_version=article.version,
         ):
@@ -227,22 +387,24 @@ def _restore_unpublished(
     sent_alerts = {
         d.channel_id: d
         for d in deliveries
-        if d.kind == "alert" and d.state == "sent" and d.message_ts is not None
+        if d.kind == DeliveryKind.ALERT
+        and d.state == DeliveryState.SENT
+        and d.message_ts is not None
     }
     for delivery in deliveries:
-        if delivery.kind != "unpublished":
+        if delivery.kind != DeliveryKind.UNPUBLISHED:
             continue
-        if delivery.state in ("pending", "dead"):
-            delivery.state = "cancelled"
+        if delivery.state in (DeliveryState.PENDING, DeliveryState.DEAD):
+            delivery.state = DeliveryState.CANCELLED
             delivery.locked_by = None
             delivery.locked_until = None
-        elif delivery.state in ("sent", "sending"):
+        elif delivery.state in (DeliveryState.SENT, DeliveryState.SENDING):
             alert = sent_alerts.get(delivery.channel_id)
             if alert is not None and alert.message_ts is not None:
                 _queue_thread_message(
                     article,
                     alert.channel_id,
-                    "update",
+                    DeliveryKind.UPDATE,
                     thread_ts=alert.message_ts,
                     lines=[PUBLISHED_AGAIN],
                     restore_alert=True,
@@ -297,24 +459,24 @@ def record_story_change(
     lines = describe_changes(
         changes, previous_headline=previous_headline, headline=article.headline, note=note
     )
-    if article.status != "published":
+    if article.status != ArticleStatus.PUBLISHED:
         return ChangeResult(article.id, tuple(lines), (), (), "the story is not published")
     if not lines:
         return ChangeResult(article.id, (), (), (), "nothing changed")
     queued, waiting = [], []
     for channel_id, alert in _alerts_by_channel(article.id, session=session).items():
-        if alert.state == "sent" and alert.message_ts is not None:
+        if alert.state == DeliveryState.SENT and alert.message_ts is not None:
             if _queue_thread_message(
                 article,
                 channel_id,
-                "update",
+                DeliveryKind.UPDATE,
                 thread_ts=alert.message_ts,
                 lines=lines,
                 session=session,
                 now=now,
             ):
                 queued.append(channel_id)
-        elif alert.state in ("pending", "sending"):
+        elif alert.state in (DeliveryState.PENDING, DeliveryState.SENDING):
             waiting.append(channel_id)
     session.flush()
     return ChangeResult(article.id, tuple(lines), tuple(sorted(queued)), tuple(sorted(waiting)))
@@ -323,11 +485,11 @@ def record_story_change(
 def _alerts_by_channel(article_id: int, *, session: Session) -> dict[str, Delivery]:
     """Each channel's alert for a story: the sent one if any, else the newest live one."""
     chosen: dict[str, Delivery] = {}
-    for alert in _deliveries_of(article_id, ("alert",), session=session):
-        if alert.state == "cancelled":
+    for alert in _deliveries_of(article_id, (DeliveryKind.ALERT,), session=session):
+        if alert.state == DeliveryState.CANCELLED:
             continue
         current = chosen.get(alert.channel_id)
-        if current is None or current.state != "sent":
+        if current is None or current.state != DeliveryState.SENT:
             chosen[alert.channel_id] = alert
     return chosen
 
@@ -335,7 +497,7 @@ def _alerts_by_channel(article_id: int, *, session: Session) -> dict[str, Delive
 def _queue_thread_message(
     article: Article,
     channel_id: str,
-    kind: str,
+    kind: DeliveryKind,
     *,
     thread_ts: str,
     lines: Sequence[str],
@@ -347,16 +509,14 @@ def _queue_thread_message(
 
     True when something new will be sent.
     """
-    payload: dict[str, Any] = {"lines": list(lines), "announced": [], "round": 0}
-    if restore_alert:
-        payload["restore_alert"] = True
+    payload = DeliveryPayload(lines=tuple(lines), restore_alert=restore_alert)
     if _insert_delivery(
         session,
         article_id=article.id,
         channel_id=channel_id,
         kind=kind,
-        payload=payload,
-        state="pending",
+        payload=payload.to_json(),
+        state=DeliveryState.PENDING,
         next_attempt_at=now,
         thread_ts=thread_ts,
         article_version=article.version,
@@ -368,55 +528,26 @@ def _queue_thread_message(
         Delivery.kind == kind,
         Delivery.article_version == article.version,
     )
-    if _is_postgresql(session):
-        statement = statement.with_for_update()
+    statement = work.locked(statement, session=session)
     existing = session.scalars(statement.execution_options(populate_existing=True)).one()
-    current = dict(existing.payload or {})
-    followup = dict(current.get("followup") or {})
-    known = {
-        *current.get("lines", []),
-        *current.get("announced", []),
-        *followup.get("lines", []),
-    }
-    new_lines = [line for line in dict.fromkeys(lines) if line not in known]
-    if existing.state == "pending":
-        if not new_lines and (not restore_alert or current.get("restore_alert")):
-            return False
-        current["lines"] = [*current.get("lines", []), *new_lines]
-        current["restore_alert"] = bool(current.get("restore_alert")) or restore_alert
-        existing.payload = current
-        return True
-    if existing.state == "sending":
-        if not new_lines and not restore_alert and kind == "update":
-            return False
-        followup["lines"] = [*followup.get("lines", []), *new_lines]
-        followup["restore_alert"] = bool(followup.get("restore_alert")) or restore_alert
-        followup["pending"] = True
-        current["followup"] = followup
-        existing.payload = current
-        return True
-    # sent, dead, digested or cancelled: a new round for what has not been said yet.
-    if kind == "update" and not new_lines and not restore_alert:
+    change = add_thread_lines(
+        DeliveryPayload.from_json(existing.payload),
+        lines,
+        state=DeliveryState(existing.state),
+        kind=kind,
+        restore_alert=restore_alert,
+    )
+    if change is None:
         return False
-    unsent = list(current.get("lines", [])) if existing.state == "dead" else []
-    if existing.state == "sent":
-        current["announced"] = [*current.get("announced", []), *current.get("lines", [])]
-    current["lines"] = [*unsent, *new_lines]
-    current["restore_alert"] = restore_alert
-    current["round"] = int(current.get("round", 0)) + 1
-    existing.payload = current
-    existing.thread_ts = thread_ts
-    _rearm(existing, now)
+    existing.payload = change.payload.to_json()
+    if change.new_round:
+        existing.thread_ts = thread_ts
+        _rearm(existing, now)
     return True
 
 
 def _rearm(delivery: Delivery, now: datetime) -> None:
-    delivery.state = "pending"
-    delivery.attempts = 0
-    delivery.next_attempt_at = now
-    delivery.locked_by = None
-    delivery.locked_until = None
-    delivery.last_error = None
+    work.rearm(DELIVERIES, delivery, now=now)
     delivery.message_ts = None
 
 
@@ -431,23 +562,25 @@ def unpublish_article(
     """
     now = now or utc_now()
     article = _lock_article(article_id, session=session)
-    was_published = article.status == "published"
-    article.status = "draft"
+    was_published = article.status == ArticleStatus.PUBLISHED
+    article.status = ArticleStatus.DRAFT
     cancelled = 0
-    for delivery in _deliveries_of(article.id, ("alert", "update"), session=session, lock=True):
-        waiting_digest = delivery.state == "digested" and delivery.digest_id is None
-        if delivery.state == "pending" or waiting_digest:
-            delivery.state = "cancelled"
+    for delivery in _deliveries_of(
+        article.id, (DeliveryKind.ALERT, DeliveryKind.UPDATE), session=session, lock=True
+    ):
+        waiting_digest = delivery.state == DeliveryState.DIGESTED and delivery.digest_id is None
+        if delivery.state == DeliveryState.PENDING or waiting_digest:
+            delivery.state = DeliveryState.CANCELLED
             delivery.last_error = UNPUBLISHED_BEFORE_DELIVERY
             cancelled += 1
     edited: list[str] = []
     if was_published:
         for channel_id, alert in _alerts_by_channel(article.id, session=session).items():
-            if alert.state == "sent" and alert.message_ts is not None:
+            if alert.state == DeliveryState.SENT and alert.message_ts is not None:
                 _queue_thread_message(
                     article,
                     channel_id,
-                    "unpublished",
+                    DeliveryKind.UNPUBLISHED,
                     thread_ts=alert.message_ts,
                     lines=[],
                     session=session,
@@ -456,24 +589,6 @@ def unpublish_article(
                 edited.append(channel_id)
     session.flush()
     return UnpublishResult(article.id, was_published, tuple(sorted(edited)), cancelled)
-
-
-def _channel_is_busy(channel_id: str | None, now: datetime) -> Any:
-    """A message went to the channel within the pacing interval, or one is in flight."""
-    recent = or_(
-        Delivery.sent_at > now - PACING_INTERVAL,
-        and_(Delivery.state == "sending", Delivery.locked_until >= now),
-    )
-    if channel_id is None:
-        return recent
-    return and_(Delivery.channel_id == channel_id, recent)
-
-
-def _due(now: datetime) -> Any:
-    return or_(
-        and_(Delivery.state == "pending", Delivery.next_attempt_at <= now),
-        and_(Delivery.state == "sending", Delivery.locked_until < now),
-    )
 
 
 def claim_deliveries(
@@ -491,63 +606,38 @@ def claim_deliveries(
     ``paced_channels`` are skipped (the worker knows Slack asked it to wait, a 429).
     Pending alerts beyond a channel's hourly budget become ``digested`` instead.
     """
-    now = now or utc_now()
-    busy_channels = select(Delivery.channel_id).where(_channel_is_busy(None, now))
-    candidates = (
-        select(Delivery.channel_id)
-        .where(_due(now), Delivery.channel_id.not_in(busy_channels))
-        .group_by(Delivery.channel_id)
-        .order_by(func.min(Delivery.next_attempt_at), Delivery.channel_id)
-        .limit(limit * 2 + 4)
-    )
-    if paced_channels:
-        candidates = candidates.where(Delivery.channel_id.not_in(list(paced_channels)))
-    claimed: list[ClaimedDelivery] = []
-    for channel_id in list(session.scalars(candidates)):
-        if len(claimed) >= limit:
-            break
-        if not _lock_channel(channel_id, session=session):
-            continue
-        if session.scalar(select(exists().where(_channel_is_busy(channel_id, now)))):
-            continue
-        delivery = _next_for_channel(
+
+    def pick(channel_id: str, now: datetime) -> Delivery | None:
+        return _next_for_channel(
             channel_id, session=session, now=now, default_alerts_per_hour=default_alerts_per_hour
         )
-        if delivery is None:
-            continue
-        delivery.state = "sending"
-        delivery.locked_by = worker_id
-        delivery.locked_until = now + lease
-        delivery.attempts += 1
-        claimed.append(_to_claimed(delivery, worker_id))
-    session.flush()
-    return claimed
 
-
-def _lock_channel(channel_id: str, *, session: Session) -> bool:
-    """On PostgreSQL, take the channel's claim lock for this transaction (False if taken)."""
-    if not _is_postgresql(session):
-        return True
-    taken = session.scalar(
-        text("SELECT pg_try_advisory_xact_lock(:namespace, hashtext(:channel))"),
-        {"namespace": _CHANNEL_LOCK_NAMESPACE, "channel": channel_id},
+    rows = work.claim_paced(
+        DELIVERIES,
+        CHANNEL_PACING,
+        session=session,
+        worker_id=worker_id,
+        now=now,
+        hold=lease,
+        limit=limit,
+        skip_keys=paced_channels,
+        pick=pick,
     )
-    return bool(taken)
+    return [_to_claimed(delivery, worker_id) for delivery in rows]
 
 
 def _next_for_channel(
     channel_id: str, *, session: Session, now: datetime, default_alerts_per_hour: int | None
 ) -> Delivery | None:
-    statement = (
-        select(Delivery)
-        .where(Delivery.channel_id == channel_id, _due(now))
-        .order_by(Delivery.next_attempt_at, Delivery.id)
-        .limit(1)
+    """The channel's next due delivery; over budget, its due alerts are digested first."""
+    delivery: Delivery | None = work.next_due(
+        DELIVERIES, CHANNEL_PACING, channel_id, session=session, now=now
     )
-    if _is_postgresql(session):
-        statement = statement.with_for_update(skip_locked=True)
-    delivery = session.scalars(statement).first()
-    if delivery is None or delivery.kind != "alert" or delivery.state != "pending":
+    if (
+        delivery is None
+        or delivery.kind != DeliveryKind.ALERT
+        or delivery.state != DeliveryState.PENDING
+    ):
         return delivery
     budget = _alert_budget(channel_id, session=session, default=default_alerts_per_hour)
     if budget is None:
@@ -560,16 +650,19 @@ def _next_for_channel(
         update(Delivery)
         .where(
             Delivery.channel_id == channel_id,
-            Delivery.kind == "alert",
-            Delivery.state == "pending",
+            Delivery.kind == DeliveryKind.ALERT,
+            Delivery.state == DeliveryState.PENDING,
             Delivery.next_attempt_at <= now,
         )
-        .values(state="digested", next_attempt_at=window_end)
+        .values(state=DeliveryState.DIGESTED, next_attempt_at=window_end)
         .execution_options(synchronize_session="fetch")
     )
     # Every due pending alert of the channel is digested now: what is left is a thread
     # reply, a digest, or an alert whose sender's lease ran out.
-    return session.scalars(statement).first()
+    found: Delivery | None = work.next_due(
+        DELIVERIES, CHANNEL_PACING, channel_id, session=session, now=now
+    )
+    return found
 
 
 def _alert_budget(channel_id: str, *, session: Session, default: int | None) -> int | None:
@@ -584,7 +677,7 @@ def _budget_window_end(channel_id: str, *, session: Session, now: datetime) -> d
     waiting = session.scalar(
         select(func.min(Delivery.next_attempt_at)).where(
             Delivery.channel_id == channel_id,
-            Delivery.state == "digested",
+            Delivery.state == DeliveryState.DIGESTED,
             Delivery.digest_id.is_(None),
         )
     )
@@ -593,8 +686,8 @@ def _budget_window_end(channel_id: str, *, session: Session, now: datetime) -> d
     oldest = session.scalar(
         select(func.min(Delivery.sent_at)).where(
             Delivery.channel_id == channel_id,
-            Delivery.kind == "alert",
-            Delivery.state == "sent",
+            Delivery.kind == DeliveryKind.ALERT,
+            Delivery.state == DeliveryState.SENT,
             Delivery.sent_at >= now - BUDGET_WINDOW,
         )
     )
@@ -602,34 +695,23 @@ def _budget_window_end(channel_id: str, *, session: Session, now: datetime) -> d
 
 
 def _to_claimed(delivery: Delivery, worker_id: str) -> ClaimedDelivery:
-    payload = delivery.payload or {}
+    payload = DeliveryPayload.from_json(delivery.payload)
     return ClaimedDelivery(
         id=delivery.id,
         article_id=delivery.article_id,
         channel_id=delivery.channel_id,
-        kind=delivery.kind,
+        kind=DeliveryKind(delivery.kind),
         reason=delivery.reason,
-        reasons=tuple(payload.get("reasons", [delivery.reason] if delivery.reason else [])),
-        lines=tuple(payload.get("lines", [])),
-        article_ids=tuple(int(i) for i in payload.get("article_ids", [])),
-        restore_alert=bool(payload.get("restore_alert")),
+        reasons=payload.reasons or ((delivery.reason,) if delivery.reason else ()),
+        lines=payload.lines,
+        article_ids=payload.article_ids,
+        restore_alert=payload.restore_alert,
         thread_ts=delivery.thread_ts,
         article_version=delivery.article_version,
         attempts=delivery.attempts,
-        round=int(payload.get("round", 0)),
+        round=payload.round,
         worker_id=worker_id,
     )
-
-
-def _owned_delivery(delivery_id: int, worker_id: str, *, session: Session) -> Delivery | None:
-    statement = select(Delivery).where(
-        Delivery.id == delivery_id,
-        Delivery.locked_by == worker_id,
-        Delivery.state == "sending",
-    )
-    if _is_postgresql(session):
-        statement = statement.with_for_update()
-    return session.scalars(statement.execution_options(populate_existing=True)).first()
 
 
 def mark_delivery_sent(
@@ -651,28 +733,24 @@ def mark_delivery_sent(
     if article_id is None:
         return False
     article = _lock_article(article_id, session=session)
-    delivery = _owned_delivery(delivery_id, worker_id, session=session)
+    delivery = work.held(DELIVERIES, delivery_id, session=session, worker_id=worker_id)
     if delivery is None:
         return False
-    delivery.state = "sent"
-    delivery.sent_at = now
+    work.complete(DELIVERIES, delivery, now=now)
     delivery.message_ts = message_ts
-    delivery.locked_until = None
-    delivery.last_error = None
-    payload = dict(delivery.payload or {})
-    followup = payload.pop("followup", None)
-    if followup and followup.get("pending"):
-        payload["announced"] = [*payload.get("announced", []), *payload.get("lines", [])]
-        payload["lines"] = list(followup.get("lines", []))
-        payload["restore_alert"] = bool(followup.get("restore_alert"))
-        payload["round"] = int(payload.get("round", 0)) + 1
-        delivery.payload = payload
+    next_round = start_followup(DeliveryPayload.from_json(delivery.payload))
+    if next_round is not None:
+        delivery.payload = next_round.to_json()
         _rearm(delivery, now)
-    elif delivery.kind == "alert" and message_ts is not None and article.status != "published":
+    elif (
+        delivery.kind == DeliveryKind.ALERT
+        and message_ts is not None
+        and article.status != ArticleStatus.PUBLISHED
+    ):
         _queue_thread_message(
             article,
             delivery.channel_id,
-            "unpublished",
+            DeliveryKind.UNPUBLISHED,
             thread_ts=message_ts,
             lines=[],
             session=session,
@@ -699,45 +777,82 @@ def mark_delivery_failed(
 
     ``count_attempt=False`` (Slack said "slow down", a 429) does not use up an attempt.
     """
-    now = now or utc_now()
-    delivery = _owned_delivery(delivery_id, worker_id, session=session)
-    if delivery is None:
-        return "lost"
-    if not count_attempt:
-        delivery.attempts = max(0, delivery.attempts - 1)
-    delivery.last_error = error[:2000]
-    delivery.locked_until = None
-    if retry_in is not None and delivery.attempts < max_attempts:
-        delivery.state = "pending"
-        delivery.next_attempt_at = now + retry_in
-    else:
-        delivery.state = "dead"
-    session.flush()
-    return delivery.state
+    return work.fail(
+        DELIVERIES,
+        delivery_id,
+        error,
+        session=session,
+        worker_id=worker_id,
+        retry_in=retry_in,
+        max_attempts=max_attempts,
+        count_attempt=count_attempt,
+        now=now,
+    )
 
 
 def retry_dead_deliveries(
     *, session: Session, channel_id: str | None = None, now: datetime | None = None
 ) -> int:
     """Put dead deliveries back in the outbox (after the cause was fixed)."""
-    statement = update(Delivery).where(Delivery.state == "dead")
-    if channel_id is not None:
-        statement = statement.where(Delivery.channel_id == channel_id)
-    result = session.execute(
-        statement.values(
-            state="pending",
-            attempts=0,
-            next_attempt_at=now or utc_now(),
-            locked_by=None,
-            locked_until=None,
-        ).execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    where = [] if channel_id is None else [Delivery.channel_id == channel_id]
+    return work.retry_dead(DELIVERIES, session=session, where=where, now=now)
 
 
 def delivery_counts(*, session: Session) -> dict[str, int]:
-    rows = session.execute(select(Delivery.state, func.count()).group_by(Delivery.state))
-    return {state: int(count) for state, count in rows}
+    return work.count_by_state(DELIVERIES, session=session)
+
+
+def deliveries_waiting(*, session: Session, now: datetime) -> int:
+    """Deliveries due or in flight, and digested alerts whose digest is due."""
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                or_(
+                    Delivery.state.in_((DeliveryState.PENDING, DeliveryState.SENDING)),
+                    and_(
+                        Delivery.state == DeliveryState.DIGESTED,
+                        Delivery.digest_id.is_(None),
+                        Delivery.next_attempt_at <= now,
+                    ),
+                )
+            )
+        )
+        or 0
+    )
+
+
+@dataclass(frozen=True)
+class DeliverySubject:
+    """What a claimed delivery needs from the archive before it is sent."""
+
+    created_at: datetime
+    tried_before: bool  # an earlier attempt left an error
+    article: ArticleRecord
+
+
+def load_delivery_subject(
+    delivery_id: int, article_id: int, *, session: Session
+) -> DeliverySubject | None:
+    """The delivery's queue time and story; None when either is gone."""
+    row = session.get(Delivery, delivery_id)
+    article = session.get(Article, article_id)
+    if row is None or article is None:
+        return None
+    return DeliverySubject(row.created_at, row.last_error is not None, to_article_record(article))
+
+
+def published_public_stories(
+    article_ids: Sequence[int], *, session: Session
+) -> list[ArticleRecord]:
+    """The stories of ``article_ids`` that are public and published, in the order given."""
+    articles = {
+        a.id: a for a in session.scalars(select(Article).where(Article.id.in_(article_ids)))
+    }
+    return [
+        to_article_record(articles[i])
+        for i in article_ids
+        if i in articles and articles[i].is_public and articles[i].status == ArticleStatus.PUBLISHED
+    ]
 
 
 def recent_delivery_errors(
@@ -746,7 +861,7 @@ def recent_delivery_errors(
     """The latest dead deliveries: (channel id, kind, error, when queued)."""
     statement = (
         select(Delivery.channel_id, Delivery.kind, Delivery.last_error, Delivery.created_at)
-        .where(Delivery.state == "dead")
+        .where(Delivery.state == DeliveryState.DEAD)
         .order_by(Delivery.id.desc())
         .limit(limit)
     )
@@ -763,8 +878,8 @@ def sent_alert_for(article_id: int, channel_id: str, *, session: Session) -> Del
         .where(
             Delivery.article_id == article_id,
             Delivery.channel_id == channel_id,
-            Delivery.kind == "alert",
-            Delivery.state == "sent",
+            Delivery.kind == DeliveryKind.ALERT,
+            Delivery.state == DeliveryState.SENT,
         )
         .order_by(Delivery.sent_at.desc(), Delivery.id.desc())
         .limit(1)
@@ -778,8 +893,8 @@ def alerts_sent_since(channel_id: str, since: datetime, *, session: Session) -> 
         session.scalar(
             select(func.count()).where(
                 Delivery.channel_id == channel_id,
-                Delivery.kind == "alert",
-                Delivery.state == "sent",
+                Delivery.kind == DeliveryKind.ALERT,
+                Delivery.state == DeliveryState.SENT,
                 Delivery.sent_at >= since,
             )
         )
@@ -793,7 +908,7 @@ def pending_digest(channel_id: str, window_end: datetime, *, session: Session) -
         select(Delivery.article_id)
         .where(
             Delivery.channel_id == channel_id,
-            Delivery.state == "digested",
+            Delivery.state == DeliveryState.DIGESTED,
             Delivery.digest_id.is_(None),
             Delivery.next_attempt_at <= window_end,
         )
@@ -811,7 +926,7 @@ def roll_up_digests(*, session: Session, now: datetime | None = None, limit: int
     due_channels = (
         select(Delivery.channel_id)
         .where(
-            Delivery.state == "digested",
+            Delivery.state == DeliveryState.DIGESTED,
             Delivery.digest_id.is_(None),
             Delivery.next_attempt_at <= now,
         )
@@ -825,14 +940,12 @@ def roll_up_digests(*, session: Session, now: datetime | None = None, limit: int
             select(Delivery)
             .where(
                 Delivery.channel_id == channel_id,
-                Delivery.state == "digested",
+                Delivery.state == DeliveryState.DIGESTED,
                 Delivery.digest_id.is_(None),
             )
             .order_by(Delivery.id)
         )
-        if _is_postgresql(session):
-            waiting = waiting.with_for_update(skip_locked=True)
-        alerts = list(session.scalars(waiting))
+        alerts = list(session.scalars(work.skipping_locked(waiting, session=session)))
         if not alerts:
             continue
         digest = _queue_digest(channel_id, alerts, session=session, now=now)
@@ -848,10 +961,10 @@ def _queue_digest(
     digest = Delivery(
         article_id=alerts[0].article_id,
         channel_id=channel_id,
-        kind="digest",
+        kind=DeliveryKind.DIGEST,
         reason=f"{len(article_ids)} stories beyond this channel's hourly alert budget",
-        payload={"article_ids": article_ids},
-        state="pending",
+        payload=DeliveryPayload(article_ids=tuple(article_ids)).to_json(),
+        state=DeliveryState.PENDING,
         attempts=0,
         next_attempt_at=now,
         article_version=alerts[0].article_version,
@@ -874,8 +987,8 @@ def articles_alerted_between(
         select(Delivery.article_id, func.max(when))
         .where(
             Delivery.channel_id == channel_id,
-            Delivery.kind == "alert",
-            Delivery.state.in_(("sent", "digested")),
+            Delivery.kind == DeliveryKind.ALERT,
+            Delivery.state.in_((DeliveryState.SENT, DeliveryState.DIGESTED)),
             when >= start,
             when < end,
         )

@@ -1,26 +1,43 @@
-"""The durable work queue: jobs recorded inside the request, claimed and run by workers.
+"""Jobs: durable work recorded inside the request, claimed and run by workers.
 
-Claiming uses ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so any number of workers on any
-number of machines never take the same job; on SQLite, ``BEGIN IMMEDIATE`` (see
-``storage.database``) serialises claims. A claimed job carries a lease: if its worker dies,
-the lease runs out and another worker takes the job again. Handlers must therefore be
-idempotent; ``record_progress`` lets them remember finished steps across attempts.
+Jobs are one table of the work engine (``storage.work``): claimed under a lease, completed,
+or failed with backoff until dead. If a worker dies, the lease runs out and another worker
+takes the job again; runners must therefore be idempotent, and ``record_progress`` lets
+them remember finished steps across attempts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from functools import cached_property
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from pydantic import TypeAdapter
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from storage import work
 from storage.database import insert_ignoring_conflicts
 from storage.models import Job, ProcessedEvent, WorkerHeartbeat, utc_now
+from storage.states import JobState
 
 DEFAULT_LEASE = timedelta(minutes=2)
 DEFAULT_MAX_ATTEMPTS = 5
+RETRY_FIRST = timedelta(seconds=2)
+RETRY_LIMIT = timedelta(minutes=5)
+JOBS = work.WorkTable(
+    model=Job,
+    due=Job.run_after,
+    states=JobState,
+    pending=JobState.PENDING,
+    claimed=JobState.RUNNING,
+    done=JobState.DONE,
+    dead=JobState.DEAD,
+    failed=JobState.FAILED,
+    finished_at=Job.finished_at,
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +48,55 @@ class ClaimedJob:
     attempts: int
     progress: dict[str, Any]
     worker_id: str
+
+
+class PermanentFailure(Exception):
+    """A job that can never succeed: recorded as failed, not retried."""
+
+
+JobRunner = Callable[[ClaimedJob], None]
+Payload = TypeVar("Payload")
+
+
+@dataclass(frozen=True)
+class JobKind(Generic[Payload]):
+    """A kind of job and the type of its payload (a dataclass), stored as JSON.
+
+    ``enqueue`` records a job of this kind; a runner reads its payload back with ``read``.
+    A payload that does not fit the type (a row written by other code) raises
+    ``pydantic.ValidationError`` naming the field.
+    """
+
+    name: str
+    payload: type[Payload]
+
+    @cached_property
+    def _adapter(self) -> TypeAdapter[Payload]:
+        return TypeAdapter(self.payload)
+
+    def to_json(self, payload: Payload) -> dict[str, Any]:
+        data: dict[str, Any] = self._adapter.dump_python(payload, mode="json")
+        return data
+
+    def read(self, job: ClaimedJob) -> Payload:
+        return self._adapter.validate_python(job.payload)
+
+    def enqueue(
+        self,
+        payload: Payload,
+        *,
+        session: Session,
+        dedupe_key: str | None = None,
+        run_after: datetime | None = None,
+    ) -> bool:
+        """Record a job of this kind; False when one with the same ``dedupe_key`` exists."""
+        return enqueue_job(
+            self.name,
+            self.to_json(payload),
+            session=session,
+            dedupe_key=dedupe_key[:500] if dedupe_key is not None else None,
+            run_after=run_after,
+        )
 
 
 def enqueue_job(
@@ -50,7 +116,7 @@ def enqueue_job(
             "kind": kind,
             "payload": payload,
             "dedupe_key": dedupe_key,
-            "state": "pending",
+            "state": JobState.PENDING,
             "attempts": 0,
             "run_after": run_after or now,
             "created_at": now,
@@ -80,38 +146,21 @@ def claim_jobs(
     now: datetime | None = None,
 ) -> list[ClaimedJob]:
     """Take up to ``limit`` runnable jobs: due pending ones, or running ones whose lease ran out."""
-    now = now or utc_now()
-    runnable = or_(
-        and_(Job.state == "pending", Job.run_after <= now),
-        and_(Job.state == "running", Job.locked_until < now),
+    where = [] if kinds is None else [Job.kind.in_(kinds)]
+    rows = work.claim(
+        JOBS, session=session, worker_id=worker_id, now=now, hold=lease, limit=limit, where=where
     )
-    statement = select(Job).where(runnable).order_by(Job.run_after, Job.id).limit(limit)
-    if kinds is not None:
-        statement = statement.where(Job.kind.in_(kinds))
-    if session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update(skip_locked=True)
-    claimed = []
-    for job in session.scalars(statement):
-        job.state = "running"
-        job.locked_by = worker_id
-        job.locked_until = now + lease
-        job.attempts += 1
-        claimed.append(
-            ClaimedJob(
-                id=job.id,
-                kind=job.kind,
-                payload=dict(job.payload),
-                attempts=job.attempts,
-                progress=dict(job.result or {}),
-                worker_id=worker_id,
-            )
+    return [
+        ClaimedJob(
+            id=job.id,
+            kind=job.kind,
+            payload=dict(job.payload),
+            attempts=job.attempts,
+            progress=dict(job.result or {}),
+            worker_id=worker_id,
         )
-    session.flush()
-    return claimed
-
-
-def _owned(job_id: int, worker_id: str) -> Any:
-    return and_(Job.id == job_id, Job.locked_by == worker_id, Job.state == "running")
+        for job in rows
+    ]
 
 
 def record_progress(
@@ -125,12 +174,12 @@ def record_progress(
 
 def complete_job(job_id: int, *, session: Session, worker_id: str) -> bool:
     """Mark a job done; False if the worker lost its lease and someone else has it now."""
-    result = session.execute(
-        update(Job)
-        .where(_owned(job_id, worker_id))
-        .values(state="done", finished_at=utc_now(), locked_until=None, last_error=None)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    job = work.held(JOBS, job_id, session=session, worker_id=worker_id)
+    if job is None:
+        return False
+    work.complete(JOBS, job, now=utc_now())
+    session.flush()
+    return True
 
 
 def fail_job(
@@ -143,34 +192,30 @@ def fail_job(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> str:
     """Record a failure: retried after ``retry_in``, or failed/dead. Returns the new state."""
-    job = session.get(Job, job_id)
-    if job is None or job.locked_by != worker_id or job.state != "running":
-        return "lost"
-    job.last_error = error[:2000]
-    job.locked_until = None
-    if retry_in is not None and job.attempts < max_attempts:
-        job.state = "pending"
-        job.run_after = utc_now() + retry_in
-    else:
-        job.state = "dead" if retry_in is not None else "failed"
-        job.finished_at = utc_now()
-    return job.state
+    return work.fail(
+        JOBS,
+        job_id,
+        error,
+        session=session,
+        worker_id=worker_id,
+        retry_in=retry_in,
+        max_attempts=max_attempts,
+    )
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """A job's backoff after its ``attempts``-th failure: 2 s, 4 s, 8 s … at most 5 minutes."""
+    return work.backoff(attempts, first=RETRY_FIRST, limit=RETRY_LIMIT)
 
 
 def retry_dead_jobs(*, session: Session, kind: str | None = None) -> int:
     """Put dead jobs back in the queue (after the cause was fixed)."""
-    statement = update(Job).where(Job.state == "dead")
-    if kind is not None:
-        statement = statement.where(Job.kind == kind)
-    result = session.execute(
-        statement.values(state="pending", attempts=0, run_after=utc_now(), finished_at=None)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    where = [] if kind is None else [Job.kind == kind]
+    return work.retry_dead(JOBS, session=session, where=where)
 
 
 def count_jobs_by_state(*, session: Session) -> dict[str, int]:
-    rows = session.execute(select(Job.state, func.count()).group_by(Job.state))
-    return {state: int(count) for state, count in rows}
+    return work.count_by_state(JOBS, session=session)
 
 
 def recent_job_errors(*, session: Session, limit: int = 5) -> list[tuple[str, str, datetime]]:

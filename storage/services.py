@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Protocol
 
 from news.aliases import AliasTable
 from storage.database import SessionFactory
@@ -13,22 +13,20 @@ from storage.ingest import IngestService
 from storage.models import utc_now
 
 
-class EditorCheck(Protocol):
-    """Decides who may publish, subscribe channels, manage feeds and delete stories."""
+class WorkBell:
+    """Rung after work is queued, so this process's idle worker threads start at once
+    instead of waiting for their next poll. Workers wait on it; nothing else does."""
 
-    def is_editor(self, user_id: str | None) -> bool: ...
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
 
-    def refusal(self, action: str) -> str: ...
+    def ring(self) -> None:
+        with self._condition:
+            self._condition.notify_all()
 
-
-class NoEditors:
-    """Before Slack is wired in (CLI only): nobody is an editor through Slack."""
-
-    def is_editor(self, user_id: str | None) -> bool:
-        return False
-
-    def refusal(self, action: str) -> str:
-        return f"Only editors can {action}."
+    def wait(self, timeout: float) -> None:
+        with self._condition:
+            self._condition.wait(timeout)
 
 
 @dataclass
@@ -40,8 +38,11 @@ class Services:
     aliases: AliasTable
     timezone: tzinfo
     clock: Callable[[], datetime] = field(default=utc_now)
-    editors: EditorCheck = field(default_factory=NoEditors)
-    # Called after work is queued, so in-process workers start at once instead of polling.
-    notify_work: Callable[[], None] = field(default=lambda: None)
+    # Rung after work is queued, so in-process workers start at once instead of polling.
+    work_bell: WorkBell = field(default_factory=WorkBell)
     # The newsroom's own domains (UNFURL_DOMAINS): links to them are unfurled with a card.
     unfurl_domains: tuple[str, ...] = ()
+
+    def notify_work(self) -> None:
+        """Work was queued: wake this process's idle workers."""
+        self.work_bell.ring()

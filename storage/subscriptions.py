@@ -255,6 +255,16 @@ def set_alert_budget(
 _DIGEST_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
+def channels_with_digest_time(*, session: Session) -> list[tuple[str, str]]:
+    """(channel id, local "HH:MM") of every channel that asked for a daily briefing."""
+    rows = session.execute(
+        select(ChannelSettings.channel_id, ChannelSettings.digest_time).where(
+            ChannelSettings.digest_time.is_not(None)
+        )
+    )
+    return [(str(channel_id), str(digest_time)) for channel_id, digest_time in rows]
+
+
 def set_digest_time(
     channel_id: str,
     digest_time: str | None,

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from bot.slack_standin import SlackStandin
+from standin.slack import SlackStandin
 from storage.database import (
     SessionFactory,
     create_database_engine,

@@ -19,7 +19,7 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import Server, ServerConnection, serve
 
-from bot.slack_standin import SlackStandin
+from standin.slack import SlackStandin
 
 CONNECTIONS_OPEN = "/api/apps.connections.open"
 

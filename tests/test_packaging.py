@@ -2,7 +2,7 @@
 
 The Dockerfile copies a few paths and runs ``pip install ".[postgres]"``. Here the same
 paths are copied (read from the Dockerfile's COPY lines), built into a wheel offline, and
-the wheel is checked: it holds every file of the four packages (migrations, data tables,
+the wheel is checked: it holds every file of the five packages (migrations, data tables,
 the Slack manifest), and from an empty directory, with nothing of the checkout on the
 path, it migrates a database, ingests wire copy and answers a question.
 """
@@ -21,7 +21,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("bot", "handlers", "news", "storage")
+PACKAGES = ("bot", "handlers", "news", "standin", "storage")
 WIRE_COPY = ROOT / "tests" / "fixtures" / "wire" / "standard.txt"
 
 
@@ -109,6 +109,13 @@ def test_installed_wheel_runs_outside_the_checkout(installed: Path, tmp_path: Pa
     assert "1 new" in newsdesk("ingest", str(WIRE_COPY))
     assert "Hebden Bridge" in newsdesk("ask", "latest on Hebden Bridge")
     assert "Nothing" in newsdesk("ask", "latest on volcanoes")
+    # ``newsdesk console`` runs on the stand-in, which ships in the wheel for that reason.
+    console = run_python(
+        ["-c", "import bot.console, standin.slack; print(standin.slack.__file__)"],
+        tmp_path,
+        environment,
+    )
+    assert console.startswith(str(installed)), console
 
 
 def run_python(args: list[str], cwd: Path, environment: dict[str, str]) -> str:

@@ -23,9 +23,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.alerts import ALERT_EVENT_TYPE
-from bot.slack_standin import SlackStandin
-from bot.standin.workspace import ts_to_micros
 from news.aliases import AliasTable, load_alias_table
+from standin.slack import SlackStandin
+from standin.workspace import ts_to_micros
 from storage.database import SessionFactory, create_database_engine, create_session_factory
 from storage.models import Article, Delivery
 from storage.publishing import publish_article

@@ -20,7 +20,6 @@ from bot.alerts import (
     briefing_title,
     briefing_window,
     classify_failure,
-    retry_delay,
 )
 from bot.cli import app as cli
 from bot.local import LocalDeployment
@@ -472,17 +471,6 @@ def test_failures_are_classified_for_retry() -> None:
     lost = classify_failure(ConnectionResetError("reset"), attempts=2, retry_max=300)
     assert lost.retry_in == timedelta(seconds=2)
     assert "no answer from Slack" in lost.reason
-
-
-def test_backoff_doubles_up_to_the_cap() -> None:
-    assert [retry_delay(n, limit=10).total_seconds() for n in range(1, 7)] == [
-        1,
-        2,
-        4,
-        8,
-        10,
-        10,
-    ]
 
 
 def test_briefing_is_due_from_its_time_for_an_hour() -> None:

@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from bot.local import LocalDeployment
 from bot.settings import Settings
-from bot.standin.assistant import ask_in_thread, open_assistant_thread
 from storage.models import Article
 from tests.articles import add_article
 from tests.pageserver import PageServer
@@ -67,7 +66,7 @@ def test_assistant_thread_gets_prompts_from_the_archive_and_answers_with_cards(
     assert len(public) == 2
     assert private_only  # the private stories have topics of their own, three times over
 
-    dm, thread = open_assistant_thread(slack, ben, context_channel=world)
+    dm, thread = slack.open_assistant_thread(ben, context_channel=world)
     assert local.wait_until_idle()
     state = slack.assistant.threads[(dm, thread)]
     titles = [prompt["title"] for prompt in state.prompts]
@@ -79,7 +78,7 @@ def test_assistant_thread_gets_prompts_from_the_archive_and_answers_with_cards(
     [greeting] = thread_replies(local, dm, thread)
     assert "Ask me about the archive" in greeting["text"]
 
-    asked = ask_in_thread(slack, ben, dm, thread, state.prompts[0]["message"])
+    asked = slack.ask_in_assistant_thread(ben, dm, thread, state.prompts[0]["message"])
     assert asked.status == 200
     assert local.wait_until_idle()
     assert state.statuses == ["is searching the archive…"]
@@ -97,10 +96,10 @@ def test_a_link_posted_in_the_assistant_thread_is_archived(
 ) -> None:
     slack = local.slack
     ana = slack.add_user("ana")
-    dm, thread = open_assistant_thread(slack, ana)
+    dm, thread = slack.open_assistant_thread(ana)
     assert local.wait_until_idle()
     url = add_article(pages, "/grain", "Grain crossing to reopen")
-    sent = ask_in_thread(slack, ana, dm, thread, f"save this {url}")
+    sent = slack.ask_in_assistant_thread(ana, dm, thread, f"save this {url}")
     assert local.wait_until_idle()
     card = thread_replies(local, dm, thread)[-1]
     assert "Grain crossing to reopen" in json.dumps(card["blocks"])
@@ -110,7 +109,7 @@ def test_a_link_posted_in_the_assistant_thread_is_archived(
 def test_an_empty_archive_still_suggests_prompts(local: LocalDeployment) -> None:
     slack = local.slack
     ana = slack.add_user("ana")
-    dm, thread = open_assistant_thread(slack, ana)
+    dm, thread = slack.open_assistant_thread(ana)
     assert local.wait_until_idle()
     titles = [prompt["title"] for prompt in slack.assistant.threads[(dm, thread)].prompts]
     assert titles == ["What did we publish today?", "This week's stories"]
@@ -123,7 +122,7 @@ def test_a_file_posted_in_the_assistant_thread_is_archived_privately(
 
     slack = local.slack
     ana = slack.add_user("ana")
-    dm, thread = open_assistant_thread(slack, ana)
+    dm, thread = slack.open_assistant_thread(ana)
     assert local.wait_until_idle()
     slack.upload_file(ana, dm, "grain.docx", make_docx(wire_copy_paragraphs()), thread_ts=thread)
     assert local.wait_until_idle()

@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 
 from bot.local import LocalDeployment
 from bot.settings import Settings
-from bot.slack_standin import SlackStandin
+from handlers.block_kit import VIEW_BLOCK_LIMIT
 from handlers.buttons import MORE_LIKE_ACTION, PUBLISH_ACTION, SUBSCRIBE_ACTION
-from handlers.home import HOME_BLOCK_LIMIT, REFRESH_HOME_ACTION, SUBMIT_STORY_ACTION
+from handlers.home import REFRESH_HOME_ACTION, SUBMIT_STORY_ACTION
 from handlers.submit import SUBMIT_VIEW
 from handlers.unfurls import UNFURL_LINK
+from standin.slack import SlackStandin
 from storage.articles import NewShare, find_article_by_url
 from storage.feeds import add_feed, record_poll_failure, record_poll_success
 from storage.models import Article, Delivery, Job, Share, Subscription
@@ -318,7 +319,7 @@ def test_app_home_shows_stories_subscriptions_and_feeds(newsroom: Newsroom) -> N
     assert secret not in text
     assert "World &lt;wire&gt;" in text
     assert "HTTP 503 from feeds.example.org" in text
-    assert len(view["blocks"]) <= HOME_BLOCK_LIMIT
+    assert len(view["blocks"]) <= VIEW_BLOCK_LIMIT
     ids = {e["action_id"] for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]}
     assert ids == {SUBMIT_STORY_ACTION, REFRESH_HOME_ACTION}
 
@@ -362,7 +363,7 @@ def test_app_home_stays_within_the_block_limit(newsroom: Newsroom) -> None:
     assert newsroom.local.wait_until_idle()
     view = newsroom.slack.home_view(newsroom.editor)
     assert view is not None
-    assert len(view["blocks"]) <= HOME_BLOCK_LIMIT
+    assert len(view["blocks"]) <= VIEW_BLOCK_LIMIT
     text = home_text(view)
     assert "Story number 14" in text
     assert 'Story number 0"' not in text

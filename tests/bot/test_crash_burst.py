@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from bot.slack_standin import SlackStandin
+from standin.slack import SlackStandin
 from storage.models import Article, Job, Share
 from tests.articles import article_page
 from tests.pageserver import PageServer

@@ -33,9 +33,9 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from bot.alerts import ALERT_EVENT_TYPE
-from bot.slack_standin import SlackStandin
 from news.aliases import load_alias_table
 from news.webhooks import sign_payload
+from standin.slack import SlackStandin
 from storage.database import create_database_engine
 from storage.models import Article, Delivery, Job
 from storage.subscriptions import set_alert_budget, subscribe

@@ -14,9 +14,9 @@ from sqlalchemy import func, select, update
 
 from bot.local import LocalDeployment
 from bot.settings import Settings
-from bot.slack_standin import SlackStandin
 from handlers.commands import SUBCOMMANDS
 from handlers.mrkdwn import escape_mrkdwn
+from standin.slack import SlackStandin
 from storage.articles import NewShare, count_articles, get_article
 from storage.models import Article, Delivery, Feed, Job, Share, Subscription
 from storage.queue import enqueue_job

@@ -17,13 +17,13 @@ import sqlalchemy as sa
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
+import handlers
 from bot.app import build_slack_client, create_app
-from bot.jobs import SlackJobs
 from bot.server import LocalServer, NewsdeskWsgi
 from bot.settings import Settings
-from bot.slack_standin import SlackStandin
 from bot.wiring import build_services
-from bot.worker import WorkerPool
+from bot.worker import JobSource
+from standin.slack import SlackStandin
 from storage.articles import count_articles
 from storage.models import Job, Share
 from storage.services import Services
@@ -324,9 +324,9 @@ def test_retry_after_crash_between_slack_call_and_bookkeeping_replies_once(
 
     monkeypatch.setattr(crashing_client, crash_after, call_then_crash)
     # A zero lease: the crashed claim is free to take again at once, as after a real lease ran out.
-    crashing = WorkerPool(
+    crashing = JobSource(
         services.session_factory,
-        SlackJobs(services, crashing_client).runners(),
+        handlers.job_runners(services, crashing_client),
         lease=timedelta(0),
     )
     with pytest.raises(SimulatedCrash):
@@ -335,9 +335,9 @@ def test_retry_after_crash_between_slack_call_and_bookkeeping_replies_once(
     assert (job.state, job.finished_at) == ("running", None)
     assert len(bot_replies(slack, world, sent.ts)) == 1
 
-    fresh = WorkerPool(
+    fresh = JobSource(
         services.session_factory,
-        SlackJobs(services, build_slack_client(app_settings)).runners(),
+        handlers.job_runners(services, build_slack_client(app_settings)),
     )
     assert fresh.run_once("fresh-worker")
     [job] = read_jobs(app_settings.database_url)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from slack_sdk import WebClient
 
-from bot.slack_files import SharedFile, SlackFileDownloader, describe_unreadable_kind
+from handlers.slack_files import SharedFile, SlackFileDownloader, describe_unreadable_kind
 from news.errors import NewsdeskError
 from news.fetching import FetchLimits
 from tests.pageserver import PageServer

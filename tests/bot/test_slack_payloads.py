@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.local import LocalDeployment
 from bot.settings import Settings
-from bot.slack_standin import SlackStandin
+from standin.slack import SlackStandin
 from storage.articles import count_articles
 from storage.models import Job, Share
 from tests.articles import add_article

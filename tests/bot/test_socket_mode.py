@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.slack_standin import SlackStandin
+from standin.slack import SlackStandin
 from tests.articles import add_article
 from tests.pageserver import PageServer
 from tests.processes import NewsdeskProcess

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.standin.files import attach_to_form
 from storage.models import Article, Job
 from tests.bot.test_news_command import Newsroom, newsroom, open_submit_modal
 from tests.documents import encrypt_pdf, make_docx, make_pdf, wire_copy_paragraphs
@@ -26,7 +25,7 @@ def test_a_long_docx_is_archived_with_the_forms_fields(newsroom: Newsroom) -> No
     room = newsroom
     data = make_docx(LONG_REPORT)
     assert sum(len(p) for p in LONG_REPORT) > 3_000
-    attached = attach_to_form(room.slack, room.reporter, "danube.docx", data)
+    attached = room.slack.attach_to_form(room.reporter, "danube.docx", data)
     modal = open_submit_modal(room, room.reporter, room.world)
     answer = room.slack.submit_view(
         room.reporter,
@@ -47,9 +46,7 @@ def test_a_long_docx_is_archived_with_the_forms_fields(newsroom: Newsroom) -> No
 
 def test_an_editor_publishes_a_pdf_of_wire_copy(newsroom: Newsroom) -> None:
     room = newsroom
-    attached = attach_to_form(
-        room.slack, room.editor, "grain.pdf", make_pdf(wire_copy_paragraphs())
-    )
+    attached = room.slack.attach_to_form(room.editor, "grain.pdf", make_pdf(wire_copy_paragraphs()))
     modal = open_submit_modal(room, room.editor, room.desk)
     room.slack.submit_view(room.editor, modal["id"], {"file": [attached], "status": "published"})
     assert room.local.wait_until_idle()
@@ -64,23 +61,20 @@ def test_an_editor_publishes_a_pdf_of_wire_copy(newsroom: Newsroom) -> None:
 def test_bad_attachments_are_refused_in_the_field_or_with_the_reason(newsroom: Newsroom) -> None:
     room = newsroom
     modal = open_submit_modal(room, room.reporter, room.world)
-    image = attach_to_form(room.slack, room.reporter, "photo.png", b"\x89PNG\r\n\x1a\n" + bytes(50))
+    image = room.slack.attach_to_form(room.reporter, "photo.png", b"\x89PNG\r\n\x1a\n" + bytes(50))
     answer = room.slack.submit_view(room.reporter, modal["id"], {"file": [image]})
     assert answer.json()["response_action"] == "errors"
     assert (
         "Newsdesk does not read files like photo.png" in room.slack.view_errors(modal["id"])["file"]
     )
-    both = attach_to_form(
-        room.slack, room.reporter, "grain.docx", make_docx(wire_copy_paragraphs())
-    )
+    both = room.slack.attach_to_form(room.reporter, "grain.docx", make_docx(wire_copy_paragraphs()))
     answer = room.slack.submit_view(
         room.reporter, modal["id"], {"file": [both], "url": "https://example.com/a"}
     )
     assert "not both" in room.slack.view_errors(modal["id"])["file"]
     assert room.scalar(select(func.count()).select_from(Job)) == 0
 
-    locked = attach_to_form(
-        room.slack,
+    locked = room.slack.attach_to_form(
         room.reporter,
         "locked.pdf",
         encrypt_pdf(make_pdf(LONG_REPORT), user_password="x"),

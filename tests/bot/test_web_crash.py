@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from bot.slack_standin import SlackStandin
+from standin.slack import SlackStandin
 from storage.models import Article, Job, ProcessedEvent, Share
 from tests.articles import harbour_page
 from tests.conftest import POSTGRES_URL

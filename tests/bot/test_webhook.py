@@ -21,7 +21,7 @@ from bot.server import LocalServer, NewsdeskWsgi
 from bot.settings import Settings
 from bot.webhook import PUBLISH_PATH, cms_job_runners
 from bot.wiring import build_services
-from bot.worker import WorkerPool
+from bot.worker import JobSource, Worker
 from news.webhooks import MAX_PAYLOAD_BYTES, parse_publish_event, sign_payload
 from storage.articles import NewShare, count_articles, find_article_by_url
 from storage.cms import event_draft, story_overrides
@@ -125,8 +125,10 @@ def start_hook(settings: Settings, pages: PageServer) -> Iterator[Hook]:
     server = LocalServer(
         NewsdeskWsgi(app, services, webhook_secret=settings.webhook_secret)
     ).start()
-    workers = WorkerPool(services.session_factory, cms_job_runners(services), threads=1)
-    services.notify_work = workers.wake
+    workers = Worker(
+        [JobSource(services.session_factory, cms_job_runners(services), threads=1)],
+        bell=services.work_bell,
+    )
     workers.start()
     try:
         yield Hook(server.url, services, pages)
@@ -373,7 +375,7 @@ def test_unpublished_arriving_before_the_page_was_fetched_wins(
         assert client.post({"event": "published", "url": url}).json()["status"] == "queued"
         assert client.post({"event": "unpublished", "url": url}).status_code == 202
         # The worker runs only now, after the story was pulled.
-        workers = WorkerPool(services.session_factory, cms_job_runners(services), threads=1)
+        workers = JobSource(services.session_factory, cms_job_runners(services), threads=1)
         workers.start()
         try:
             assert workers.wait_until_idle(10)

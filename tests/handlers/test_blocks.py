@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from handlers.block_kit import MESSAGE_BLOCK_LIMIT
 from handlers.blocks import (
-    MAX_BLOCKS,
     CardAction,
     Message,
     ShareView,
@@ -435,7 +435,7 @@ def test_help() -> None:
 def test_help_with_a_huge_table_stays_within_the_block_limit() -> None:
     examples = [(f"example {number} " + "x" * 200, "y" * 250) for number in range(1000)]
     message = build_help(examples)
-    assert len(message.blocks) == MAX_BLOCKS
+    assert len(message.blocks) == MESSAGE_BLOCK_LIMIT
     assert all(len(block["text"]["text"]) <= 3000 for block in message.blocks[1:])
 
 
@@ -538,7 +538,7 @@ def test_digest_without_desks_has_no_headings() -> None:
 def test_digest_of_many_stories_says_how_many_more() -> None:
     stories = [replace(STORY, article_id=number, desk=None) for number in range(60)]
     message = build_digest("Weekly", stories, now=NOW)
-    assert len(message.blocks) == MAX_BLOCKS
+    assert len(message.blocks) == MESSAGE_BLOCK_LIMIT
     assert message.blocks[-1] == context("and 12 more")
     assert message.text.endswith("; and 12 more")
 
@@ -546,7 +546,7 @@ def test_digest_of_many_stories_says_how_many_more() -> None:
 def test_digest_headings_count_against_the_block_limit() -> None:
     stories = [replace(STORY, article_id=number, desk=f"Desk {number}") for number in range(40)]
     message = build_digest("Weekly", stories, now=NOW)
-    assert len(message.blocks) == MAX_BLOCKS
+    assert len(message.blocks) == MESSAGE_BLOCK_LIMIT
     assert message.blocks[-1] == context("and 16 more")
     assert message.blocks[-2]["type"] == "section"
 

@@ -12,7 +12,6 @@ import pytest
 
 from handlers.command_blocks import (
     FeedLine,
-    StatusView,
     SubscriptionLine,
     VersionLine,
     build_feed_list,
@@ -35,14 +34,15 @@ from handlers.commands import (
     run_command,
     split_arguments,
 )
+from handlers.slack_services import SlackServices
 from handlers.submit import (
     SubmitForm,
     build_submit_modal,
     check_submit_form,
-    is_private_conversation,
+    command_in_private_conversation,
     read_submit_form,
 )
-from storage.services import Services
+from storage.status import StatusReport
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2025, 1, 7, 12, 0, tzinfo=UTC)
@@ -73,7 +73,7 @@ def context(*editors: str) -> CommandContext:
     def open_view(trigger_id: str, view: dict[str, Any]) -> None:
         raise AssertionError("no modal expected")
 
-    services = cast(Services, Untouchable(Editors(*editors)))
+    services = cast(SlackServices, Untouchable(Editors(*editors)))
     return CommandContext(services, open_view)
 
 
@@ -245,11 +245,10 @@ def test_feed_list_shows_health() -> None:
     assert "next poll in 3 h" in text
 
 
-def status_view(heartbeat: datetime | None, **counts: Any) -> StatusView:
-    return StatusView(
+def status_view(heartbeat: datetime | None, **counts: Any) -> StatusReport:
+    return StatusReport(
         archive_size=1200,
         stories_today=3,
-        timezone_name="Europe/Kyiv",
         jobs=counts.get("jobs", {}),
         deliveries=counts.get("deliveries", {}),
         job_errors=[("ingest_link", "blocked <address>", NOW - timedelta(minutes=3))],
@@ -264,7 +263,7 @@ def test_status_report() -> None:
     view = status_view(
         NOW - timedelta(seconds=3), jobs={"pending": 2, "done": 9}, deliveries={"dead": 1}
     )
-    text = build_status(view, now=NOW).blocks[0]["text"]["text"]
+    text = build_status(view, timezone_name="Europe/Kyiv", now=NOW).blocks[0]["text"]["text"]
     assert "1,200 stories · 3 today (Europe/Kyiv)" in text
     assert "jobs 2 pending · alerts 1 dead" in text
     assert "*Worker:* last seen 3 s ago" in text
@@ -272,10 +271,14 @@ def test_status_report() -> None:
     assert "alert to <#C1AB>" in text
     assert "channel_not_found" in text
     assert "*Feeds:* 2, 1 failing" in text
-    silent = build_status(status_view(None), now=NOW).blocks[0]["text"]["text"]
+    silent = build_status(status_view(None), timezone_name="Europe/Kyiv", now=NOW).blocks[0][
+        "text"
+    ]["text"]
     assert "no worker has reported — is `newsdesk worker` running?" in silent
     assert "nothing waiting" in silent
-    stale = build_status(status_view(NOW - timedelta(minutes=10)), now=NOW)
+    stale = build_status(
+        status_view(NOW - timedelta(minutes=10)), timezone_name="Europe/Kyiv", now=NOW
+    )
     assert ":warning: last seen 10 min ago" in stale.blocks[0]["text"]["text"]
 
 
@@ -362,7 +365,7 @@ def test_submit_modal_round_trip() -> None:
 
 
 def test_private_conversations() -> None:
-    assert is_private_conversation("C1", "privategroup")
-    assert is_private_conversation("D1", "directmessage")
-    assert is_private_conversation("C1", "mpdm-ana--ben-1")
-    assert not is_private_conversation("C1", "world")
+    assert command_in_private_conversation("C1", "privategroup")
+    assert command_in_private_conversation("D1", "directmessage")
+    assert command_in_private_conversation("C1", "mpdm-ana--ben-1")
+    assert not command_in_private_conversation("C1", "world")

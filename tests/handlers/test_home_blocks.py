@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from slack_sdk import WebClient
 
-from bot.slack_standin import SlackStandin
-from bot.standin.blockkit import find_view_problems
+from handlers.block_kit import VIEW_BLOCK_LIMIT
 from handlers.buttons import (
     MORE_LIKE_ACTION,
     PUBLISH_ACTION,
@@ -18,8 +17,11 @@ from handlers.buttons import (
     card_actions,
     parse_article_id,
 )
-from handlers.home import HOME_BLOCK_LIMIT, PublicChannels, build_home_view
+from handlers.conversations import PublicChannels
+from handlers.home import build_home_view
 from handlers.unfurls import is_own_link, normalize_domains, own_links, request_from_event
+from standin.blockkit import find_view_problems
+from standin.slack import SlackStandin
 from storage.articles import ArticleRecord
 from storage.feeds import FeedHealth
 from storage.overview import ChannelSubscriptions, FollowedTarget, HomeOverview
@@ -138,7 +140,7 @@ def test_home_stays_within_one_hundred_blocks(stories: int, channels: int, feeds
     view = build_home_view(overview(stories, channels, feeds, failing=feeds // 2), now=NOW)
     blocks = view["blocks"]
     assert isinstance(blocks, list)
-    assert len(blocks) <= HOME_BLOCK_LIMIT
+    assert len(blocks) <= VIEW_BLOCK_LIMIT
     assert find_view_problems(view, kinds=frozenset({"home"})) == []
     text = text_of(view)
     if channels:

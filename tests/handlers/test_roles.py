@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from slack_sdk import WebClient
 
-from bot.slack_standin import SlackStandin
 from handlers.roles import EditorDirectory
+from standin.slack import SlackStandin
 
 
 class Clock:

@@ -1,6 +1,9 @@
-"""Download files shared in Slack: ``files.info`` for the file's record, then its
+"""Files shared in Slack: their records in events, and reading one into a story.
+
+``SlackFileReader`` looks a file up with ``files.info``, downloads its
 ``url_private_download`` with the bot token (scope ``files:read``), streamed, with the same
-size and time limits as fetched pages.
+size and time limits as fetched pages, and reads it (``news.documents``). A file of a kind
+newsdesk never reads is refused from its record, before anything is downloaded.
 
 The token is sent only to Slack's file host (``files.slack.com``, or the host of
 ``SLACK_API_URL`` when that points at a stand-in); redirects are never followed, because
@@ -12,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,10 +23,16 @@ import httpx
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from news.documents import READABLE_SUFFIXES, document_kind_for_name
+from news.articles import ArticleDraft
+from news.documents import READABLE_SUFFIXES, DocumentLimits, document_kind_for_name, read_document
 from news.errors import ConnectionFailed, NewsdeskError, TimedOut, TooLarge
 from news.fetching import FetchLimits
+from storage.articles import NewShare
+from storage.ingest import IngestResult, StoryOverrides
+from storage.services import Services
 
+MAX_FILES_PER_MESSAGE = 10
+FILE_FIELDS = ("id", "name", "title", "size", "mimetype", "filetype", "mode", "file_access")
 SLACK_FILE_HOSTS = frozenset({"files.slack.com", "files.slack-gov.com"})
 # Slack's filetype names for the kinds we read, when a file has no telling suffix.
 READABLE_FILETYPES = {
@@ -35,6 +44,19 @@ READABLE_FILETYPES = {
     "rtf": ".rtf",
     "odt": ".odt",
 }
+
+
+def file_record(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The few fields of a Slack file object a job needs; the rest is looked up later."""
+    return {name: data[name] for name in FILE_FIELDS if name in data}
+
+
+def shared_files(event: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The file objects of a ``message`` event (or a shortcut's message)."""
+    files = event.get("files")
+    if not isinstance(files, list):
+        return []
+    return [item for item in files if isinstance(item, Mapping) and item.get("id")]
 
 
 class FileRefused(NewsdeskError):
@@ -198,3 +220,51 @@ def _format_size(size: int) -> str:
     if size >= 1_000_000:
         return f"{size / 1_000_000:g} MB"
     return f"{size // 1_000} kB"
+
+
+@dataclass(frozen=True)
+class FileLimits:
+    """How much of a shared file is downloaded and read, and where it may come from."""
+
+    fetch: FetchLimits = field(default_factory=FetchLimits)
+    document: DocumentLimits = field(default_factory=DocumentLimits)
+    # Hosts besides Slack's file host that get the token (a stand-in's, from SLACK_API_URL).
+    extra_hosts: tuple[str, ...] = ()
+
+
+class SlackFileReader:
+    """Reads a shared file into a story, and stores it with its share."""
+
+    def __init__(
+        self,
+        services: Services,
+        client: WebClient,
+        limits: FileLimits,
+        *,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._services = services
+        self._downloader = SlackFileDownloader(
+            client, limits.fetch, extra_hosts=limits.extra_hosts, transport=transport
+        )
+        self._limits = limits.document
+
+    def read(self, shared: SharedFile) -> ArticleDraft:
+        """The story in ``shared``; raises a NewsdeskError with the reason it is refused."""
+        # A kind we never read is refused from the event's record, without a download.
+        reason = describe_unreadable_kind(shared) if shared.name != "the file" else None
+        if reason is not None:
+            raise FileRefused(reason)
+        found = self._downloader.look_up(shared.id)
+        reason = describe_unreadable_kind(found)
+        if reason is not None:
+            raise FileRefused(reason)
+        data = self._downloader.download(found)
+        return read_document(data, filename=found.reading_name, limits=self._limits)
+
+    def store(
+        self, shared: SharedFile, share: NewShare, *, overrides: StoryOverrides | None = None
+    ) -> IngestResult:
+        """Read the file (outside any transaction) and store the story with its share (in
+        one): a file that cannot be read stores nothing."""
+        return self._services.ingest.store(self.read(shared), share, overrides=overrides)

@@ -5,12 +5,10 @@ suggested prompts and title the app sets on it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.standin.workspace import Arguments, Json, SlackMethodError, json_argument, require
-
-if TYPE_CHECKING:
-    from bot.slack_standin import SentEvent, SlackStandin
+from standin.webapi import SlackApi
+from standin.workspace import Arguments, Json, SlackMethodError, json_argument, require
 
 
 @dataclass
@@ -53,55 +51,10 @@ class AssistantThreads:
         return {"ok": True}
 
 
-def install(standin: SlackStandin) -> AssistantThreads:
+def install(api: SlackApi) -> AssistantThreads:
     threads = AssistantThreads()
-    methods = standin.api.extra_methods
+    methods = api.extra_methods
     methods["assistant.threads.setStatus"] = threads.set_status
     methods["assistant.threads.setSuggestedPrompts"] = threads.set_suggested_prompts
     methods["assistant.threads.setTitle"] = threads.set_title
     return threads
-
-
-def open_assistant_thread(
-    standin: SlackStandin, user: str, *, context_channel: str | None = None
-) -> tuple[str, str]:
-    """``user`` opens the assistant panel: a thread in their DM with the bot is created and the
-    app hears ``assistant_thread_started``. Returns (DM channel id, thread ts)."""
-    person = standin._user(user)
-    dm = standin.open_dm(person)
-    workspace = standin.workspace
-    with workspace.lock:
-        root = workspace.store_message(
-            workspace.channel(dm),
-            {
-                "subtype": "assistant_app_thread",
-                "user": standin.bot_user_id,
-                "bot_id": standin.bot_id,
-                "text": "New chat",
-            },
-        )
-        standin.assistant.threads[(dm, root.ts)] = AssistantThread(person, dm, root.ts)
-    event = {
-        "type": "assistant_thread_started",
-        "assistant_thread": {
-            "user_id": person,
-            "context": {
-                "channel_id": context_channel,
-                "team_id": standin.team_id,
-                "enterprise_id": None,
-            },
-            "channel_id": dm,
-            "thread_ts": root.ts,
-        },
-        "event_ts": workspace.new_ts(),
-    }
-    if standin.app_url:
-        standin.send_event(event)
-    return dm, root.ts
-
-
-def ask_in_thread(
-    standin: SlackStandin, user: str, channel: str, thread_ts: str, text: str
-) -> SentEvent:
-    """``user`` writes in an assistant thread (a DM message with ``thread_ts``)."""
-    return standin.post_message(user, channel, text, thread_ts=thread_ts)

@@ -1,7 +1,8 @@
-"""Files in the stand-in: a person shares a file (``share_file``), the app reads its record
-with ``files.info`` and downloads it from ``url_private_download`` with the bot token, as in
-Slack. A download without the right token is redirected to the sign-in page, like Slack does;
-a file is visible to the bot only through a conversation the bot is a member of.
+"""Files in the stand-in: a person shares a file (``SlackStandin.upload_file``), the app
+reads its record with ``files.info`` and downloads it from ``url_private_download`` with the
+bot token, as in Slack. A download without the right token is redirected to the sign-in page,
+like Slack does; a file is visible to the bot only through a conversation the bot is a member
+of.
 """
 
 from __future__ import annotations
@@ -12,13 +13,10 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, unquote
 
-from bot.standin.workspace import Arguments, Json, SlackMethodError, require
-
-if TYPE_CHECKING:
-    from bot.slack_standin import SentEvent, SlackStandin
+from standin.workspace import Arguments, Channel, Json, SlackMethodError, Workspace, require
 
 DOWNLOAD_PREFIX = "/files-pri/"
 FILETYPES = {
@@ -112,13 +110,11 @@ class FileStore:
         return stored.shared_with_app or bool(stored.channels & member_of)
 
 
-def api_files_info(standin: SlackStandin, arguments: Arguments) -> Json:
+def api_files_info(store: FileStore, workspace: Workspace, arguments: Arguments) -> Json:
     """``files.info``: the file's record, if the bot can see it through a conversation."""
-    store = standin.files
     file_id = require(arguments, "file")
     with store.lock:
         stored = store.files.get(file_id)
-    workspace = standin.workspace
     bot = workspace.bot_user_id
     member_of = {cid for cid, channel in workspace.channels.items() if bot in channel.members}
     if stored is None or not store.visible_to(stored, member_of):
@@ -138,16 +134,17 @@ def api_files_info(standin: SlackStandin, arguments: Arguments) -> Json:
     return {"ok": True, "file": info, "comments": [], "response_metadata": {"next_cursor": ""}}
 
 
-def serve_download(standin: SlackStandin, request: BaseHTTPRequestHandler, path: str) -> None:
+def serve_download(
+    store: FileStore, bot_token: str, request: BaseHTTPRequestHandler, path: str
+) -> None:
     """GET ``/files-pri/T-F/download/name``: the bytes with the bot token, else a redirect."""
-    store = standin.files
     rest = path.removeprefix(DOWNLOAD_PREFIX)
     key = unquote(rest.split("/", 1)[0])
     file_id = key.split("-", 1)[1] if "-" in key else key
     with store.lock:
         stored = store.files.get(file_id)
     authorization = request.headers.get("Authorization") or ""
-    authorised = authorization.removeprefix("Bearer ").strip() == standin.bot_token
+    authorised = authorization.removeprefix("Bearer ").strip() == bot_token
     with store.lock:
         store.downloads.append((file_id, authorised))
     if not authorised:
@@ -172,66 +169,47 @@ def serve_download(standin: SlackStandin, request: BaseHTTPRequestHandler, path:
     request.wfile.write(stored.content)
 
 
-def share_file(
-    standin: SlackStandin,
-    user: str,
-    channel: str,
+def store_file_share(
+    store: FileStore,
+    workspace: Workspace,
+    place: Channel,
+    person: str,
     name: str,
     content: bytes,
     *,
-    comment: str = "",
-    thread_ts: str | None = None,
-) -> SentEvent:
-    """``user`` uploads ``name`` into ``channel`` (with an optional comment): the message is
-    stored with its ``files`` and a ``message``/``file_share`` event goes to the app when the
-    bot is in the channel, as in Slack."""
-    from bot.slack_standin import SentEvent
-    from bot.standin.delivery import rich_text_blocks
-
-    person = standin._user(user)
-    workspace = standin.workspace
-    store = standin.files
-    store.base_url = standin.base_url
-    store.team_id = standin.team_id
-    formatted = standin.format_text(comment) if comment else ""
-    with workspace.lock:
-        place = standin._channel(channel)
-        place.members.add(person)
-        stored_file = store.add(
-            workspace.new_id("F"), name, person, content, int(workspace.clock())
-        )
-        file_object = store.file_json(stored_file, is_private=place.is_private or place.is_im)
-        body: Json = {
-            "subtype": "file_share",
-            "user": person,
-            "team": standin.team_id,
-            "text": formatted,
-            "files": [file_object],
-            "upload": True,
-            "display_as_bot": False,
-        }
-        if formatted:
-            body["blocks"] = rich_text_blocks(formatted)
-        stored = workspace.store_message(place, body, thread_ts=thread_ts)
-        stored_file.channels.add(place.id)
-        stored_file.shares.setdefault(place.id, []).append(stored.ts)
-        event: dict[str, Any] = {**copy.deepcopy(stored.body), "channel": place.id}
-        event.update(event_ts=stored.ts, channel_type=place.channel_type)
-        bot_in_channel = standin.bot_user_id in place.members
-    deliveries = []
-    if bot_in_channel and standin.app_url:
-        deliveries.append(standin.send_event(event))
-    return SentEvent(place.id, stored.ts, formatted, tuple(deliveries), event)
+    text: str,
+    blocks: list[Json] | None,
+    thread_ts: str | None,
+) -> dict[str, Any]:
+    """``person`` uploads ``name`` into ``place`` (the caller holds the workspace lock): the
+    message is stored with its ``files``; returns the ``message``/``file_share`` event."""
+    place.members.add(person)
+    stored_file = store.add(workspace.new_id("F"), name, person, content, int(workspace.clock()))
+    file_object = store.file_json(stored_file, is_private=place.is_private or place.is_im)
+    body: Json = {
+        "subtype": "file_share",
+        "user": person,
+        "team": store.team_id,
+        "text": text,
+        "files": [file_object],
+        "upload": True,
+        "display_as_bot": False,
+    }
+    if blocks:
+        body["blocks"] = blocks
+    stored = workspace.store_message(place, body, thread_ts=thread_ts)
+    stored_file.channels.add(place.id)
+    stored_file.shares.setdefault(place.id, []).append(stored.ts)
+    event: dict[str, Any] = {**copy.deepcopy(stored.body), "channel": place.id}
+    event.update(event_ts=stored.ts, channel_type=place.channel_type)
+    return event
 
 
-def attach_to_form(standin: SlackStandin, user: str, name: str, content: bytes) -> Json:
-    """``user`` picks a file in a modal's ``file_input``: the file object the view's state
+def attach_file(
+    store: FileStore, workspace: Workspace, person: str, name: str, content: bytes
+) -> Json:
+    """``person`` picks a file in a modal's ``file_input``: the file object the view's state
     reports (the file is uploaded, shared nowhere, readable by the app)."""
-    person = standin._user(user)
-    store = standin.files
-    store.base_url = standin.base_url
-    store.team_id = standin.team_id
-    workspace = standin.workspace
     stored = store.add(workspace.new_id("F"), name, person, content, int(workspace.clock()))
     stored.shared_with_app = True
     return store.file_json(stored, is_private=True)

@@ -25,7 +25,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
-from bot.slack_standin import SlackStandin, StandinError, format_links
+from standin.slack import SlackStandin, StandinError, format_links
 
 SECRET = "test-signing-secret"
 STORY = "https://news.example.com/2024/story?id=1&utm=x"

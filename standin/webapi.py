@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.standin.workspace import (
+from standin.workspace import (
     Arguments,
     SlackMethodError,
     Workspace,

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.standin.blockkit import (
+from standin.blockkit import (
     MESSAGE_BLOCK_LIMIT,
     MESSAGE_TEXT_LIMIT,
     find_block_problems,

@@ -8,8 +8,8 @@
     world = standin.add_channel("world", members=[ana])
     standin.post_message(ana, world, "look https://example.com/story")
 
-The Web API side lives in :mod:`bot.standin.webapi` and :mod:`bot.standin.workspace`;
-requests to the app are signed like Slack's (:mod:`bot.standin.delivery`).
+The Web API side lives in :mod:`standin.webapi` and :mod:`standin.workspace`;
+requests to the app are signed like Slack's (:mod:`standin.delivery`).
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from bot.standin.assistant import install as install_assistant
-from bot.standin.delivery import (
+from standin.assistant import AssistantThread
+from standin.assistant import install as install_assistant
+from standin.delivery import (
     AppConnection,
     Delivery,
     StandinError,
@@ -37,10 +38,17 @@ from bot.standin.delivery import (
     is_empty_state,
     rich_text_blocks,
 )
-from bot.standin.files import DOWNLOAD_PREFIX, FileStore, api_files_info, serve_download, share_file
-from bot.standin.shortcuts import use_message_shortcut
-from bot.standin.webapi import Fault, FaultKind, RecordedCall, ResponseTarget, SlackApi
-from bot.standin.workspace import Channel, Json, SlackMethodError, StoredMessage, Workspace
+from standin.files import (
+    DOWNLOAD_PREFIX,
+    FileStore,
+    api_files_info,
+    attach_file,
+    serve_download,
+    store_file_share,
+)
+from standin.shortcuts import message_shortcut_payload
+from standin.webapi import Fault, FaultKind, RecordedCall, ResponseTarget, SlackApi
+from standin.workspace import Channel, Json, SlackMethodError, StoredMessage, Workspace
 
 __all__ = [
     "Delivery",
@@ -124,9 +132,13 @@ class SlackStandin:
         self.clock = clock
         self._event_counter = 0
         self.files = FileStore()
-        self.assistant = install_assistant(self)
-        self.api.extra_methods["files.info"] = functools.partial(api_files_info, self)
-        self.api.raw_routes[DOWNLOAD_PREFIX] = functools.partial(serve_download, self)
+        self.assistant = install_assistant(self.api)
+        self.api.extra_methods["files.info"] = functools.partial(
+            api_files_info, self.files, self.workspace
+        )
+        self.api.raw_routes[DOWNLOAD_PREFIX] = functools.partial(
+            serve_download, self.files, self.workspace.bot_token
+        )
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -374,14 +386,108 @@ class SlackStandin:
         comment: str = "",
         thread_ts: str | None = None,
     ) -> SentEvent:
-        """``user`` shares a file in ``channel`` (see ``bot.standin.files.share_file``)."""
-        return share_file(self, user, channel, name, content, comment=comment, thread_ts=thread_ts)
+        """``user`` uploads ``name`` into ``channel`` (with an optional comment): the message is
+        stored with its ``files`` and a ``message``/``file_share`` event goes to the app when the
+        bot is in the channel, as in Slack."""
+        person = self._user(user)
+        store = self._file_store()
+        formatted = self.format_text(comment) if comment else ""
+        with self.workspace.lock:
+            try:
+                place = self._channel(channel)
+            except SlackMethodError as error:
+                raise StandinError(f"no channel {channel}") from error
+            event = store_file_share(
+                store,
+                self.workspace,
+                place,
+                person,
+                name,
+                content,
+                text=formatted,
+                blocks=rich_text_blocks(formatted) if formatted else None,
+                thread_ts=thread_ts,
+            )
+            bot_in_channel = self.bot_user_id in place.members
+        deliveries = []
+        if bot_in_channel and self.app_url:
+            deliveries.append(self.send_event(event))
+        return SentEvent(place.id, event["ts"], formatted, tuple(deliveries), event)
+
+    def attach_to_form(self, user: str, name: str, content: bytes) -> Json:
+        """``user`` picks a file in a modal's ``file_input``: the file object the view's state
+        reports (the file is uploaded, shared nowhere, readable by the app)."""
+        person = self._user(user)
+        return attach_file(self._file_store(), self.workspace, person, name, content)
+
+    def _file_store(self) -> FileStore:
+        self.files.base_url = self.base_url
+        self.files.team_id = self.team_id
+        return self.files
 
     def message_shortcut(
         self, user: str, channel: str, message_ts: str, callback_id: str
     ) -> Delivery:
-        """``user`` runs a message shortcut on a message (``message_action``)."""
-        return use_message_shortcut(self, user, channel, message_ts, callback_id)
+        """``user`` runs the message shortcut ``callback_id`` on a message (``message_action``)."""
+        person = self._user(user)
+        with self.workspace.lock:
+            place = self._channel(channel)
+            payload = message_shortcut_payload(
+                self.workspace,
+                place,
+                person,
+                message_ts,
+                callback_id,
+                team_id=self.team_id,
+                verification_token=self.verification_token,
+                response_url=self.api.new_response_url(
+                    ResponseTarget(person, place.id, is_ephemeral=True)
+                ),
+            )
+        return self.app.post_form({"payload": json.dumps(payload)}, payload)
+
+    def open_assistant_thread(
+        self, user: str, *, context_channel: str | None = None
+    ) -> tuple[str, str]:
+        """``user`` opens the assistant panel: a thread in their DM with the bot is created and
+        the app hears ``assistant_thread_started``. Returns (DM channel id, thread ts)."""
+        person = self._user(user)
+        dm = self.open_dm(person)
+        workspace = self.workspace
+        with workspace.lock:
+            root = workspace.store_message(
+                workspace.channel(dm),
+                {
+                    "subtype": "assistant_app_thread",
+                    "user": self.bot_user_id,
+                    "bot_id": self.bot_id,
+                    "text": "New chat",
+                },
+            )
+            self.assistant.threads[(dm, root.ts)] = AssistantThread(person, dm, root.ts)
+        event = {
+            "type": "assistant_thread_started",
+            "assistant_thread": {
+                "user_id": person,
+                "context": {
+                    "channel_id": context_channel,
+                    "team_id": self.team_id,
+                    "enterprise_id": None,
+                },
+                "channel_id": dm,
+                "thread_ts": root.ts,
+            },
+            "event_ts": workspace.new_ts(),
+        }
+        if self.app_url:
+            self.send_event(event)
+        return dm, root.ts
+
+    def ask_in_assistant_thread(
+        self, user: str, channel: str, thread_ts: str, text: str
+    ) -> SentEvent:
+        """``user`` writes in an assistant thread (a DM message with ``thread_ts``)."""
+        return self.post_message(user, channel, text, thread_ts=thread_ts)
 
     def share_link(self, user: str, channel: str, url: str) -> SentEvent:
         """``user`` pastes ``url`` in ``channel``: a message, plus ``link_shared`` when the

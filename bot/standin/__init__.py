@@ -1,1 +1,0 @@
-"""Parts of the local Slack stand-in; :mod:`bot.slack_standin` puts them together."""
