@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from handlers.answers import answer_question
 from handlers.message_links import links_in_message
-from handlers.messages import accept_shared_links, capture_files
-from handlers.replies import SlackMessage, ThreadReplies, slack_message
+from handlers.messages import Question, accept_question, accept_shared_links, capture_files
+from handlers.replies import ThreadReplies, slack_message
 from handlers.slack_files import shared_files
 from handlers.slack_services import SlackServices
 from handlers.slack_text import strip_markup
@@ -36,7 +36,6 @@ logger = logging.getLogger(__name__)
 
 ASSISTANT_THREAD = "assistant_thread"
 ASSISTANT_ANSWER = "assistant_answer"
-MAX_QUESTION_CHARACTERS = 1000
 GREETING = (
     "Hi! Ask me about the archive in plain words — *latest on Ukraine*, *what did we publish "
     "today?*, *stories by Jane Doe* — or drop a link or a file to archive it."
@@ -53,16 +52,8 @@ class AssistantThread:
     thread_ts: str
 
 
-@dataclass(frozen=True)
-class AssistantQuestion:
-    """An ``assistant_answer`` job: answer ``question`` in the assistant thread."""
-
-    question: str
-    message: SlackMessage
-
-
 ASSISTANT_THREAD_JOB = JobKind(ASSISTANT_THREAD, AssistantThread)
-ASSISTANT_ANSWER_JOB = JobKind(ASSISTANT_ANSWER, AssistantQuestion)
+ASSISTANT_ANSWER_JOB = JobKind(ASSISTANT_ANSWER, Question)  # asked in the thread
 
 
 # -- intake: recorded inside the request ---------------------------------------------------
@@ -77,19 +68,6 @@ def accept_assistant_thread(
         thread,
         session=session,
         dedupe_key=f"{ASSISTANT_THREAD}:{thread.channel_id}:{thread.thread_ts}",
-    )
-
-
-def accept_assistant_question(
-    message: SlackMessage, question: str, *, event_id: str | None, session: Session
-) -> bool:
-    if event_id is not None and not remember_event(event_id, session=session):
-        return False
-    key = f"{ASSISTANT_ANSWER}:{message.channel_id}:{message.message_ts}"
-    return ASSISTANT_ANSWER_JOB.enqueue(
-        AssistantQuestion(question[:MAX_QUESTION_CHARACTERS], message),
-        session=session,
-        dedupe_key=key,
     )
 
 
@@ -203,7 +181,9 @@ def build_assistant(services: Services) -> Assistant:
             if links:
                 accept_shared_links(message, links, event_id=event_id, session=session)
             elif question:
-                accept_assistant_question(message, question, event_id=event_id, session=session)
+                accept_question(
+                    message, question, event_id=event_id, session=session, kind=ASSISTANT_ANSWER_JOB
+                )
         services.notify_work()
 
     return assistant

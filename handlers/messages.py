@@ -35,6 +35,7 @@ from storage.services import Services
 
 INGEST_LINK = "ingest_link"
 ANSWER_QUESTION = "answer_question"
+MAX_QUESTION_CHARACTERS = 1000
 
 # Plain messages, file shares with a comment and thread replies sent to the channel carry
 # links a person typed; edits carry the links they add; deletions, joins and bot posts none.
@@ -85,14 +86,22 @@ def accept_shared_links(
 
 
 def accept_question(
-    message: SlackMessage, question: str, *, event_id: str | None, session: Session
+    message: SlackMessage,
+    question: str,
+    *,
+    event_id: str | None,
+    session: Session,
+    kind: JobKind[Question] = ANSWER_QUESTION_JOB,
 ) -> bool:
-    """Queue an answer to a question asked in a mention or a DM."""
+    """Queue an answer to a question asked in a mention or a DM (``kind``: or in the
+    assistant panel's thread)."""
     if event_id is not None and not remember_event(event_id, session=session):
         return False
-    dedupe_key = f"{ANSWER_QUESTION}:{message.channel_id}:{message.message_ts}"
-    return ANSWER_QUESTION_JOB.enqueue(
-        Question(question[:1000], message), session=session, dedupe_key=dedupe_key
+    dedupe_key = f"{kind.name}:{message.channel_id}:{message.message_ts}"
+    return kind.enqueue(
+        Question(question[:MAX_QUESTION_CHARACTERS], message),
+        session=session,
+        dedupe_key=dedupe_key,
     )
 
 
