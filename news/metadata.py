@@ -76,6 +76,16 @@ _BYLINE_END = re.compile(
     r"email|e-mail|twitter|contact|get|see|last|modified|on)\b",
     re.IGNORECASE,
 )
+_TITLE_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:entry|post|article|chapter|story|page)?[_-]?(?:title|headline)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_NOT_TITLE_CLASS = re.compile(r"site|logo|widget|section|sidebar|related|card|teaser", re.I)
+_COPYRIGHT = re.compile(
+    r"(?:©|\(c\)|copyright)\s*(?:(?:19|20)\d{2}\s*(?:[-–]\s*(?:19|20)\d{2})?)?\s*,?\s*"
+    r"(?P<name>[^\W\d][\w&'’ .-]{1,60}?)\s*(?:[.,|]|all rights|$)",
+    re.IGNORECASE,
+)
 _BYLINE_HINTS = ("byl", "author", "writer", "reporter", "contributor", "credit")
 _DATE_HINTS = ("date", "time", "publish", "posted", "stamp", "byline", "meta")
 _DATE_CLASS = re.compile(r"date|time|publish|posted|timestamp|byline|meta", re.IGNORECASE)
@@ -407,6 +417,10 @@ class _Signals:
     byline_texts: list[tuple[str, list[str]]] = field(default_factory=list)
     times: list[tuple[str, str, bool]] = field(default_factory=list)  # (datetime, text, marked)
     date_texts: list[str] = field(default_factory=list)
+    # Names the page's own chrome gives the site: a logo's alt text, a copyright line.
+    chrome_names: list[str] = field(default_factory=list)
+    # h2/h3 headings whose class or id says they title the page ("entry-title").
+    titled_headings: list[str] = field(default_factory=list)
 
 
 def read_metadata(tree: HtmlElement, *, url: str | None) -> PageMetadata:
@@ -424,7 +438,8 @@ def read_metadata(tree: HtmlElement, *, url: str | None) -> PageMetadata:
     metadata = PageMetadata(site_name=_clean(site_name))
     # A person-shaped credit that only matches the host is a person (a personal blog's
     # owner): host names decide for one-word credits only.
-    name_keys = _site_keys(signals, articles, None)
+    # (Chrome names stay out: a personal blog's copyright line names its author.)
+    name_keys = _site_keys(signals, articles, None, chrome=False)
     credit_keys = name_keys | {f"host:{key}" for key in _host_keys(url)}
     metadata.authors, metadata.credit = _choose_authors(signals, articles, credit_keys)
     title_keys = site_keys | {_key(name) for name in metadata.authors}
@@ -484,6 +499,19 @@ def _collect(tree: HtmlElement) -> _Signals:
             text = _clean(element.text_content())
             if text and len(text) <= MAX_HEADLINE_CHARS:
                 signals.h1s.append(text)
+        elif tag in ("h2", "h3") and len(signals.titled_headings) < 5:
+            marker = f"{element.get('class') or ''} {element.get('id') or ''}"
+            if _TITLE_CLASS.search(marker) and not _NOT_TITLE_CLASS.search(marker):
+                text = _clean(element.text_content())
+                if text and len(text) <= MAX_HEADLINE_CHARS:
+                    signals.titled_headings.append(text)
+        elif tag == "img" and len(signals.chrome_names) < 10:
+            alt = _clean(element.get("alt"))
+            marker = f"{element.get('class') or ''} {element.get('id') or ''} {element.get('src')}"
+            if alt and "logo" in f"{marker} {alt}".lower():
+                name = re.sub(r"\blogo\b", "", alt, flags=re.IGNORECASE).strip(" -–|:")
+                if name:
+                    signals.chrome_names.append(name)
         elif tag == "time":
             marked = bool(
                 element.get("pubdate") is not None
@@ -492,6 +520,13 @@ def _collect(tree: HtmlElement) -> _Signals:
             )
             value = element.get("datetime") or ""
             signals.times.append((value, _clean(element.text_content()) or "", marked))
+        if len(signals.chrome_names) < 10 and tag in ("footer", "p", "div", "span", "small"):
+            # A copyright line names the site: "© 2024 Harbour Times. All rights reserved."
+            own = element.text or ""
+            if "©" in own or "copyright" in own.lower():
+                match = _COPYRIGHT.search(own)
+                if match:
+                    signals.chrome_names.append(match["name"].strip())
         itemprop = element.get("itemprop")
         if itemprop:
             for name in itemprop.lower().split():
@@ -596,7 +631,7 @@ def _choose_headline(
         if value
     ]
     references = [_clean(reference) or "" for reference in references]
-    confirmed = _confirmed_display_headline(signals, references)
+    confirmed = _confirmed_display_headline(signals, references, site_keys)
     if confirmed:
         return confirmed
     lone = [h1 for h1 in signals.h1s if not _names_site(h1, site_keys)]
@@ -607,18 +642,31 @@ def _choose_headline(
         return lone[0]
     for reference in references:
         headline = strip_site_name(reference, site_keys)
-        if headline:
+        if headline and not _only_site(headline, site_keys):
             return headline
+    # Every metadata title names only the site (a blog's <title>): the heading the page's
+    # markup calls its title, else its first <h1>.
+    for heading in [*signals.titled_headings, *signals.h1s]:
+        if not _names_site(heading, site_keys):
+            return heading
     return signals.h1s[0] if signals.h1s else None
 
 
-def _confirmed_display_headline(signals: _Signals, references: list[str]) -> str | None:
-    """The first on-page headline that a metadata title repeats (in whole or one part)."""
+def _confirmed_display_headline(
+    signals: _Signals, references: list[str], site_keys: set[str]
+) -> str | None:
+    """The first on-page headline that a metadata title repeats: in whole, or its main
+    part (the longest part that does not name the site; never a site or section part)."""
     keys: set[str] = set()
     prefixes: list[str] = []
     for reference in references:
+        if _only_site(reference, site_keys):
+            continue
         keys.add(_key(reference))
-        keys.update(_key(part) for part in _SEPARATOR.split(reference))
+        parts = [part for part in _SEPARATOR.split(reference) if part.strip()]
+        own = [part for part in parts if not _names_site(part, site_keys)]
+        if own:
+            keys.add(_key(max(own, key=len)))
         if reference.endswith(("…", "...")):
             prefixes.append(_key(reference.rstrip(".… ")))
     keys.discard("")
@@ -669,6 +717,12 @@ def strip_site_name(title: str, site_keys: set[str]) -> str | None:
     return kept or None
 
 
+def _only_site(title: str, site_keys: set[str]) -> bool:
+    """Whether every part of ``title`` names the site (a blog's "<title>My Blog</title>")."""
+    parts = [part for part in _SEPARATOR.split(title) if part.strip()]
+    return bool(parts) and all(_names_site(part, site_keys) for part in parts)
+
+
 def _names_site(part: str, site_keys: set[str]) -> bool:
     key = _key(part)
     if not key or len(part.split()) > 6:
@@ -681,7 +735,9 @@ def _names_site(part: str, site_keys: set[str]) -> bool:
     return False
 
 
-def _site_keys(signals: _Signals, articles: list[dict[str, Any]], url: str | None) -> set[str]:
+def _site_keys(
+    signals: _Signals, articles: list[dict[str, Any]], url: str | None, *, chrome: bool = True
+) -> set[str]:
     names = [value for key in _SITE_META for value in signals.meta.get(key, [])]
     publisher = _publisher_name(articles)
     if publisher:
@@ -691,6 +747,8 @@ def _site_keys(signals: _Signals, articles: list[dict[str, Any]], url: str | Non
             name = item.get("name")
             if isinstance(name, str):
                 names.append(name)
+    if chrome:
+        names += signals.chrome_names
     keys = {_key(name) for name in names}
     keys.update(_host_keys(url))
     keys.discard("")

@@ -88,6 +88,50 @@ def test_page_chrome_in_an_h1_is_not_the_headline() -> None:
     assert extract_article(html, url=URL).headline == "North pier to be rebuilt"
 
 
+OTHER_URL = "https://www.example.net/2025/03/14/pier-rebuilt"
+
+
+def test_a_section_heading_is_not_the_headline() -> None:
+    # "Local" is a part of the title, but not its main part: a section, not the headline.
+    html = page(
+        "<meta property='og:title' content='North pier to be rebuilt after storms'>",
+        title="North pier to be rebuilt after storms | Local | Harbour Times",
+        h1="Local",
+    ).replace("<article>", "<article><h2>North pier to be rebuilt after storms</h2>")
+    assert extract_article(html, url=URL).headline == "North pier to be rebuilt after storms"
+
+
+def test_an_h1_naming_the_site_is_not_confirmed_by_the_title() -> None:
+    html = page(
+        "<meta property='og:site_name' content='Harbour Times'>",
+        title="Pier rebuilt — New deck a metre higher — Harbour Times",
+        h1="A higher deck for the rebuilt pier",
+    ).replace("<nav>", "<nav><h1>Harbour Times</h1>")
+    assert extract_article(html, url=URL).headline == "A higher deck for the rebuilt pier"
+
+
+@pytest.mark.parametrize(
+    "chrome",
+    [
+        "<footer><p>© 2025 Quayside Weekly. All rights reserved.</p></footer>",
+        "<header><img class='brand' src='/q.png' alt='Quayside Weekly logo'></header>",
+    ],
+)
+def test_a_title_part_named_by_the_pages_own_chrome_is_the_site(chrome: str) -> None:
+    # Neither the host nor any metadata knows "Quayside Weekly"; the page's footer or logo does.
+    html = page(title="Pier rebuilt at last – Quayside Weekly", h1=None).replace(
+        "</body>", f"{chrome}</body>"
+    )
+    assert extract_article(html, url=OTHER_URL).headline == "Pier rebuilt at last"
+
+
+def test_a_blog_title_that_only_names_the_site_gives_way_to_the_titled_heading() -> None:
+    html = page(
+        "<meta property='og:site_name' content='Tide Notes'>", title="Tide Notes", h1=None
+    ).replace("<article>", "<article><h2 class='entry-title'>Walking the new pier</h2>")
+    assert extract_article(html, url=OTHER_URL).headline == "Walking the new pier"
+
+
 def test_no_headline_metadata_gives_a_headline_from_the_text() -> None:
     draft = extract_article(page(title="", h1=None), url=URL)
     assert draft.headline
