@@ -69,6 +69,25 @@ _BY_PREFIX = re.compile(
 _NAME_SPLIT = re.compile(
     r"\s*(?:,|;|&|\+|\b(?:[Aa]nd|AND|und|et|og|en|och|with)\b|\s(?:y|e|i)\s)\s*"
 )
+# A full stop after a word (not an initial or "Jr."): what follows is another sentence.
+_SENTENCE_STOP = re.compile(r"(?<=[^\W\d_]{2})\.\s+(?=[^\W\d_])")
+_ABBREVIATIONS = frozenset({"jr", "sr", "dr", "mr", "mrs", "ms", "st", "prof", "rev", "mt"})
+# Words that say what someone does, never who they are ("Staff Writer", "… Correspondent").
+_ROLE_WORDS = frozenset(
+    """editor editors correspondent correspondents writer writers reporter reporters
+    contributor contributors columnist columnists author staff producer photographer
+    analyst critic intern freelancer commentator presenter anchor blogger journalist
+    journalists researcher""".split()
+)
+# "Science X staff", "Reuters Reporters": an outlet's people, credited as the outlet.
+_COLLECTIVE_ROLES = frozenset({"staff", "editors", "reporters", "writers", "correspondents"})
+# Words that qualify a role ("Senior Political Correspondent").
+_ROLE_QUALIFIERS = frozenset(
+    """senior chief political deputy associate managing executive contributing special
+    foreign staff guest national international global regional local science health
+    business sports sport technology tech economics economy culture arts investigative
+    digital assistant features news data opinion legal climate education""".split()
+)
 _LABEL = re.compile(r"^[^\W\d_]{2,20}:\s+")
 # Where a byline's text stops being names: dates, times, "Updated", "|", "View author…".
 _BYLINE_END = re.compile(
@@ -904,6 +923,7 @@ def split_byline(
     text = re.sub(r"\([^)]*[/@:][^)]*\)|\([^)]*$|https?://\S+|<[^>]*>?", " ", text).strip()
     text = _LABEL.sub("", _BY_PREFIX.sub("", text))
     text = _BY_PREFIX.sub("", text)
+    text, after_stop = _first_sentence(_parentheses_as_commas(text))
     end = _BYLINE_END.search(text)
     if end is not None and end.start() > 0:
         text = text[: end.start()]
@@ -930,6 +950,10 @@ def split_byline(
             ):
                 words = words[:index]
                 break
+        if len(words) < 2 or words[-1].lower() not in _COLLECTIVE_ROLES:
+            if strict or len(parts) > 1:
+                words = _before_lower_case(words)
+            words = _without_role(words)
         part = " ".join(words)
         if not part:
             continue
@@ -937,7 +961,70 @@ def split_byline(
             orgs.append(part)
         elif _is_person_name(part, strict=strict or len(parts) > 1):
             people.append(part)
+    # After a full stop a byline credits its outlet ("By Ana Ruiz. Quayside Weekly").
+    credit = _cut_at_byline_end(after_stop)
+    if credit and len(credit.split()) <= MAX_NAME_WORDS + 1 and credit[:1].isupper():
+        orgs.append(credit)
     return people, orgs
+
+
+def _parentheses_as_commas(text: str) -> str:
+    """Names in parentheses are names in a list ("Ana Ruiz (Tom Lee)"); one word in
+    parentheses inside a name is part of it ("Richard (R.J.) Eskow") and one at its end a
+    handle ("Ana Ruiz (anaruiz)")."""
+    text = re.sub(r"\s*[(（][^\s()（）]+[)）]\s*$", "", text)
+    text = re.sub(r"[(（]([^()（）]*\s[^()（）]*)[)）]", r", \1, ", text)
+    return text
+
+
+def _first_sentence(text: str) -> tuple[str, str]:
+    """``text`` up to its first full stop that ends a word, and what follows it."""
+    for match in _SENTENCE_STOP.finditer(text):
+        before = text[: match.start()].split()
+        if before and before[-1].lower().strip(".") not in _ABBREVIATIONS:
+            return text[: match.start()], text[match.end() :]
+    return text, ""
+
+
+def _cut_at_byline_end(text: str) -> str:
+    end = _BYLINE_END.search(text)
+    if end is not None:
+        text = text[: end.start()]
+    return text.strip(" .,;:-–—|()[]\"'“”")
+
+
+def _before_lower_case(words: list[str]) -> list[str]:
+    """A name stops at a lower-case word ("Tom Lee contributed reporting" → "Tom Lee"), and
+    before a credit phrase ("Rob Ewaschuk Edited by …" → "Rob Ewaschuk")."""
+    for index, word in enumerate(words[1:], start=1):
+        first = word[:1]
+        if (
+            first.isalpha()
+            and first.lower() == first
+            and first.upper() != first
+            and word.lower() not in _PARTICLES
+        ):
+            return words[: index - 1] if word == "by" and index > 2 else words[:index]
+    return words
+
+
+def _without_role(words: list[str]) -> list[str]:
+    """The words that name someone, without a role before or after them: "Staff Writer"
+    → [], "Ana Ruiz Political Correspondent" → "Ana Ruiz", "Senior Editor Ana Ruiz" →
+    "Ana Ruiz"."""
+    lower = [word.lower().strip(".,:") for word in words]
+    role = next((i for i, word in enumerate(lower) if word in _ROLE_WORDS), None)
+    if role is None:
+        return words
+    start = role
+    while start > 0 and lower[start - 1] in _ROLE_QUALIFIERS:
+        start -= 1
+    if start > 0:
+        return words[:start]
+    end = role + 1
+    while end < len(words) and lower[end] in _ROLE_WORDS | _ROLE_QUALIFIERS:
+        end += 1
+    return words[end:]
 
 
 def _is_organisation(part: str, site_keys: set[str]) -> bool:

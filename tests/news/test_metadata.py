@@ -153,10 +153,47 @@ def test_no_headline_metadata_gives_a_headline_from_the_text() -> None:
         ("ABC News", [], ["ABC News"]),
         ("January", [], []),
         ("Dec 4", [], []),
+        # a co-author in parentheses, with or without a connecting word
+        ("By Ana Ruiz (Tom Lee)", ["Ana Ruiz", "Tom Lee"], []),
+        ("By Ana Ruiz (with Tom Lee)", ["Ana Ruiz", "Tom Lee"], []),
+        ("By Ana Ruiz (Tom Lee contributed reporting)", ["Ana Ruiz", "Tom Lee"], []),
+        # one word in parentheses is a nickname inside a name, a handle at its end
+        ("Richard (R.J.) Eskow", ["Richard (R.J.) Eskow"], []),
+        ("Ana Ruiz (anaruiz)", ["Ana Ruiz"], []),
+        # after a full stop the byline credits its outlet, known words or not
+        ("By Ana Ruiz. Quayside Weekly", ["Ana Ruiz"], ["Quayside Weekly"]),
+        ("By Ana Ruiz. Reuters", ["Ana Ruiz"], ["Reuters"]),
+        ("Martin Luther King Jr. and Tom Lee", ["Martin Luther King Jr", "Tom Lee"], []),
+        # a role is never a name, before or after one
+        ("Staff Writer", [], []),
+        ("Contributing Editor", [], []),
+        ("Columnist", [], []),
+        ("By Ana Ruiz, Senior Correspondent", ["Ana Ruiz"], []),
+        ("By Ana Ruiz Political Correspondent", ["Ana Ruiz"], []),
+        ("Senior Editor Ana Ruiz", ["Ana Ruiz"], []),
+        ("Science X staff", [], ["Science X staff"]),
     ],
 )
 def test_split_byline(text: str, people: list[str], orgs: list[str]) -> None:
     assert split_byline(text) == (people, orgs)
+
+
+def test_split_byline_in_page_text_is_stricter_than_in_metadata() -> None:
+    # Page text: a lower-case word ends a name, a credit phrase ("Edited by") ends the names.
+    text = "Written by Rob Ewaschuk Edited by Betsy Beyer"
+    assert split_byline(text, strict=True) == (["Rob Ewaschuk"], [])
+    # Metadata: a lower-case word says this is no name at all.
+    assert split_byline("Written by Rob Ewaschuk Edited by Betsy Beyer") == ([], [])
+    assert split_byline("Organization for Transformative Works") == ([], [])
+
+
+def test_a_role_in_the_meta_author_gives_way_to_the_byline_on_the_page() -> None:
+    html = page(
+        "<meta name='author' content='Staff Writer'>",
+        top="<p class='byline'>By Ana Ruiz</p>",
+    )
+    draft = extract_article(html, url=URL)
+    assert draft.authors == ["Ana Ruiz"]
 
 
 def test_byline_is_shown_as_a_list_of_people() -> None:
