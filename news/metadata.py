@@ -73,21 +73,19 @@ _NAME_SPLIT = re.compile(
 _SENTENCE_STOP = re.compile(r"(?<=[^\W\d_]{2})\.\s+(?=[^\W\d_])")
 _ABBREVIATIONS = frozenset({"jr", "sr", "dr", "mr", "mrs", "ms", "st", "prof", "rev", "mt"})
 # Words that say what someone does, never who they are ("Staff Writer", "… Correspondent").
-_ROLE_WORDS = frozenset(
-    """editor editors correspondent correspondents writer writers reporter reporters
+_ROLE_TEXT = """editor editors correspondent correspondents writer writers reporter reporters
     contributor contributors columnist columnists author staff producer photographer
     analyst critic intern freelancer commentator presenter anchor blogger journalist
-    journalists researcher""".split()
-)
+    journalists researcher"""
+_ROLE_WORDS = frozenset(_ROLE_TEXT.split())
 # "Science X staff", "Reuters Reporters": an outlet's people, credited as the outlet.
 _COLLECTIVE_ROLES = frozenset({"staff", "editors", "reporters", "writers", "correspondents"})
 # Words that qualify a role ("Senior Political Correspondent").
-_ROLE_QUALIFIERS = frozenset(
-    """senior chief political deputy associate managing executive contributing special
+_QUALIFIER_TEXT = """senior chief political deputy associate managing executive contributing special
     foreign staff guest national international global regional local science health
     business sports sport technology tech economics economy culture arts investigative
-    digital assistant features news data opinion legal climate education""".split()
-)
+    digital assistant features news data opinion legal climate education"""
+_ROLE_QUALIFIERS = frozenset(_QUALIFIER_TEXT.split())
 _LABEL = re.compile(r"^[^\W\d_]{2,20}:\s+")
 # Where a byline's text stops being names: dates, times, "Updated", "|", "View author…".
 _BYLINE_END = re.compile(
