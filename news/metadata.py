@@ -387,6 +387,14 @@ _AUTHOR_META = (
     "cxenseparse:author",
 )
 _TITLE_META = ("og:title", "twitter:title", "dc.title", "title", "headline", "sailthru.title")
+_SITE_CHROME_META = (
+    "twitter:site",
+    "al:ios:app_name",
+    "al:android:app_name",
+    "copyright",
+    "dc.publisher",
+    "dc.rights",
+)
 _SITE_META = ("og:site_name", "application-name", "apple-mobile-web-app-title", "publisher")
 _URL_DATE = re.compile(
     r"/(?P<year>(?:19|20)\d{2})[/-](?P<month>0?[1-9]|1[0-2])[/-](?P<day>0?[1-9]|[12]\d|3[01])(?:/|$|[-_])"
@@ -766,6 +774,9 @@ def _site_keys(
                 names.append(name)
     if chrome:
         names += signals.chrome_names
+        # The site's other self-descriptions: its app's name, its copyright holder, its
+        # Twitter handle ("@QuaysideWeekly" names "Quayside Weekly").
+        names += [value for key in _SITE_CHROME_META for value in signals.meta.get(key, [])]
     keys = {_key(name) for name in names}
     keys.update(_host_keys(url))
     keys.discard("")

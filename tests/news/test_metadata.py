@@ -115,6 +115,8 @@ def test_an_h1_naming_the_site_is_not_confirmed_by_the_title() -> None:
     [
         "<footer><p>© 2025 Quayside Weekly. All rights reserved.</p></footer>",
         "<header><img class='brand' src='/q.png' alt='Quayside Weekly logo'></header>",
+        "<meta name='twitter:site' content='@QuaysideWeekly'>",
+        "<meta name='copyright' content='Quayside Weekly Ltd'>",
     ],
 )
 def test_a_title_part_named_by_the_pages_own_chrome_is_the_site(chrome: str) -> None:
