@@ -385,6 +385,26 @@ def test_share_prompts_and_teasers_are_not_story_text() -> None:
     assert "Share it" not in draft.body
 
 
+def test_a_hover_card_inside_a_paragraph_is_not_story_text() -> None:
+    card = (
+        "<span class='pop'><img src='/ruiz.jpg' alt=''><a href='/people/ruiz'>Ana Ruiz</a>"
+        "<a href='/a1'>Ferry fares to rise in the spring</a> <a href='/a2'>Harbour dredging"
+        " delayed again</a> <a href='/a3'>Lifeboat crew honoured</a></span>"
+    )
+    first = (
+        "Councillor <span><a href='/people/ruiz'>Ana Ruiz</a>" + card + "</span> said the vote "
+        "on Thursday to rebuild the north pier, which storms closed two years ago, was overdue."
+    )
+    listing = "See <span><a href='/b1'>one</a>, <a href='/b2'>two</a> and <a href='/b3'>three"
+    listing += "</a> earlier stories about the pier and its long history</span> in our archive."
+    draft = extract_article(page(paragraphs=(first, *STORY[1:], listing)), url=URL)
+    assert "Ferry fares" not in draft.body
+    assert "Lifeboat" not in draft.body
+    # The link the card hangs on, the prose around it, and links that are prose, stay.
+    assert "Councillor Ana Ruiz said the vote" in " ".join(draft.body.split())
+    assert "one, two and three earlier stories" in draft.body
+
+
 # --- old archives -------------------------------------------------------------------------
 
 
