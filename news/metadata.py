@@ -67,7 +67,7 @@ _BY_PREFIX = re.compile(
     re.IGNORECASE,
 )
 _NAME_SPLIT = re.compile(
-    r"\s*(?:,|;|&|\+|\b(?:[Aa]nd|AND|und|et|og|en|och|with)\b|\s(?:y|e|i)\s)\s*"
+    r"\s*(?:,|;|&|\+|\b(?:[Aa]nd|AND|und|et|og|en|och|with|avec|mit|con|com|met)\b|\s(?:y|e|i)\s)\s*"
 )
 # A full stop after a word (not an initial or "Jr."): what follows is another sentence.
 _SENTENCE_STOP = re.compile(r"(?<=[^\W\d_]{2})\.\s+(?=[^\W\d_])")
@@ -929,7 +929,8 @@ def split_byline(
     text = _clean(text) or ""
     if not text:
         return [], []
-    text = re.sub(r"\([^)]*[/@:][^)]*\)|\([^)]*$|https?://\S+|<[^>]*>?", " ", text).strip()
+    # Links and handles in parentheses go; so does an unclosed one that holds a link.
+    text = re.sub(r"\([^)]*[/@:][^)]*(?:\)|$)|https?://\S+|<[^>]*>?", " ", text).strip()
     text = _LABEL.sub("", _BY_PREFIX.sub("", text))
     text = _BY_PREFIX.sub("", text)
     text, after_stop = _first_sentence(_parentheses_as_commas(text))
@@ -982,7 +983,7 @@ def _parentheses_as_commas(text: str) -> str:
     parentheses inside a name is part of it ("Richard (R.J.) Eskow") and one at its end a
     handle ("Ana Ruiz (anaruiz)")."""
     text = re.sub(r"\s*[(（][^\s()（）]+[)）]\s*$", "", text)
-    text = re.sub(r"[(（]([^()（）]*\s[^()（）]*)[)）]", r", \1, ", text)
+    text = re.sub(r"[(（]([^()（）]*\s[^()（）]*)(?:[)）]|$)", r", \1, ", text)
     return text
 
 
@@ -1022,6 +1023,8 @@ def _without_role(words: list[str]) -> list[str]:
     → [], "Ana Ruiz Political Correspondent" → "Ana Ruiz", "Senior Editor Ana Ruiz" →
     "Ana Ruiz"."""
     lower = [word.lower().strip(".,:") for word in words]
+    # A compound role counts by its head word: "Editor-at-large", "Editor-in-Chief".
+    lower = [word.split("-", 1)[0] for word in lower]
     role = next((i for i, word in enumerate(lower) if word in _ROLE_WORDS), None)
     if role is None:
         return words

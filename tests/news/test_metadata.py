@@ -159,6 +159,9 @@ def test_no_headline_metadata_gives_a_headline_from_the_text() -> None:
         ("By Ana Ruiz (Tom Lee)", ["Ana Ruiz", "Tom Lee"], []),
         ("By Ana Ruiz (with Tom Lee)", ["Ana Ruiz", "Tom Lee"], []),
         ("By Ana Ruiz (Tom Lee contributed reporting)", ["Ana Ruiz", "Tom Lee"], []),
+        ("Par Ana Ruiz (avec Tom Lee", ["Ana Ruiz", "Tom Lee"], []),
+        ("Ana Ruiz (https://example.net/ana", ["Ana Ruiz"], []),
+        ("Von Ana Ruiz mit Tom Lee", ["Ana Ruiz", "Tom Lee"], []),
         # one word in parentheses is a nickname inside a name, a handle at its end
         ("Richard (R.J.) Eskow", ["Richard (R.J.) Eskow"], []),
         ("Ana Ruiz (anaruiz)", ["Ana Ruiz"], []),
@@ -173,6 +176,9 @@ def test_no_headline_metadata_gives_a_headline_from_the_text() -> None:
         ("By Ana Ruiz, Senior Correspondent", ["Ana Ruiz"], []),
         ("By Ana Ruiz Political Correspondent", ["Ana Ruiz"], []),
         ("Senior Editor Ana Ruiz", ["Ana Ruiz"], []),
+        ("Ana Ruiz, Editor-in-Chief", ["Ana Ruiz"], []),
+        ("CNN Editor-at-large", [], ["CNN"]),
+        ("Jean-Luc Picard", ["Jean-Luc Picard"], []),
         ("Science X staff", [], ["Science X staff"]),
     ],
 )
