@@ -705,15 +705,21 @@ def _confirmed_display_headline(
             return candidate
     # Else the first on-page headline that shares most of its words with a metadata title:
     # sites often give search engines a shorter or reworded title than the one they show.
+    # Of several such headings (a section's heading beside the story's), the one closest
+    # to a metadata title in words.
     reference_words = [_words(reference) for reference in references]
+    best: tuple[float, str] | None = None
     for candidate in candidates:
         words = _words(candidate)
         if len(words) < MIN_HEADLINE_WORDS:
             continue
         for other in reference_words:
-            if other and len(words & other) >= OVERLAP * min(len(words), len(other)):
-                return candidate
-    return None
+            shared = len(words & other)
+            if other and shared >= OVERLAP * min(len(words), len(other)):
+                closeness = shared / len(words | other)
+                if best is None or closeness > best[0]:
+                    best = (closeness, candidate)
+    return best[1] if best else None
 
 
 def _words(text: str) -> set[str]:

@@ -101,6 +101,15 @@ def test_a_section_heading_is_not_the_headline() -> None:
     assert extract_article(html, url=URL).headline == "North pier to be rebuilt after storms"
 
 
+def test_of_two_headings_near_the_metadata_title_the_closer_is_the_headline() -> None:
+    html = page(
+        "<meta property='og:title' content='Storm-hit north pier to be rebuilt by 2027'>",
+        title="Storm-hit north pier to be rebuilt by 2027",
+        h1="Storm-hit north pier will be rebuilt by 2027",
+    ).replace("<nav>", "<nav><h1>North pier news</h1>")
+    assert extract_article(html, url=URL).headline == "Storm-hit north pier will be rebuilt by 2027"
+
+
 def test_an_h1_naming_the_site_is_not_confirmed_by_the_title() -> None:
     html = page(
         "<meta property='og:site_name' content='Harbour Times'>",
