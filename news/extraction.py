@@ -151,6 +151,7 @@ def extract_metadata(html: str, *, url: str | None) -> PageMetadata | None:
 def find_story_text(tree: HtmlElement, page_url: str | None, metadata: PageMetadata) -> str | None:
     """The story's text by the first method that gives the story (see extract_article)."""
     promised = _promised_length(tree, metadata)
+    _drop_link_cards(tree)
     for method in _TEXT_METHODS:
         raw = _run_method(method, tree, page_url, metadata)
         if not raw:
@@ -161,6 +162,32 @@ def find_story_text(tree: HtmlElement, page_url: str | None, metadata: PageMetad
             return _completed(body, tree) if method != "containers" else body
         logger.debug("story text from %s rejected: %s", method, reason)
     return None
+
+
+def _drop_link_cards(tree: HtmlElement) -> None:
+    """Remove the cards a paragraph hides inside it (a name's hover card with its photo
+    and latest headlines): an element within a ``<p>`` that is almost all links and holds
+    an image or three or more links. The innermost card goes first, so the link it hangs
+    on and the prose around it are kept."""
+    inner: list[tuple[int, HtmlElement]] = []
+    for paragraph in tree.iter("p"):
+        for element in paragraph.iterdescendants():
+            if isinstance(element.tag, str) and element.tag not in ("a", "img", "br"):
+                inner.append((sum(1 for _ in element.iterancestors()), element))
+    for _, element in sorted(inner, key=lambda item: -item[0]):
+        if element.getparent() is not None and _is_link_card(element):
+            element.drop_tree()
+
+
+def _is_link_card(element: HtmlElement) -> bool:
+    links = list(element.iter("a"))
+    if not links:
+        return False
+    text = len(" ".join(element.text_content().split()))
+    link_text = sum(len(" ".join(link.text_content().split())) for link in links)
+    if link_text < 0.8 * text:
+        return False
+    return len(links) >= 3 or any(True for _ in element.iter("img"))
 
 
 def _completed(body: str, tree: HtmlElement) -> str:

@@ -67,13 +67,40 @@ _BY_PREFIX = re.compile(
     re.IGNORECASE,
 )
 _NAME_SPLIT = re.compile(
-    r"\s*(?:,|;|&|\+|\b(?:[Aa]nd|AND|und|et|og|en|och|with)\b|\s(?:y|e|i)\s)\s*"
+    r"\s*(?:,|;|&|\+|\b(?:[Aa]nd|AND|und|et|og|en|och|with|avec|mit|con|com|met)\b|\s(?:y|e|i)\s)\s*"
 )
+# A full stop after a word (not an initial or "Jr."): what follows is another sentence.
+_SENTENCE_STOP = re.compile(r"(?<=[^\W\d_]{2})\.\s+(?=[^\W\d_])")
+_ABBREVIATIONS = frozenset({"jr", "sr", "dr", "mr", "mrs", "ms", "st", "prof", "rev", "mt"})
+# Words that say what someone does, never who they are ("Staff Writer", "… Correspondent").
+_ROLE_TEXT = """editor editors correspondent correspondents writer writers reporter reporters
+    contributor contributors columnist columnists author staff producer photographer
+    analyst critic intern freelancer commentator presenter anchor blogger journalist
+    journalists researcher"""
+_ROLE_WORDS = frozenset(_ROLE_TEXT.split())
+# "Science X staff", "Reuters Reporters": an outlet's people, credited as the outlet.
+_COLLECTIVE_ROLES = frozenset({"staff", "editors", "reporters", "writers", "correspondents"})
+# Words that qualify a role ("Senior Political Correspondent").
+_QUALIFIER_TEXT = """senior chief political deputy associate managing executive contributing special
+    foreign staff guest national international global regional local science health
+    business sports sport technology tech economics economy culture arts investigative
+    digital assistant features news data opinion legal climate education"""
+_ROLE_QUALIFIERS = frozenset(_QUALIFIER_TEXT.split())
 _LABEL = re.compile(r"^[^\W\d_]{2,20}:\s+")
 # Where a byline's text stops being names: dates, times, "Updated", "|", "View author…".
 _BYLINE_END = re.compile(
     r"\s(?:\||•|·|—|–|-{1,2})\s|\d|\b(?:updated|published|posted|view|follow|read|more|"
     r"email|e-mail|twitter|contact|get|see|last|modified|on)\b",
+    re.IGNORECASE,
+)
+_TITLE_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:entry|post|article|chapter|story|page)?[_-]?(?:title|headline)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_NOT_TITLE_CLASS = re.compile(r"site|logo|widget|section|sidebar|related|card|teaser", re.I)
+_COPYRIGHT = re.compile(
+    r"(?:©|\(c\)|copyright)\s*(?:(?:19|20)\d{2}\s*(?:[-–]\s*(?:19|20)\d{2})?)?\s*,?\s*"
+    r"(?P<name>[^\W\d][\w&'’ .-]{1,60}?)\s*(?:[.,|]|all rights|$)",
     re.IGNORECASE,
 )
 _BYLINE_HINTS = ("byl", "author", "writer", "reporter", "contributor", "credit")
@@ -360,6 +387,14 @@ _AUTHOR_META = (
     "cxenseparse:author",
 )
 _TITLE_META = ("og:title", "twitter:title", "dc.title", "title", "headline", "sailthru.title")
+_SITE_CHROME_META = (
+    "twitter:site",
+    "al:ios:app_name",
+    "al:android:app_name",
+    "copyright",
+    "dc.publisher",
+    "dc.rights",
+)
 _SITE_META = ("og:site_name", "application-name", "apple-mobile-web-app-title", "publisher")
 _URL_DATE = re.compile(
     r"/(?P<year>(?:19|20)\d{2})[/-](?P<month>0?[1-9]|1[0-2])[/-](?P<day>0?[1-9]|[12]\d|3[01])(?:/|$|[-_])"
@@ -407,6 +442,10 @@ class _Signals:
     byline_texts: list[tuple[str, list[str]]] = field(default_factory=list)
     times: list[tuple[str, str, bool]] = field(default_factory=list)  # (datetime, text, marked)
     date_texts: list[str] = field(default_factory=list)
+    # Names the page's own chrome gives the site: a logo's alt text, a copyright line.
+    chrome_names: list[str] = field(default_factory=list)
+    # h2/h3 headings whose class or id says they title the page ("entry-title").
+    titled_headings: list[str] = field(default_factory=list)
 
 
 def read_metadata(tree: HtmlElement, *, url: str | None) -> PageMetadata:
@@ -424,7 +463,8 @@ def read_metadata(tree: HtmlElement, *, url: str | None) -> PageMetadata:
     metadata = PageMetadata(site_name=_clean(site_name))
     # A person-shaped credit that only matches the host is a person (a personal blog's
     # owner): host names decide for one-word credits only.
-    name_keys = _site_keys(signals, articles, None)
+    # (Chrome names stay out: a personal blog's copyright line names its author.)
+    name_keys = _site_keys(signals, articles, None, chrome=False)
     credit_keys = name_keys | {f"host:{key}" for key in _host_keys(url)}
     metadata.authors, metadata.credit = _choose_authors(signals, articles, credit_keys)
     title_keys = site_keys | {_key(name) for name in metadata.authors}
@@ -484,6 +524,19 @@ def _collect(tree: HtmlElement) -> _Signals:
             text = _clean(element.text_content())
             if text and len(text) <= MAX_HEADLINE_CHARS:
                 signals.h1s.append(text)
+        elif tag in ("h2", "h3") and len(signals.titled_headings) < 5:
+            marker = f"{element.get('class') or ''} {element.get('id') or ''}"
+            if _TITLE_CLASS.search(marker) and not _NOT_TITLE_CLASS.search(marker):
+                text = _clean(element.text_content())
+                if text and len(text) <= MAX_HEADLINE_CHARS:
+                    signals.titled_headings.append(text)
+        elif tag == "img" and len(signals.chrome_names) < 10:
+            alt = _clean(element.get("alt"))
+            marker = f"{element.get('class') or ''} {element.get('id') or ''} {element.get('src')}"
+            if alt and "logo" in f"{marker} {alt}".lower():
+                name = re.sub(r"\blogo\b", "", alt, flags=re.IGNORECASE).strip(" -–|:")
+                if name:
+                    signals.chrome_names.append(name)
         elif tag == "time":
             marked = bool(
                 element.get("pubdate") is not None
@@ -492,6 +545,13 @@ def _collect(tree: HtmlElement) -> _Signals:
             )
             value = element.get("datetime") or ""
             signals.times.append((value, _clean(element.text_content()) or "", marked))
+        if len(signals.chrome_names) < 10 and tag in ("footer", "p", "div", "span", "small"):
+            # A copyright line names the site: "© 2024 Harbour Times. All rights reserved."
+            own = element.text or ""
+            if "©" in own or "copyright" in own.lower():
+                match = _COPYRIGHT.search(own)
+                if match:
+                    signals.chrome_names.append(match["name"].strip())
         itemprop = element.get("itemprop")
         if itemprop:
             for name in itemprop.lower().split():
@@ -596,7 +656,7 @@ def _choose_headline(
         if value
     ]
     references = [_clean(reference) or "" for reference in references]
-    confirmed = _confirmed_display_headline(signals, references)
+    confirmed = _confirmed_display_headline(signals, references, site_keys)
     if confirmed:
         return confirmed
     lone = [h1 for h1 in signals.h1s if not _names_site(h1, site_keys)]
@@ -607,18 +667,31 @@ def _choose_headline(
         return lone[0]
     for reference in references:
         headline = strip_site_name(reference, site_keys)
-        if headline:
+        if headline and not _only_site(headline, site_keys):
             return headline
+    # Every metadata title names only the site (a blog's <title>): the heading the page's
+    # markup calls its title, else its first <h1>.
+    for heading in [*signals.titled_headings, *signals.h1s]:
+        if not _names_site(heading, site_keys):
+            return heading
     return signals.h1s[0] if signals.h1s else None
 
 
-def _confirmed_display_headline(signals: _Signals, references: list[str]) -> str | None:
-    """The first on-page headline that a metadata title repeats (in whole or one part)."""
+def _confirmed_display_headline(
+    signals: _Signals, references: list[str], site_keys: set[str]
+) -> str | None:
+    """The first on-page headline that a metadata title repeats: in whole, or its main
+    part (the longest part that does not name the site; never a site or section part)."""
     keys: set[str] = set()
     prefixes: list[str] = []
     for reference in references:
+        if _only_site(reference, site_keys):
+            continue
         keys.add(_key(reference))
-        keys.update(_key(part) for part in _SEPARATOR.split(reference))
+        parts = [part for part in _SEPARATOR.split(reference) if part.strip()]
+        own = [part for part in parts if not _names_site(part, site_keys)]
+        if own:
+            keys.add(_key(max(own, key=len)))
         if reference.endswith(("…", "...")):
             prefixes.append(_key(reference.rstrip(".… ")))
     keys.discard("")
@@ -632,15 +705,21 @@ def _confirmed_display_headline(signals: _Signals, references: list[str]) -> str
             return candidate
     # Else the first on-page headline that shares most of its words with a metadata title:
     # sites often give search engines a shorter or reworded title than the one they show.
+    # Of several such headings (a section's heading beside the story's), the one closest
+    # to a metadata title in words.
     reference_words = [_words(reference) for reference in references]
+    best: tuple[float, str] | None = None
     for candidate in candidates:
         words = _words(candidate)
         if len(words) < MIN_HEADLINE_WORDS:
             continue
         for other in reference_words:
-            if other and len(words & other) >= OVERLAP * min(len(words), len(other)):
-                return candidate
-    return None
+            shared = len(words & other)
+            if other and shared >= OVERLAP * min(len(words), len(other)):
+                closeness = shared / len(words | other)
+                if best is None or closeness > best[0]:
+                    best = (closeness, candidate)
+    return best[1] if best else None
 
 
 def _words(text: str) -> set[str]:
@@ -669,6 +748,12 @@ def strip_site_name(title: str, site_keys: set[str]) -> str | None:
     return kept or None
 
 
+def _only_site(title: str, site_keys: set[str]) -> bool:
+    """Whether every part of ``title`` names the site (a blog's "<title>My Blog</title>")."""
+    parts = [part for part in _SEPARATOR.split(title) if part.strip()]
+    return bool(parts) and all(_names_site(part, site_keys) for part in parts)
+
+
 def _names_site(part: str, site_keys: set[str]) -> bool:
     key = _key(part)
     if not key or len(part.split()) > 6:
@@ -681,7 +766,9 @@ def _names_site(part: str, site_keys: set[str]) -> bool:
     return False
 
 
-def _site_keys(signals: _Signals, articles: list[dict[str, Any]], url: str | None) -> set[str]:
+def _site_keys(
+    signals: _Signals, articles: list[dict[str, Any]], url: str | None, *, chrome: bool = True
+) -> set[str]:
     names = [value for key in _SITE_META for value in signals.meta.get(key, [])]
     publisher = _publisher_name(articles)
     if publisher:
@@ -691,6 +778,11 @@ def _site_keys(signals: _Signals, articles: list[dict[str, Any]], url: str | Non
             name = item.get("name")
             if isinstance(name, str):
                 names.append(name)
+    if chrome:
+        names += signals.chrome_names
+        # The site's other self-descriptions: its app's name, its copyright holder, its
+        # Twitter handle ("@QuaysideWeekly" names "Quayside Weekly").
+        names += [value for key in _SITE_CHROME_META for value in signals.meta.get(key, [])]
     keys = {_key(name) for name in names}
     keys.update(_host_keys(url))
     keys.discard("")
@@ -843,9 +935,11 @@ def split_byline(
     text = _clean(text) or ""
     if not text:
         return [], []
-    text = re.sub(r"\([^)]*[/@:][^)]*\)|\([^)]*$|https?://\S+|<[^>]*>?", " ", text).strip()
+    # Links and handles in parentheses go; so does an unclosed one that holds a link.
+    text = re.sub(r"\([^)]*[/@:][^)]*(?:\)|$)|https?://\S+|<[^>]*>?", " ", text).strip()
     text = _LABEL.sub("", _BY_PREFIX.sub("", text))
     text = _BY_PREFIX.sub("", text)
+    text, after_stop = _first_sentence(_parentheses_as_commas(text))
     end = _BYLINE_END.search(text)
     if end is not None and end.start() > 0:
         text = text[: end.start()]
@@ -872,6 +966,10 @@ def split_byline(
             ):
                 words = words[:index]
                 break
+        if len(words) < 2 or words[-1].lower() not in _COLLECTIVE_ROLES:
+            if strict or len(parts) > 1:
+                words = _before_lower_case(words)
+            words = _without_role(words)
         part = " ".join(words)
         if not part:
             continue
@@ -879,7 +977,72 @@ def split_byline(
             orgs.append(part)
         elif _is_person_name(part, strict=strict or len(parts) > 1):
             people.append(part)
+    # After a full stop a byline credits its outlet ("By Ana Ruiz. Quayside Weekly").
+    credit = _cut_at_byline_end(after_stop)
+    if credit and len(credit.split()) <= MAX_NAME_WORDS + 1 and credit[:1].isupper():
+        orgs.append(credit)
     return people, orgs
+
+
+def _parentheses_as_commas(text: str) -> str:
+    """Names in parentheses are names in a list ("Ana Ruiz (Tom Lee)"); one word in
+    parentheses inside a name is part of it ("Richard (R.J.) Eskow") and one at its end a
+    handle ("Ana Ruiz (anaruiz)")."""
+    text = re.sub(r"\s*[(（][^\s()（）]+[)）]\s*$", "", text)
+    text = re.sub(r"[(（]([^()（）]*\s[^()（）]*)(?:[)）]|$)", r", \1, ", text)
+    return text
+
+
+def _first_sentence(text: str) -> tuple[str, str]:
+    """``text`` up to its first full stop that ends a word, and what follows it."""
+    for match in _SENTENCE_STOP.finditer(text):
+        before = text[: match.start()].split()
+        if before and before[-1].lower().strip(".") not in _ABBREVIATIONS:
+            return text[: match.start()], text[match.end() :]
+    return text, ""
+
+
+def _cut_at_byline_end(text: str) -> str:
+    end = _BYLINE_END.search(text)
+    if end is not None:
+        text = text[: end.start()]
+    return text.strip(" .,;:-–—|()[]\"'“”")
+
+
+def _before_lower_case(words: list[str]) -> list[str]:
+    """A name stops at a lower-case word ("Tom Lee contributed reporting" → "Tom Lee"), and
+    before a credit phrase ("Rob Ewaschuk Edited by …" → "Rob Ewaschuk")."""
+    for index, word in enumerate(words[1:], start=1):
+        first = word[:1]
+        if (
+            first.isalpha()
+            and first.lower() == first
+            and first.upper() != first
+            and word.lower() not in _PARTICLES
+        ):
+            return words[: index - 1] if word == "by" and index > 2 else words[:index]
+    return words
+
+
+def _without_role(words: list[str]) -> list[str]:
+    """The words that name someone, without a role before or after them: "Staff Writer"
+    → [], "Ana Ruiz Political Correspondent" → "Ana Ruiz", "Senior Editor Ana Ruiz" →
+    "Ana Ruiz"."""
+    lower = [word.lower().strip(".,:") for word in words]
+    # A compound role counts by its head word: "Editor-at-large", "Editor-in-Chief".
+    lower = [word.split("-", 1)[0] for word in lower]
+    role = next((i for i, word in enumerate(lower) if word in _ROLE_WORDS), None)
+    if role is None:
+        return words
+    start = role
+    while start > 0 and lower[start - 1] in _ROLE_QUALIFIERS:
+        start -= 1
+    if start > 0:
+        return words[:start]
+    end = role + 1
+    while end < len(words) and lower[end] in _ROLE_WORDS | _ROLE_QUALIFIERS:
+        end += 1
+    return words[end:]
 
 
 def _is_organisation(part: str, site_keys: set[str]) -> bool:

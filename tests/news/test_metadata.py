@@ -88,6 +88,61 @@ def test_page_chrome_in_an_h1_is_not_the_headline() -> None:
     assert extract_article(html, url=URL).headline == "North pier to be rebuilt"
 
 
+OTHER_URL = "https://www.example.net/2025/03/14/pier-rebuilt"
+
+
+def test_a_section_heading_is_not_the_headline() -> None:
+    # "Local" is a part of the title, but not its main part: a section, not the headline.
+    html = page(
+        "<meta property='og:title' content='North pier to be rebuilt after storms'>",
+        title="North pier to be rebuilt after storms | Local | Harbour Times",
+        h1="Local",
+    ).replace("<article>", "<article><h2>North pier to be rebuilt after storms</h2>")
+    assert extract_article(html, url=URL).headline == "North pier to be rebuilt after storms"
+
+
+def test_of_two_headings_near_the_metadata_title_the_closer_is_the_headline() -> None:
+    html = page(
+        "<meta property='og:title' content='Storm-hit north pier to be rebuilt by 2027'>",
+        title="Storm-hit north pier to be rebuilt by 2027",
+        h1="Storm-hit north pier will be rebuilt by 2027",
+    ).replace("<nav>", "<nav><h1>North pier news</h1>")
+    assert extract_article(html, url=URL).headline == "Storm-hit north pier will be rebuilt by 2027"
+
+
+def test_an_h1_naming_the_site_is_not_confirmed_by_the_title() -> None:
+    html = page(
+        "<meta property='og:site_name' content='Harbour Times'>",
+        title="Pier rebuilt — New deck a metre higher — Harbour Times",
+        h1="A higher deck for the rebuilt pier",
+    ).replace("<nav>", "<nav><h1>Harbour Times</h1>")
+    assert extract_article(html, url=URL).headline == "A higher deck for the rebuilt pier"
+
+
+@pytest.mark.parametrize(
+    "chrome",
+    [
+        "<footer><p>© 2025 Quayside Weekly. All rights reserved.</p></footer>",
+        "<header><img class='brand' src='/q.png' alt='Quayside Weekly logo'></header>",
+        "<meta name='twitter:site' content='@QuaysideWeekly'>",
+        "<meta name='copyright' content='Quayside Weekly Ltd'>",
+    ],
+)
+def test_a_title_part_named_by_the_pages_own_chrome_is_the_site(chrome: str) -> None:
+    # Neither the host nor any metadata knows "Quayside Weekly"; the page's footer or logo does.
+    html = page(title="Pier rebuilt at last – Quayside Weekly", h1=None).replace(
+        "</body>", f"{chrome}</body>"
+    )
+    assert extract_article(html, url=OTHER_URL).headline == "Pier rebuilt at last"
+
+
+def test_a_blog_title_that_only_names_the_site_gives_way_to_the_titled_heading() -> None:
+    html = page(
+        "<meta property='og:site_name' content='Tide Notes'>", title="Tide Notes", h1=None
+    ).replace("<article>", "<article><h2 class='entry-title'>Walking the new pier</h2>")
+    assert extract_article(html, url=OTHER_URL).headline == "Walking the new pier"
+
+
 def test_no_headline_metadata_gives_a_headline_from_the_text() -> None:
     draft = extract_article(page(title="", h1=None), url=URL)
     assert draft.headline
@@ -109,10 +164,53 @@ def test_no_headline_metadata_gives_a_headline_from_the_text() -> None:
         ("ABC News", [], ["ABC News"]),
         ("January", [], []),
         ("Dec 4", [], []),
+        # a co-author in parentheses, with or without a connecting word
+        ("By Ana Ruiz (Tom Lee)", ["Ana Ruiz", "Tom Lee"], []),
+        ("By Ana Ruiz (with Tom Lee)", ["Ana Ruiz", "Tom Lee"], []),
+        ("By Ana Ruiz (Tom Lee contributed reporting)", ["Ana Ruiz", "Tom Lee"], []),
+        ("Par Ana Ruiz (avec Tom Lee", ["Ana Ruiz", "Tom Lee"], []),
+        ("Ana Ruiz (https://example.net/ana", ["Ana Ruiz"], []),
+        ("Von Ana Ruiz mit Tom Lee", ["Ana Ruiz", "Tom Lee"], []),
+        # one word in parentheses is a nickname inside a name, a handle at its end
+        ("Richard (R.J.) Eskow", ["Richard (R.J.) Eskow"], []),
+        ("Ana Ruiz (anaruiz)", ["Ana Ruiz"], []),
+        # after a full stop the byline credits its outlet, known words or not
+        ("By Ana Ruiz. Quayside Weekly", ["Ana Ruiz"], ["Quayside Weekly"]),
+        ("By Ana Ruiz. Reuters", ["Ana Ruiz"], ["Reuters"]),
+        ("Martin Luther King Jr. and Tom Lee", ["Martin Luther King Jr", "Tom Lee"], []),
+        # a role is never a name, before or after one
+        ("Staff Writer", [], []),
+        ("Contributing Editor", [], []),
+        ("Columnist", [], []),
+        ("By Ana Ruiz, Senior Correspondent", ["Ana Ruiz"], []),
+        ("By Ana Ruiz Political Correspondent", ["Ana Ruiz"], []),
+        ("Senior Editor Ana Ruiz", ["Ana Ruiz"], []),
+        ("Ana Ruiz, Editor-in-Chief", ["Ana Ruiz"], []),
+        ("CNN Editor-at-large", [], ["CNN"]),
+        ("Jean-Luc Picard", ["Jean-Luc Picard"], []),
+        ("Science X staff", [], ["Science X staff"]),
     ],
 )
 def test_split_byline(text: str, people: list[str], orgs: list[str]) -> None:
     assert split_byline(text) == (people, orgs)
+
+
+def test_split_byline_in_page_text_is_stricter_than_in_metadata() -> None:
+    # Page text: a lower-case word ends a name, a credit phrase ("Edited by") ends the names.
+    text = "Written by Rob Ewaschuk Edited by Betsy Beyer"
+    assert split_byline(text, strict=True) == (["Rob Ewaschuk"], [])
+    # Metadata: a lower-case word says this is no name at all.
+    assert split_byline("Written by Rob Ewaschuk Edited by Betsy Beyer") == ([], [])
+    assert split_byline("Organization for Transformative Works") == ([], [])
+
+
+def test_a_role_in_the_meta_author_gives_way_to_the_byline_on_the_page() -> None:
+    html = page(
+        "<meta name='author' content='Staff Writer'>",
+        top="<p class='byline'>By Ana Ruiz</p>",
+    )
+    draft = extract_article(html, url=URL)
+    assert draft.authors == ["Ana Ruiz"]
 
 
 def test_byline_is_shown_as_a_list_of_people() -> None:
@@ -300,6 +398,26 @@ def test_share_prompts_and_teasers_are_not_story_text() -> None:
     draft = extract_article(page(paragraphs=paragraphs), url=URL)
     assert "Also on" not in draft.body
     assert "Share it" not in draft.body
+
+
+def test_a_hover_card_inside_a_paragraph_is_not_story_text() -> None:
+    card = (
+        "<span class='pop'><img src='/ruiz.jpg' alt=''><a href='/people/ruiz'>Ana Ruiz</a>"
+        "<a href='/a1'>Ferry fares to rise in the spring</a> <a href='/a2'>Harbour dredging"
+        " delayed again</a> <a href='/a3'>Lifeboat crew honoured</a></span>"
+    )
+    first = (
+        "Councillor <span><a href='/people/ruiz'>Ana Ruiz</a>" + card + "</span> said the vote "
+        "on Thursday to rebuild the north pier, which storms closed two years ago, was overdue."
+    )
+    listing = "See <span><a href='/b1'>one</a>, <a href='/b2'>two</a> and <a href='/b3'>three"
+    listing += "</a> earlier stories about the pier and its long history</span> in our archive."
+    draft = extract_article(page(paragraphs=(first, *STORY[1:], listing)), url=URL)
+    assert "Ferry fares" not in draft.body
+    assert "Lifeboat" not in draft.body
+    # The link the card hangs on, the prose around it, and links that are prose, stay.
+    assert "Councillor Ana Ruiz said the vote" in " ".join(draft.body.split())
+    assert "one, two and three earlier stories" in draft.body
 
 
 # --- old archives -------------------------------------------------------------------------
