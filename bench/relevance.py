@@ -370,7 +370,7 @@ def format_summary(engine_name: str, judgements: list[Judgement], sets: Sequence
                     for j in judgements
                     if j.system == system and j.asked.set_name == name and j.asked.kind == kind
                 ]
-                count = len(chosen)
+                count = max(count, len(chosen))
                 cells.append(
                     f"{_mean([j.precision for j in chosen]):.3f} / "
                     f"{_mean([j.newest_share for j in chosen]):.3f}"

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import math
 import re
+import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any, Literal, Protocol
@@ -123,10 +124,15 @@ def include_schema_object(
 
 @dataclass(frozen=True)
 class _Terms:
-    """Asked terms reduced to word tokens; each alternative is a phrase of tokens."""
+    """Asked terms reduced to word tokens; each alternative is a phrase of tokens.
+
+    ``soft`` are hedge words ("market"): they rank, they are not required.
+    """
 
     groups: tuple[tuple[str, ...], ...]
     excluded: tuple[str, ...]
+    soft: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()
 
     @property
     def alternatives(self) -> tuple[str, ...]:
@@ -142,14 +148,25 @@ def _tokens(text_value: str) -> str:
 
 
 def _collect_terms(question: Question) -> _Terms:
+    required = [g for g in question.groups if not g.optional] or list(question.groups)
     groups = []
-    for group in question.groups:
+    for group in required:
         alternatives = tuple(
             dict.fromkeys(t for t in (_tokens(a) for a in group.alternatives) if t)
         )
         groups.append(alternatives)
+    soft = tuple(
+        dict.fromkeys(
+            t
+            for group in question.groups
+            if group not in required
+            for t in (_tokens(a) for a in group.alternatives)
+            if t
+        )
+    )
     excluded = tuple(dict.fromkeys(t for t in (_tokens(e) for e in question.excluded) if t))
-    return _Terms(tuple(groups), excluded)
+    phrases = tuple(t for t in (_tokens(p) for p in question.phrases) if t)
+    return _Terms(tuple(groups), excluded, soft, phrases)
 
 
 @dataclass(frozen=True)
@@ -215,6 +232,10 @@ def _fts_expression(terms: _Terms, *, tier: Tier) -> str:
                 f"{expression} AND ({{headline}} : {any_term})"
                 f" AND ({{standfirst body topics}} : {any_term})"
             )
+            if len(terms.groups) > 1:  # two subjects: both in the headline, standfirst or topics
+                expression += "".join(
+                    f" AND ({STRONG_COLUMNS} : {_fts_any(group)})" for group in terms.groups
+                )
     return expression
 
 
@@ -378,6 +399,11 @@ class _PostgresBackend:
                 f"ts_filter({SEARCH_VECTOR}, '{{a}}') @@ {any_query}"
                 f" AND ts_filter({SEARCH_VECTOR}, '{{b,c}}') @@ {any_query}"
             )
+            if len(terms.groups) > 1:  # two subjects: both in the headline, standfirst or topics
+                clause += "".join(
+                    f" AND ts_filter({SEARCH_VECTOR}, '{{a,b}}') @@ {_tsquery_any(group, params)}"
+                    for group in terms.groups
+                )
         return and_(text(clause).bindparams(**params))
 
     def exclusion_clause(self, excluded: tuple[str, ...]) -> ColumnElement[bool]:
@@ -611,6 +637,227 @@ def _rank_latest(
     return ordered
 
 
+# -- what a story is about ------------------------------------------------------------------
+#
+# The engines match stems ("France" finds "franc", "lead" finds "leads"), and a word inside
+# a company's name ("QUAKER OATS CO <OAT>") matches like any other. For the few candidates
+# a page needs, the text is read again in Python: a mention counts only as the word itself
+# (plural and possessive forms allowed; a capitalised name exactly), not as part of a
+# hyphenated compound or of a company's name when a common noun is asked. Where the
+# mentions are (headline, lead, body) and the story's tagged topics say how much it is
+# about the subject; a recency decay turns that into the "latest" order.
+
+LATEST_POOL = 30
+LEAD_CHARS = 400
+BODY_CHARS_READ = 6000
+ABOUT_HALF_LIFE_DAYS = 30.0
+CLEAR_SUBSTANCE = 0.75  # a "clear" story has a body of 20 words or more
+COMPANY_WORDS = frozenset(
+    [
+        "inc",
+        "corp",
+        "corporation",
+        "co",
+        "cos",
+        "company",
+        "ltd",
+        "plc",
+        "llc",
+        "group",
+        "holdings",
+        "industries",
+        "systems",
+        "software",
+        "bancorp",
+        "financial",
+        "resources",
+        "international",
+        "technologies",
+        "enterprises",
+        "partners",
+        "laboratories",
+        "pharmaceuticals",
+        "securities",
+        "stores",
+        "products",
+    ]
+)
+_WORD_OR_TICKER = re.compile(r"<[A-Z0-9.]{1,8}>|[^\W_][\w'’]*", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class _About:
+    score: float  # 0 when no asked subject is really mentioned
+    why: str
+    clear: bool = False  # every subject in the headline, or tagged and in the lead
+
+
+def _term_pattern(alternative: str) -> re.Pattern[str]:
+    words = alternative.split()
+    proper = alternative[:1].isupper()
+    last = re.escape(words[-1])
+    if proper:
+        ending = r"(?:['’]s)?"
+    elif words[-1].endswith("y") and len(words[-1]) > 3:
+        last = re.escape(words[-1][:-1])
+        ending = r"(?:y|ies|y['’]s)"
+    else:
+        ending = r"(?:es|s|['’]s)?"
+    body = r"\W+".join([*(re.escape(w) for w in words[:-1]), last + ending])
+    edge = r"(?<![\w])" if proper else r"(?<![\w-])"
+    after = r"(?![\w])" if proper else r"(?![\w-])"
+    return re.compile(edge + body + after, re.IGNORECASE)
+
+
+def _is_company_use(text: str, start: int, end: int) -> bool:
+    """Whether the mention at text[start:end] is part of a company's name."""
+    following = _WORD_OR_TICKER.findall(text[end : end + 60])[:3]
+    for word in following:
+        if word.startswith("<"):
+            return True
+        if not word[:1].isupper():
+            break  # "the oil company": a lower-case word ends the name
+        if word.casefold().rstrip(".") in COMPANY_WORDS:
+            return True
+    return False
+
+
+def _mentions(pattern: re.Pattern[str], text: str, *, proper: bool, headline: bool) -> int:
+    count = 0
+    for match in pattern.finditer(text):
+        found = match.group(0)
+        if (
+            text[match.start() - 1 : match.start()] == "<"
+            and text[match.end() : match.end() + 1] == ">"
+        ):
+            continue  # a ticker: "ADOBE RESOURCES CORP <ADB>"
+        if not proper:
+            if _is_company_use(text, match.start(), match.end()):
+                continue
+            if not headline and found[:1].isupper() and not text.isupper():
+                before = text[max(0, match.start() - 3) : match.start()]
+                if not re.search(r"(^|[.!?\"]\s*)$", before) and match.start() > 0:
+                    continue  # "Quaker Oats": a capitalised common noun mid-sentence is a name
+        count += 1
+    return count
+
+
+@dataclass(frozen=True)
+class _Story:
+    headline: str
+    body: str
+    topics: tuple[str, ...]
+    sort_at: datetime
+
+
+def _about(terms: _Terms, story: _Story) -> _About:
+    """How much ``story`` is about the asked subjects (0: none of them really mentioned)."""
+    lead, rest = story.body[:LEAD_CHARS], story.body[LEAD_CHARS:BODY_CHARS_READ]
+    topics = {t.casefold() for t in story.topics}
+    scores: list[float] = []
+    clear: list[bool] = []
+    reasons: list[str] = []
+    for group in terms.groups:
+        best, best_reason, group_clear = 0.0, "", False
+        for alternative in group:
+            pattern = _term_pattern(alternative)
+            proper = alternative[:1].isupper()
+            head = _mentions(pattern, story.headline, proper=proper, headline=True)
+            early = _mentions(pattern, lead, proper=proper, headline=False)
+            later = _mentions(pattern, rest, proper=proper, headline=False)
+            tagged = alternative.casefold() in topics
+            score = (
+                3.0 * (head > 0) + 2.0 * tagged + 1.5 * (early > 0) + 0.5 * min(early + later, 4)
+            )
+            group_clear = group_clear or head > 0 or (tagged and early > 0)
+            if score > best:
+                best = score
+                parts = []
+                if head:
+                    parts.append(f'headline mentions "{alternative}"')
+                if tagged:
+                    parts.append(f"topic: {alternative}")
+                if early + later and not head:
+                    parts.append(f'body mentions "{alternative}" {early + later}×')
+                best_reason = "; ".join(parts)
+        scores.append(best)
+        clear.append(group_clear)
+        if best_reason:
+            reasons.append(best_reason)
+    if not scores or min(scores) == 0.0:
+        return _About(0.0, "")
+    bonus = 0.0
+    for word in terms.soft:
+        pattern = _term_pattern(word)
+        if pattern.search(story.headline) or pattern.search(lead):
+            bonus += 0.5
+    for phrase in terms.phrases:
+        pattern = _term_pattern(phrase)
+        head = _mentions(pattern, story.headline, proper=False, headline=True)
+        early = _mentions(pattern, lead, proper=False, headline=False)
+        later = _mentions(pattern, rest, proper=False, headline=False)
+        bonus += 2.0 * (head > 0) + 1.5 * (early > 0) + 0.25 * min(early + later, 4)
+    # A flash with a line or two of body is less of a story about anything than a report.
+    substance = min(1.0, 0.5 + len(story.body.split()) / 80)
+    score = (statistics.fmean(scores) + 0.5 * min(scores) + bonus) * substance
+    return _About(score, "; ".join(reasons[:2]), clear=all(clear) and substance >= CLEAR_SUBSTANCE)
+
+
+def _read_stories(session: Session, ids: list[int]) -> dict[int, _Story]:
+    if not ids:
+        return {}
+    statement = select(
+        Article.id,
+        Article.headline,
+        func.substr(Article.body, 1, BODY_CHARS_READ).label("body"),
+        Article.standfirst,
+        Article.topics,
+        Article.sort_at,
+    ).where(Article.id.in_(ids))
+    return {
+        row.id: _Story(
+            headline=row.headline or "",
+            body=" ".join(filter(None, [row.standfirst, row.body or ""])),
+            topics=tuple(row.topics or ()),
+            sort_at=row.sort_at,
+        )
+        for row in session.execute(statement)
+    }
+
+
+def _about_order(
+    session: Session, terms: _Terms, candidates: list[_Candidate], *, now: datetime
+) -> tuple[list[_Candidate], dict[int, _About]]:
+    """``candidates`` in "latest" order.
+
+    First the stories clearly about every subject (in the headline, or tagged and in the
+    lead), newest first; then the others that mention them, by aboutness × a recency decay
+    counted from the newest candidate; last those whose match was only a stem or a name.
+    """
+    stories = _read_stories(session, [c.article_id for c in candidates])
+    about = {c.article_id: _about(terms, stories[c.article_id]) for c in candidates}
+    newest = max((c.sort_at for c in candidates), default=now)
+
+    def key(candidate: _Candidate) -> tuple[int, float, datetime, int]:
+        found = about[candidate.article_id]
+        if found.clear:
+            return (2, 0.0, candidate.sort_at, candidate.article_id)
+        age = max((newest - candidate.sort_at).total_seconds() / 86400.0, 0.0)
+        decayed = found.score * 0.5 ** (age / ABOUT_HALF_LIFE_DAYS)
+        return (int(found.score > 0), decayed, candidate.sort_at, candidate.article_id)
+
+    ordered = sorted(candidates, key=key, reverse=True)
+    # Wire copy is often sent twice: a repeated headline goes after the other stories.
+    seen: set[str] = set()
+    first: list[_Candidate] = []
+    repeated: list[_Candidate] = []
+    for candidate in ordered:
+        headline = " ".join(stories[candidate.article_id].headline.casefold().split())
+        (repeated if headline and headline in seen else first).append(candidate)
+        seen.add(headline)
+    return first + repeated, about
+
+
 def _rank_relevant(
     backend: _Backend,
     terms: _Terms,
@@ -666,6 +913,7 @@ def search_articles(
     terms = _collect_terms(question)
     filters = _filter_clauses(question, viewer_channel_id)
     scores: dict[int, float] = {}
+    about: dict[int, _About] = {}
     if any(not group for group in terms.groups):
         # A group whose every alternative is punctuation can match nothing.
         ordered: list[_Candidate] = []
@@ -680,14 +928,20 @@ def search_articles(
         )
         return SearchPage(hits=hits, next_offset=next_offset)
     elif question.intent == Intent.LATEST:
-        ordered = _rank_latest(backend, terms, filters, need=need, now=now)
+        pool = LATEST_POOL * math.ceil(need / LATEST_POOL)
+        found = _rank_latest(backend, terms, filters, need=pool, now=now)
+        ordered, about = _about_order(session, terms, found, now=now)
     else:
         ordered, scores = _rank_relevant(backend, terms, filters, need=need, now=now)
     page = ordered[offset : offset + limit]
     next_offset = offset + limit if len(ordered) > offset + limit else None
+    if about:
+        scores = {c.article_id: round(about[c.article_id].score, 3) for c in page}
     hits = _load_hits(
         backend, session, terms, page, scores, filter_text=_describe_filters(question)
     )
+    if about:
+        hits = [replace(h, why=about[h.article_id].why or h.why) for h in hits]
     return SearchPage(hits=hits, next_offset=next_offset)
 
 

@@ -28,6 +28,9 @@ class TermGroup:
     label: str
     alternatives: tuple[str, ...]
     phrase: bool = False
+    # A hedge word ("market", "figures"): ranks the stories that use it higher, but a story
+    # need not contain it.
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,9 @@ class Question:
     until: datetime | None = None
     limit: int | None = None
     period: str = ""
+    # Adjacent plain words as typed ("money supply"): a story using them together ranks
+    # higher; each word is still its own group.
+    phrases: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """A phrase for replies: ``Ukraine since 6 Jan``, ``stories by Jane Doe this week``."""

@@ -8,7 +8,8 @@ own means "what is happening with it now". ``top N``, ``search``, ``find`` and
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, tzinfo
 
 from news.aliases import AliasTable
@@ -29,8 +30,11 @@ from news.questions.vocabulary import (
     HELP_PHRASES,
     INTENT_PHRASES,
     NAME_CONNECTORS,
+    PHRASE_CONNECTORS,
+    SOFT_WORDS,
     STATUS_VALUES,
     STOP_WORDS,
+    TITLE_WORDS,
 )
 
 # -- aliases --------------------------------------------------------------------------------
@@ -70,9 +74,16 @@ class _Parser(_DateGrammar):
         now: datetime,
         timezone: tzinfo,
         aliases: AliasTable,
+        outlets: Collection[str] | None = None,
     ) -> None:
         super().__init__(tokens, now=now, timezone=timezone)
         self.aliases = aliases
+        self.phrases: list[str] = []
+        self.outlets = None if outlets is None else [o.casefold() for o in outlets if o]
+        words = [t for t in tokens if t.kind == "word" and t.clean and t.text[:1].isalpha()]
+        content = [t for t in words if t.word not in STOP_WORDS]
+        # Typed In Title Case: capitals say nothing about names.
+        self.title_case = len(content) >= 3 and all(t.text[:1].isupper() for t in content)
         self.index, self.longest_alias = _alias_index(aliases)
 
     # filters --------------------------------------------------------------------------------
@@ -180,7 +191,8 @@ class _Parser(_DateGrammar):
         """``from The English Chronicle`` (outlet) and ``by Jane Doe`` (byline).
 
         A name that is a topic in the alias table (``news from Ukraine``, ``sanctions by
-        the EU``) is left in the topic.
+        the EU``, any country, capital or demonym) is left in the topic; so is a name that
+        is not one of the archive's outlets, when the caller says which those are.
         """
         word = self.word(i)
         if word not in ("from", "via", "by", "bylined"):
@@ -193,9 +205,16 @@ class _Parser(_DateGrammar):
             return 0
         if byline:
             self.out.byline = _clean_name(name) or self.out.byline
-        else:
-            self.out.outlet = _clean_name(name) or self.out.outlet
+            return 1 + used
+        outlet = _clean_name(name)
+        if outlet and self.outlets is not None and not self.is_known_outlet(outlet):
+            return 0
+        self.out.outlet = outlet or self.out.outlet
         return 1 + used
+
+    def is_known_outlet(self, name: str) -> bool:
+        folded = re.sub(r"^(the|a) ", "", name.casefold())
+        return any(folded in outlet or outlet in folded for outlet in self.outlets or ())
 
     def rule_exclusion(self, i: int) -> int:
         if self.tokens[i].kind == "neg":
@@ -341,15 +360,68 @@ class _Parser(_DateGrammar):
                 j += 1
                 continue
             match = self.alias_match(run, j)
+            name_size = self.name_phrase(run, j)
+            if name_size and (match is None or match[0] < name_size):
+                span = run[j : j + name_size]
+                text = " ".join(t.text for t in span)
+                items.append(TermGroup(text, (" ".join(t.clean for t in span),), phrase=True))
+                j += name_size
+                continue
             if match is not None:
                 size, name = match
                 items.append(self.alias_group(run[j : j + size], name))
                 j += size
                 continue
+            if token.word in TITLE_WORDS and self.is_capitalised(run, j + 1):
+                j += 1  # "Secretary Baker": the title is not a subject word
+                continue
             if not self.is_stop(token):
-                items.append(TermGroup(token.text, (token.clean,)))
+                optional = token.word in SOFT_WORDS
+                items.append(TermGroup(token.text, (token.clean,), optional=optional))
+                previous = run[j - 1] if j > 0 else None
+                if (
+                    previous is not None
+                    and not self.is_stop(previous)
+                    and previous.clean.islower()
+                    and token.clean.islower()
+                    and previous.word != "or"
+                    and len(self.phrases) < MAX_GROUPS
+                ):
+                    self.phrases.append(f"{previous.clean} {token.clean}")
             j += 1
         return items
+
+    @staticmethod
+    def is_capitalised(run: list[_Token], j: int) -> bool:
+        return 0 <= j < len(run) and run[j].text[:1].isupper() and run[j].kind == "word"
+
+    def name_phrase(self, run: list[_Token], j: int) -> int:
+        """Tokens in a typed multi-word name at ``j`` (``World Bank``, ``Bank of Tokyo``).
+
+        Capitalised words, maybe joined by ``of``/``de``…, none of them a title, a stop
+        word or a known name on its own (``US GNP`` is two subjects); 0 when there is none.
+        """
+        if self.title_case:
+            return 0
+        k = j
+        script = _script(run[j].text)
+        while k < len(run):
+            token = run[k]
+            if self.is_capitalised(run, k) and token.clean and token.word not in TITLE_WORDS:
+                if self.is_stop(token) or (token.clean.casefold(),) in self.index:
+                    break
+                if _script(token.text) != script:
+                    break
+                k += 1
+                if token.ends_clause:
+                    break
+            elif token.word in PHRASE_CONNECTORS and k > j and self.is_capitalised(run, k + 1):
+                k += 1
+            else:
+                break
+        while k > j and run[k - 1].word in PHRASE_CONNECTORS:
+            k -= 1
+        return k - j if k - j >= 2 else 0
 
     def topic_and_groups(self) -> tuple[str, tuple[TermGroup, ...]]:
         segments: list[str] = []
@@ -403,6 +475,11 @@ class _Parser(_DateGrammar):
                     break
 
 
+def _script(text: str) -> str:
+    """The Unicode script of a word's first letter, as its character name says (LATIN)."""
+    return unicodedata.name(text[:1], "?").split(" ")[0] if text else ""
+
+
 def _unique(terms: Sequence[str]) -> tuple[str, ...]:
     seen: set[str] = set()
     unique = []
@@ -453,7 +530,12 @@ def _is_help(tokens: Sequence[_Token]) -> bool:
 
 
 def parse_question(
-    text: str, *, now: datetime, aliases: AliasTable, timezone: tzinfo = UTC
+    text: str,
+    *,
+    now: datetime,
+    aliases: AliasTable,
+    timezone: tzinfo = UTC,
+    outlets: Collection[str] | None = None,
 ) -> Question:
     """What an editor asked, as a structured Question; never raises, whatever the text.
 
@@ -461,6 +543,8 @@ def parse_question(
     boundaries are midnights in ``timezone``; returned datetimes are in UTC. Weekdays and
     dates without a year mean the most recent one before today ("since Monday" on a Monday
     is a week ago). Text that matches no pattern is searched for as plain words.
+    ``outlets``, when given, are the outlets the archive holds: ``from <name>`` filters by
+    outlet only for one of them, and is otherwise part of the subject.
     """
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
@@ -468,7 +552,7 @@ def parse_question(
     tokens = _tokenize(cleaned)
     if _is_help(tokens):
         return Question(raw=cleaned, intent=Intent.HELP)
-    parser = _Parser(tokens, now=now, timezone=timezone, aliases=aliases)
+    parser = _Parser(tokens, now=now, timezone=timezone, aliases=aliases, outlets=outlets)
     parser.parse()
     topic, groups = parser.topic_and_groups()
     since, until, period = parser.window()
@@ -487,4 +571,5 @@ def parse_question(
         until=until,
         limit=out.limit,
         period=period,
+        phrases=tuple(dict.fromkeys(parser.phrases)),
     )

@@ -23,8 +23,19 @@ STOP_WORDS = _word_set(
     give show tell find search list us me i you your our my it its this that these those some
     all anything something everything please pls plz thanks thank can could would will should
     hey hi hello ok okay newsdesk latest newest recent updates update happening happened going
-    up more stuff things let know just also not without so but if as via per else other"""
+    up more stuff things let know just also not without so but if as via per else other
+    out saying say says said doing talking lately currently"""
 )
+# Hedge words editors add to a subject ("the lead market", "UK trade figures"): they rank,
+# but a story about the subject need not use them.
+SOFT_WORDS = _word_set("market markets figures data numbers situation outlook sector scene")
+# Titles inside a typed name ("Treasury Secretary Baker"): they end a name phrase.
+TITLE_WORDS = _word_set(
+    """president minister secretary chairman chairwoman governor chancellor senator
+    spokesman spokeswoman prime king queen prince mr mrs ms dr sir"""
+)
+# Words that may join the capitalised words of one name ("Bank of England").
+PHRASE_CONNECTORS = _word_set("of de du von van der la le del da di al bin y")
 # Words that end a byline or outlet name typed in capitals ("from Reuters since Monday").
 HARD_BOUNDARY = _word_set(
     """on about in at for to with from by since until till after before between during this
