@@ -651,7 +651,7 @@ LATEST_POOL = 30
 LEAD_CHARS = 400
 BODY_CHARS_READ = 6000
 ABOUT_HALF_LIFE_DAYS = 30.0
-CLEAR_SUBSTANCE = 0.75  # a "clear" story has a body of 20 words or more
+CLEAR_SUBSTANCE = 0.75  # a "clear" story has a body of five words or more, not a flash
 COMPANY_WORDS = frozenset(
     [
         "inc",
@@ -689,7 +689,7 @@ _WORD_OR_TICKER = re.compile(r"<[A-Z0-9.]{1,8}>|[^\W_][\w'’]*", re.UNICODE)
 class _About:
     score: float  # 0 when no asked subject is really mentioned
     why: str
-    clear: bool = False  # every subject in the headline, or tagged and in the lead
+    clear: bool = False  # every subject in the headline of a story with a body
 
 
 def _term_pattern(alternative: str) -> re.Pattern[str]:
@@ -769,7 +769,7 @@ def _about(terms: _Terms, story: _Story) -> _About:
             score = (
                 3.0 * (head > 0) + 2.0 * tagged + 1.5 * (early > 0) + 0.5 * min(early + later, 4)
             )
-            group_clear = group_clear or head > 0 or (tagged and early > 0)
+            group_clear = group_clear or head > 0
             if score > best:
                 best = score
                 parts = []
@@ -778,7 +778,8 @@ def _about(terms: _Terms, story: _Story) -> _About:
                 if tagged:
                     parts.append(f"topic: {alternative}")
                 if early + later and not head:
-                    parts.append(f'body mentions "{alternative}" {early + later}×')
+                    times = f" ({early + later} times)" if early + later > 1 else ""
+                    parts.append(f'body mentions "{alternative}"{times}')
                 best_reason = "; ".join(parts)
         scores.append(best)
         clear.append(group_clear)
@@ -798,7 +799,7 @@ def _about(terms: _Terms, story: _Story) -> _About:
         later = _mentions(pattern, rest, proper=False, headline=False)
         bonus += 2.0 * (head > 0) + 1.5 * (early > 0) + 0.25 * min(early + later, 4)
     # A flash with a line or two of body is less of a story about anything than a report.
-    substance = min(1.0, 0.5 + len(story.body.split()) / 80)
+    substance = min(1.0, 0.5 + len(story.body.split()) / 20)
     score = (statistics.fmean(scores) + 0.5 * min(scores) + bonus) * substance
     return _About(score, "; ".join(reasons[:2]), clear=all(clear) and substance >= CLEAR_SUBSTANCE)
 
@@ -830,8 +831,8 @@ def _about_order(
 ) -> tuple[list[_Candidate], dict[int, _About]]:
     """``candidates`` in "latest" order.
 
-    First the stories clearly about every subject (in the headline, or tagged and in the
-    lead), newest first; then the others that mention them, by aboutness × a recency decay
+    First the stories clearly about every subject (each in the headline, and a body of
+    some length), newest first; then the others that mention them, by aboutness × a recency decay
     counted from the newest candidate; last those whose match was only a stem or a name.
     """
     stories = _read_stories(session, [c.article_id for c in candidates])
