@@ -53,6 +53,23 @@ class Question:
     # Adjacent plain words as typed ("money supply"): a story using them together ranks
     # higher; each word is still its own group.
     phrases: tuple[str, ...] = ()
+    # An intent was asked in words ("what's new", "search"): with no subject, the newest
+    # stories are the answer; without it, a question of only filler has no subject.
+    asked: bool = False
+
+    @property
+    def has_subject(self) -> bool:
+        """Whether anything narrows the archive: terms, exclusions, filters or dates."""
+        return bool(
+            self.groups
+            or self.excluded
+            or self.outlet
+            or self.byline
+            or self.desk
+            or self.status
+            or self.since
+            or self.until
+        )
 
     def describe(self) -> str:
         """A phrase for replies: ``Ukraine since 6 Jan``, ``stories by Jane Doe this week``."""

@@ -572,4 +572,5 @@ def parse_question(
         limit=out.limit,
         period=period,
         phrases=tuple(dict.fromkeys(parser.phrases)),
+        asked=out.intent is not None or out.intent_hint is not None or out.limit is not None,
     )
