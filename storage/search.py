@@ -13,8 +13,13 @@ Semantics:
   again in the standfirst, topics or body. *Prominent*: in the headline, standfirst or
   topics (a headline-only flash, a story tagged with the topic). *Mention*: anywhere else
   (a passing mention).
-  "Latest" lists the best tier newest first, then the next; "search" orders by relevance
+  "Latest" reads the newest ``LATEST_POOL`` candidates tier by tier, then reads their text
+  again (see "what a story is about" below): stories with every subject in the headline
+  and a body come first, newest first; then the others by aboutness and recency; stories
+  matched only through a stem or a company's name last. "Search" orders by relevance
   (where the terms appear, how often) with a recency boost.
+- A question's hedge words ("market", "figures") are not required; they and the typed
+  word pairs ("money supply") rank stories that use them higher.
 
 Cost does not grow with the number of matching stories: candidates are read newest first
 in growing slices (PostgreSQL: time windows of 7, 30, 180, 730 days, then everything;
