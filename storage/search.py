@@ -52,6 +52,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    tuple_,
 )
 from sqlalchemy.orm import Session
 
@@ -71,6 +72,7 @@ SEARCH_OBJECTS = frozenset(
         "search_vector",
         "ix_articles_search_vector",
         "ix_articles_sort_at_id",
+        "ix_articles_headline_vector",
     }
 )
 
@@ -359,6 +361,9 @@ def _tsquery(terms: _Terms, params: dict[str, str]) -> str:
 
 
 SEARCH_VECTOR = "articles.search_vector"
+# The expression of the ix_articles_headline_vector index (migration 0008): the same words
+# as the 'a' weight of ``search_vector``.
+HEADLINE_VECTOR = "to_tsvector('english'::regconfig, coalesce(articles.headline, ''))"
 
 
 class _PostgresBackend:
@@ -438,21 +443,33 @@ class _PostgresBackend:
             if tier != "mention"
             else true()
         )
+        if tier == "about":
+            # An asked term in the headline: found on the headline index, so only stories
+            # with it in the headline are read and checked (a few percent of the matches).
+            params: dict[str, str] = {}
+            headline = f"{HEADLINE_VECTOR} @@ {_tsquery_any(terms.alternatives, params)}"
+            match = and_(match, text(headline).bindparams(**params))
         found: list[_Candidate] = []
         if self.oldest is None:
             return found  # nothing archived yet
+        after: tuple[datetime, int] | None = None  # the last match read: go on from there
         for bound in self.windows(now):
             window = [] if bound is None else [Article.sort_at >= bound]
             scan = max(POSTGRES_FIRST_SCAN, 4 * need)
             while True:
+                keyset = (
+                    [] if after is None else [tuple_(Article.sort_at, Article.id) < tuple_(*after)]
+                )
                 statement = (
                     select(Article.id, Article.sort_at, in_tier.label("in_tier"))
-                    .where(match, *window, *filters)
+                    .where(match, *window, *keyset, *filters)
                     .order_by(Article.sort_at.desc(), Article.id.desc())
                     .limit(scan)
                 )
                 rows = list(self.session.execute(statement))
-                found = [_Candidate(r.id, r.sort_at) for r in rows if r.in_tier]
+                found.extend(_Candidate(r.id, r.sort_at) for r in rows if r.in_tier)
+                if rows:
+                    after = (rows[-1].sort_at, rows[-1].id)
                 if len(found) >= need:
                     return found[:need]
                 if len(rows) < scan:
@@ -803,8 +820,7 @@ def _about(terms: _Terms, story: _Story) -> _About:
         early = _mentions(pattern, lead, proper=False, headline=False)
         later = _mentions(pattern, rest, proper=False, headline=False)
         bonus += 2.0 * (head > 0) + 1.5 * (early > 0) + 0.25 * min(early + later, 4)
-    # A flash with a line or two of body is less of a story about anything than a report.
-    substance = min(1.0, 0.5 + len(story.body.split()) / 20)
+    substance = _substance(story)
     score = (statistics.fmean(scores) + 0.5 * min(scores) + bonus) * substance
     return _About(score, "; ".join(reasons[:2]), clear=all(clear) and substance >= CLEAR_SUBSTANCE)
 
@@ -831,16 +847,66 @@ def _read_stories(session: Session, ids: list[int]) -> dict[int, _Story]:
     }
 
 
+def _substance(story: _Story) -> float:
+    """A flash with a line or two of body is less of a story about anything than a report."""
+    return min(1.0, 0.5 + len(story.body.split()) / 20)
+
+
+def _is_clear(terms: _Terms, story: _Story) -> bool:
+    """``_about(terms, story).clear``, from the headline and the length of the body only."""
+    if not terms.groups or _substance(story) < CLEAR_SUBSTANCE:
+        return False
+    return all(
+        any(
+            _mentions(
+                _term_pattern(alternative),
+                story.headline,
+                proper=alternative[:1].isupper(),
+                headline=True,
+            )
+            for alternative in group
+        )
+        for group in terms.groups
+    )
+
+
 def _about_order(
-    session: Session, terms: _Terms, candidates: list[_Candidate], *, now: datetime
+    session: Session, terms: _Terms, candidates: list[_Candidate], *, need: int, now: datetime
 ) -> tuple[list[_Candidate], dict[int, _About]]:
-    """``candidates`` in "latest" order.
+    """``candidates`` in "latest" order; the first ``need`` of them at least.
+
+    When ``need`` distinct-headline clear stories are found, only they are in order (and
+    have their ``_About``); the others follow newest first.
 
     First the stories clearly about every subject (each in the headline, and a body of
     some length), newest first; then the others that mention them, by aboutness × a recency decay
     counted from the newest candidate; last those whose match was only a stem or a name.
     """
     stories = _read_stories(session, [c.article_id for c in candidates])
+    # Most pages are filled by the "clear" stories alone, and that is a cheap check (the
+    # headlines and a word count): then only the stories on the page are read in full.
+    clear = sorted(
+        (c for c in candidates if _is_clear(terms, stories[c.article_id])),
+        key=lambda c: (c.sort_at, c.article_id),
+        reverse=True,
+    )
+    distinct: list[_Candidate] = []
+    seen_clear: set[str] = set()
+    for candidate in clear:
+        headline = " ".join(stories[candidate.article_id].headline.casefold().split())
+        if headline and headline in seen_clear:
+            continue
+        seen_clear.add(headline)
+        distinct.append(candidate)
+    if len(distinct) >= need:
+        on_page = {c.article_id for c in distinct[:need]}
+        rest = sorted(
+            (c for c in candidates if c.article_id not in on_page),
+            key=lambda c: (c.sort_at, c.article_id),
+            reverse=True,
+        )
+        page = distinct[:need]
+        return page + rest, {c.article_id: _about(terms, stories[c.article_id]) for c in page}
     about = {c.article_id: _about(terms, stories[c.article_id]) for c in candidates}
     newest = max((c.sort_at for c in candidates), default=now)
 
@@ -936,7 +1002,7 @@ def search_articles(
     elif question.intent == Intent.LATEST:
         pool = LATEST_POOL * math.ceil(need / LATEST_POOL)
         found = _rank_latest(backend, terms, filters, need=pool, now=now)
-        ordered, about = _about_order(session, terms, found, now=now)
+        ordered, about = _about_order(session, terms, found, need=need, now=now)
     else:
         ordered, scores = _rank_relevant(backend, terms, filters, need=need, now=now)
     page = ordered[offset : offset + limit]
