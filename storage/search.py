@@ -26,7 +26,10 @@ in growing slices (PostgreSQL: time windows of 7, 30, 180, 730 days, then everyt
 SQLite: the newest FTS rowids, 256, 4,096, 65,536, then all, joined to ``articles``),
 and only candidates are scored. On SQLite, slices use article ids as the proxy for
 recency, so a story imported long after its publication date is seen in the slice of its
-import time; once a slice holds enough stories, they are ordered by ``sort_at``.
+import time; once a slice holds enough stories, they are ordered by ``sort_at``. On
+PostgreSQL each slice goes on after the last match read (keyset), and the "about" tier,
+a few percent of the matches, is read on a GIN index of the headline's words (migration
+0008) rather than by checking every newest match's headline.
 """
 
 from __future__ import annotations
@@ -435,7 +438,9 @@ class _PostgresBackend:
         The planner cannot estimate the tier conditions (``ts_filter``), so they are not in
         the WHERE clause: newest matches are read on the (sort_at, id) index in a slice of
         ``scan`` rows, the tier is checked on those only, and the slice grows (then the
-        window widens) until enough are found.
+        window widens) until enough are found; each slice starts after the last match of
+        the one before. The "about" tier also requires an asked term on the headline index,
+        which the planner can estimate, so only stories with it in the headline are read.
         """
         match = self.match_clause(terms, tier="mention")
         in_tier = (

@@ -549,3 +549,26 @@ def test_hedge_words_rank_but_are_not_required(session_factory: SessionFactory) 
         "Lead market firm",
         "Lead output falls",
     ]
+
+
+def test_postgresql_reads_headline_terms_on_the_headline_index(postgres_schema_url: str) -> None:
+    # The "about" tier's headline condition must be the index's expression word for word,
+    # or PostgreSQL reads every newest match instead (migration 0008). SQLite has no such
+    # index: FTS5 filters columns itself.
+    from storage.search import HEADLINE_VECTOR
+
+    engine = create_database_engine(postgres_schema_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(
+            row[0]
+            for row in connection.execute(
+                sa.text(
+                    f"EXPLAIN SELECT id FROM articles WHERE {HEADLINE_VECTOR}"  # noqa: S608
+                    " @@ phraseto_tsquery('english'::regconfig, :term)"
+                ),
+                {"term": "gold"},
+            )
+        )
+    engine.dispose()
+    assert "ix_articles_headline_vector" in plan
