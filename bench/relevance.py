@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import re
 import statistics
@@ -31,9 +32,13 @@ from typing import Any
 if __package__ in (None, ""):  # run as `python bench/<name>.py` from the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
 from bench.synthetic import create_postgresql_schema, drop_postgresql_schema, read_reuters
 from news.aliases import AliasTable, load_alias_table
 from news.questions import parse_question
+from news.questions.vocabulary import STOP_WORDS
 from news.topics import tag_topics
 from storage.database import create_database_engine, create_session_factory, upgrade_database
 from storage.models import Article
@@ -43,6 +48,7 @@ POSTGRES_URL = os.environ.get(
     "NEWSDESK_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 MIN_STORIES = 50
+DEV_QUESTIONS = Path(__file__).resolve().parent / "data" / "dev_questions.tsv"
 TOP = 5
 PLACE_NAMES = {
     "usa": "United States",
@@ -75,16 +81,6 @@ class Label:
     kind: str  # "place" or "topic"
     slug: str
     name: str
-
-
-@dataclass(frozen=True)
-class Judgement:
-    label: Label
-    relevant: int
-    returned: int
-    precision: float
-    mean_date_rank: float | None
-    newest_found: int
 
 
 def place_name(slug: str) -> str:
@@ -158,67 +154,244 @@ def load_archive(
     return mapping
 
 
+FIELDS = {"topic": "topics", "place": "places", "org": "orgs", "people": "people"}
+Clause = tuple[tuple[str, str], ...]  # alternatives: (story field, slug)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One question and its judgment: every clause must hold, any alternative in a clause."""
+
+    set_name: str  # "tuned", "dev" or "holdout"
+    kind: str
+    text: str
+    clauses: tuple[Clause, ...]
+
+    def relevant(self, story: dict[str, Any]) -> bool:
+        return all(
+            any(slug in (story.get(field) or ()) for field, slug in clause)
+            for clause in self.clauses
+        )
+
+
+def is_holdout(question: str) -> bool:
+    """The rule fixed before the dev set was run: a third of the questions, by hash."""
+    return int(hashlib.sha256(question.encode("utf-8")).hexdigest(), 16) % 3 == 0
+
+
+def parse_judgment(text: str) -> tuple[Clause, ...]:
+    clauses = []
+    for clause in text.split("&"):
+        alternatives = []
+        for label in clause.split("|"):
+            field, _, slug = label.strip().partition(":")
+            if field not in FIELDS or not slug:
+                raise ValueError(f"bad label {label!r} in judgment {text!r}")
+            alternatives.append((FIELDS[field], slug))
+        clauses.append(tuple(alternatives))
+    return tuple(clauses)
+
+
+def read_dev_questions(path: Path) -> list[Asked]:
+    """``bench/data/dev_questions.tsv``: kind, question, judgment; holdout by ``is_holdout``."""
+    asked = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        kind, question, judgment = line.split("\t")
+        set_name = "holdout" if is_holdout(question) else "dev"
+        asked.append(Asked(set_name, kind, question, parse_judgment(judgment)))
+    return asked
+
+
+def tuned_questions(labels: list[Label]) -> list[Asked]:
+    return [
+        Asked(
+            "tuned",
+            label.kind,
+            f"latest on {label.name}",
+            (((FIELDS[label.kind], label.slug),),),
+        )
+        for label in labels
+    ]
+
+
+@dataclass(frozen=True)
+class Judgement:
+    asked: Asked
+    system: str
+    relevant: int
+    found: tuple[int, ...]
+    hits: int
+    newest_found: int
+
+    @property
+    def precision(self) -> float:
+        return self.hits / TOP
+
+    @property
+    def newest_share(self) -> float:
+        return self.newest_found / TOP
+
+
+def content_words(question: str) -> list[str]:
+    """The question's words without stop words: what a plain keyword engine is given."""
+    words = [w for w in re.findall(r"\w+", question.casefold()) if w not in STOP_WORDS]
+    return list(dict.fromkeys(words)) or re.findall(r"\w+", question.casefold())[:3]
+
+
+def bm25_ids(session: Session, question: str, limit: int) -> list[int]:
+    """Plain keyword ranking: any of the words, by BM25 (SQLite) or ts_rank_cd (PostgreSQL)."""
+    words = content_words(question)
+    if not words:
+        return []
+    if session.get_bind().dialect.name == "sqlite":
+        expression = " OR ".join('"' + w.replace('"', "") + '"' for w in words)
+        rows = session.execute(
+            text(
+                "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :q "
+                "ORDER BY bm25(articles_fts) LIMIT :limit"
+            ),
+            {"q": expression, "limit": limit},
+        )
+    else:
+        params: dict[str, Any] = {f"w{i}": w for i, w in enumerate(words)}
+        query = " || ".join(f"plainto_tsquery('english', :w{i})" for i in range(len(words)))
+        rows = session.execute(
+            text(
+                f"SELECT id FROM articles WHERE search_vector @@ ({query}) "
+                f"ORDER BY ts_rank_cd(search_vector, ({query})) DESC, id DESC LIMIT :limit"
+            ),
+            {**params, "limit": limit},
+        )
+    return [int(row[0]) for row in rows]
+
+
+SYSTEMS = ("newsdesk", "bm25 top 5", "bm25 top 50, 5 newest")
+
+
+def run_system(
+    system: str,
+    session: Session,
+    asked: Asked,
+    *,
+    now: datetime,
+    aliases: AliasTable,
+    sort_keys: dict[int, tuple[str, int]],
+) -> list[int]:
+    """Article ids of the top 5 that ``system`` gives for the question."""
+    if system == "newsdesk":
+        question = parse_question(asked.text, now=now, aliases=aliases, **PARSE_OPTIONS)
+        page = search_articles(question, session=session, limit=TOP, now=now)
+        return [hit.article_id for hit in page.hits]
+    if system == "bm25 top 5":
+        return bm25_ids(session, asked.text, TOP)
+    pool = bm25_ids(session, asked.text, 50)
+    return sorted(pool, key=lambda i: sort_keys[i], reverse=True)[:TOP]
+
+
+PARSE_OPTIONS: dict[str, Any] = {}
+
+
 def judge(
     url: str,
-    labels: list[Label],
+    questions: list[Asked],
     stories: list[dict[str, Any]],
     mapping: dict[int, int],
     aliases: AliasTable,
+    systems: Sequence[str] = SYSTEMS,
 ) -> list[Judgement]:
     by_id = {int(s["id"]): s for s in stories}
     now = max(datetime.fromisoformat(str(s["date"])) for s in stories).replace(
         tzinfo=UTC
     ) + timedelta(days=1)
+    sort_keys = {
+        article_id: (str(by_id[reuters_id]["date"]), reuters_id)
+        for article_id, reuters_id in mapping.items()
+    }
     engine = create_database_engine(url)
     session_factory = create_session_factory(engine)
     results = []
-    for label in labels:
-        field = "places" if label.kind == "place" else "topics"
-        relevant = [s for s in stories if label.slug in (s.get(field) or [])]
+    for asked in questions:
+        relevant = [s for s in stories if asked.relevant(s)]
         newest = sorted(relevant, key=lambda s: (str(s["date"]), int(s["id"])), reverse=True)
-        rank = {int(s["id"]): index + 1 for index, s in enumerate(newest)}
-        question = parse_question(f"latest on {label.name}", now=now, aliases=aliases)
-        with session_factory() as session:
-            page = search_articles(question, session=session, limit=TOP, now=now)
-        found = [mapping[hit.article_id] for hit in page.hits]
-        hits = [r for r in found if label.slug in (by_id[r].get(field) or [])]
-        ranks = [rank[r] for r in hits]
         newest_ids = {int(s["id"]) for s in newest[:TOP]}
-        results.append(
-            Judgement(
-                label=label,
-                relevant=len(relevant),
-                returned=len(found),
-                precision=len(hits) / TOP,
-                mean_date_rank=statistics.mean(ranks) if ranks else None,
-                newest_found=len(newest_ids & set(found)),
+        for system in systems:
+            with session_factory() as session:
+                ids = run_system(
+                    system, session, asked, now=now, aliases=aliases, sort_keys=sort_keys
+                )
+            found = tuple(mapping[i] for i in ids)
+            results.append(
+                Judgement(
+                    asked=asked,
+                    system=system,
+                    relevant=len(relevant),
+                    found=found,
+                    hits=sum(1 for r in found if asked.relevant(by_id[r])),
+                    newest_found=len(newest_ids & set(found)),
+                )
             )
-        )
     engine.dispose()
     return results
 
 
+def _mean(values: Sequence[float]) -> float:
+    return statistics.mean(values) if values else float("nan")
+
+
+def format_summary(engine_name: str, judgements: list[Judgement], sets: Sequence[str]) -> str:
+    header = " | ".join(f"{name}: p@5 / newest found" for name in sets)
+    lines = [
+        f"#### {engine_name}: precision@5 / newest found (share of the 5 newest relevant)",
+        "",
+        f"| system | {header} |",
+        "|---|" + "---:|" * len(sets),
+    ]
+    for system in dict.fromkeys(j.system for j in judgements):
+        cells = []
+        for name in sets:
+            chosen = [j for j in judgements if j.system == system and j.asked.set_name == name]
+            cells.append(
+                f"{_mean([j.precision for j in chosen]):.3f} / "
+                f"{_mean([j.newest_share for j in chosen]):.3f} (n={len(chosen)})"
+            )
+        lines.append(f"| {system} | " + " | ".join(cells) + " |")
+    lines += ["", "By kind of question (newsdesk / bm25 top 5), p@5 / newest found:", ""]
+    lines += ["| set | kind | n | newsdesk | bm25 top 5 |", "|---|---|---:|---:|---:|"]
+    for name in sets:
+        kinds = dict.fromkeys(j.asked.kind for j in judgements if j.asked.set_name == name)
+        for kind in kinds:
+            cells = []
+            count = 0
+            for system in ("newsdesk", "bm25 top 5"):
+                chosen = [
+                    j
+                    for j in judgements
+                    if j.system == system and j.asked.set_name == name and j.asked.kind == kind
+                ]
+                count = max(count, len(chosen))
+                cells.append(
+                    f"{_mean([j.precision for j in chosen]):.3f} / "
+                    f"{_mean([j.newest_share for j in chosen]):.3f}"
+                )
+            lines.append(f"| {name} | {kind} | {count} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def format_table(engine_name: str, judgements: list[Judgement]) -> str:
     lines = [
-        f"#### {engine_name}",
+        f"#### {engine_name}: newsdesk per question",
         "",
-        "| label | asked as | relevant stories | precision@5 | mean date rank of relevant hits "
-        "| of the 5 newest relevant, found |",
-        "|---|---|---:|---:|---:|---:|",
+        "| set | kind | asked as | relevant | precision@5 | of the 5 newest relevant, found |",
+        "|---|---|---|---:|---:|---:|",
     ]
     for j in judgements:
-        rank = "–" if j.mean_date_rank is None else f"{j.mean_date_rank:.1f}"
-        lines.append(
-            f"| {j.label.kind}: {j.label.slug} | latest on {j.label.name} | {j.relevant} "
-            f"| {j.precision:.2f} | {rank} | {j.newest_found} |"
-        )
-    precision = statistics.mean(j.precision for j in judgements)
-    ranks = [j.mean_date_rank for j in judgements if j.mean_date_rank is not None]
-    newest = statistics.mean(j.newest_found for j in judgements)
-    lines.append(
-        f"| **mean** ({len(judgements)} labels) | | | **{precision:.3f}** "
-        f"| {statistics.mean(ranks):.1f} | {newest:.2f} |"
-    )
+        if j.system == "newsdesk":
+            lines.append(
+                f"| {j.asked.set_name} | {j.asked.kind} | {j.asked.text} | {j.relevant} "
+                f"| {j.precision:.2f} | {j.newest_found} |"
+            )
     return "\n".join(lines)
 
 
@@ -230,6 +403,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--no-topics", action="store_true", help="leave article topics empty (no tagging)"
     )
+    parser.add_argument(
+        "--questions", type=Path, default=DEV_QUESTIONS, help="the dev question set (TSV)"
+    )
+    parser.add_argument(
+        "--holdout", action="store_true", help="also ask the held-out third of the dev set"
+    )
+    parser.add_argument("--sets", default="tuned,dev", help="which sets to ask: tuned,dev")
+    parser.add_argument("--per-question", action="store_true", help="print every question")
+    parser.add_argument("--details", type=Path, help="write every judgment as JSON lines")
     args = parser.parse_args(argv)
     aliases = load_alias_table()
 
@@ -237,8 +419,22 @@ def main(argv: Sequence[str] | None = None) -> None:
         s for s in read_reuters(args.data) if s.get("date") and (s.get("body") or s.get("title"))
     ]
     labels = choose_labels(stories)
+    sets = [name for name in args.sets.split(",") if name]
+    if args.holdout:
+        sets.append("holdout")
+    questions: list[Asked] = []
+    if "tuned" in sets:
+        questions += tuned_questions(labels)
+    dev = [a for a in read_dev_questions(args.questions) if a.set_name in sets]
+    few = [a for a in dev if sum(1 for s in stories if a.relevant(s)) < TOP]
+    questions += [a for a in dev if a not in few]
     tagged = "empty" if args.no_topics else "tagged by news.topics.tag_topics"
-    print(f"{len(stories)} dated stories, {len(labels)} labels, article topics {tagged}")
+    print(
+        f"{len(stories)} dated stories, {len(questions)} questions "
+        f"({', '.join(f'{n}: {sum(1 for q in questions if q.set_name == n)}' for n in sets)}; "
+        f"{len(few)} dev questions with fewer than {TOP} relevant stories left out), "
+        f"article topics {tagged}"
+    )
     for engine_name in args.engines.split(","):
         with tempfile.TemporaryDirectory(prefix="newsdesk-relevance-") as directory:
             schema = f"newsdesk_relevance_{uuid.uuid4().hex[:10]}"
@@ -248,9 +444,27 @@ def main(argv: Sequence[str] | None = None) -> None:
                 else:
                     url = create_postgresql_schema(args.postgres_url, schema)
                 mapping = load_archive(url, stories, None if args.no_topics else aliases)
-                judgements = judge(url, labels, stories, mapping, aliases)
-                print(format_table(engine_name, judgements))
+                judgements = judge(url, questions, stories, mapping, aliases)
+                print(format_summary(engine_name, judgements, sets))
                 print()
+                if args.per_question:
+                    print(format_table(engine_name, judgements))
+                    print()
+                if args.details:
+                    with args.details.open("a", encoding="utf-8") as out:
+                        for j in judgements:
+                            row = {
+                                "engine": engine_name,
+                                "set": j.asked.set_name,
+                                "kind": j.asked.kind,
+                                "q": j.asked.text,
+                                "system": j.system,
+                                "relevant": j.relevant,
+                                "hits": j.hits,
+                                "newest": j.newest_found,
+                                "found": j.found,
+                            }
+                            out.write(json.dumps(row) + "\n")
             finally:
                 if engine_name != "sqlite":
                     drop_postgresql_schema(args.postgres_url, schema)

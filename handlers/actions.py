@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from handlers.answers import AnswerPage, answer_question
+from handlers.answers import answer_more
 from handlers.blocks import OPEN_STORY_ACTION
 from handlers.slack_services import SlackServices
 
@@ -20,11 +20,12 @@ def register(app: App, services: SlackServices) -> None:
         # crafted value cannot reveal stories private to another conversation.
         channel_id = str((body.get("channel") or {}).get("id") or "")
         try:
-            page = AnswerPage.decode(action.get("value", ""))
+            reply = answer_more(services, str(action.get("value", "")), channel_id=channel_id)
         except (ValueError, KeyError, TypeError):
+            reply = None
+        if reply is None:
             respond(text="That button has expired: ask again.", replace_original=False)
             return
-        reply = answer_question(services, page.question, channel_id=channel_id, offset=page.offset)
         respond(text=reply.text, blocks=reply.blocks, replace_original=True)
 
     app.action("answer_more")(ack=acknowledge, lazy=[show_more])

@@ -68,10 +68,18 @@ def parse_alias_table(text: str, *, source: str = "aliases") -> AliasTable:
     return AliasTable(topics)
 
 
+def builtin_alias_table() -> AliasTable:
+    """The curated table (``news/data/aliases.toml``) with every country's generated names."""
+    from news.gazetteer import place_topics
+
+    builtin = resources.files("news").joinpath("data/aliases.toml").read_text(encoding="utf-8")
+    curated = parse_alias_table(builtin, source="built-in aliases")
+    return AliasTable(place_topics(dict(curated.topics)))
+
+
 def load_alias_table(extra_files: Iterable[Path] = ()) -> AliasTable:
     """The built-in table, extended by the newsroom's own files in order."""
-    builtin = resources.files("news").joinpath("data/aliases.toml").read_text(encoding="utf-8")
-    table = parse_alias_table(builtin, source="built-in aliases")
+    table = builtin_alias_table()
     for path in extra_files:
         try:
             text = path.read_text(encoding="utf-8")

@@ -29,6 +29,7 @@ MIN_SCORE = 1.5  # a topic needs a headline, dateline or lede mention, or two in
 MIN_PHRASE_COUNT = 2
 CITY_BODY_POPULATION = 1_000_000  # smaller cities count only in the dateline
 MAX_SENTENCES_READ = 300
+SUBJECT_SHARE = 0.4  # of the strongest topic of the same kind
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,17 @@ def tag_topics(
         if tally.score >= MIN_SCORE:
             ranked.append(Topic(name=name, kind=tally.kind, score=round(score, 3)))
     ranked.sort(key=lambda topic: (-topic.score, topic.name))
-    return ranked[:limit]
+    return _subjects(ranked)[:limit]
+
+
+def _subjects(ranked: list[Topic]) -> list[Topic]:
+    """The topics a story is about: of each kind, those within ``SUBJECT_SHARE`` of the
+    kind's strongest. A story about Spain and Russia that names France once in passing is
+    tagged Spain and Russia: an alert for France should not fire on it."""
+    best: dict[str, float] = {}
+    for topic in ranked:
+        best.setdefault(topic.kind, topic.score)
+    return [t for t in ranked if t.score >= SUBJECT_SHARE * best[t.kind]]
 
 
 def find_country_code(name: str, aliases: AliasTable) -> str | None:

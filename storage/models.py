@@ -338,3 +338,19 @@ class WebhookEvent(Base):
     error: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(default=utc_now)
     processed_at: Mapped[datetime | None]
+
+
+class StoredQuestion(Base):
+    """A question asked in a channel, kept so its "More" button carries only a short key.
+
+    Slack caps a button's value at 2,000 characters; a question can be longer than that once
+    encoded. Rows older than ``storage.questions.KEEP_DAYS`` are removed as new ones come.
+    """
+
+    __tablename__ = "stored_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)
+    channel_id: Mapped[str] = mapped_column(String(50))
+    question: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)

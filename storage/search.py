@@ -13,23 +13,32 @@ Semantics:
   again in the standfirst, topics or body. *Prominent*: in the headline, standfirst or
   topics (a headline-only flash, a story tagged with the topic). *Mention*: anywhere else
   (a passing mention).
-  "Latest" lists the best tier newest first, then the next; "search" orders by relevance
+  "Latest" reads the newest ``LATEST_POOL`` candidates tier by tier, then reads their text
+  again (see "what a story is about" below): stories with every subject in the headline
+  and a body come first, newest first; then the others by aboutness and recency; stories
+  matched only through a stem or a company's name last. "Search" orders by relevance
   (where the terms appear, how often) with a recency boost.
+- A question's hedge words ("market", "figures") are not required; they and the typed
+  word pairs ("money supply") rank stories that use them higher.
 
 Cost does not grow with the number of matching stories: candidates are read newest first
 in growing slices (PostgreSQL: time windows of 7, 30, 180, 730 days, then everything;
 SQLite: the newest FTS rowids, 256, 4,096, 65,536, then all, joined to ``articles``),
 and only candidates are scored. On SQLite, slices use article ids as the proxy for
 recency, so a story imported long after its publication date is seen in the slice of its
-import time; once a slice holds enough stories, they are ordered by ``sort_at``.
+import time; once a slice holds enough stories, they are ordered by ``sort_at``. On
+PostgreSQL each slice goes on after the last match read (keyset), and the "about" tier,
+a few percent of the matches, is read on a GIN index of the headline's words (migration
+0008) rather than by checking every newest match's headline.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any, Literal, Protocol
@@ -46,6 +55,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    tuple_,
 )
 from sqlalchemy.orm import Session
 
@@ -65,6 +75,7 @@ SEARCH_OBJECTS = frozenset(
         "search_vector",
         "ix_articles_search_vector",
         "ix_articles_sort_at_id",
+        "ix_articles_headline_vector",
     }
 )
 
@@ -123,10 +134,15 @@ def include_schema_object(
 
 @dataclass(frozen=True)
 class _Terms:
-    """Asked terms reduced to word tokens; each alternative is a phrase of tokens."""
+    """Asked terms reduced to word tokens; each alternative is a phrase of tokens.
+
+    ``soft`` are hedge words ("market"): they rank, they are not required.
+    """
 
     groups: tuple[tuple[str, ...], ...]
     excluded: tuple[str, ...]
+    soft: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()
 
     @property
     def alternatives(self) -> tuple[str, ...]:
@@ -142,14 +158,25 @@ def _tokens(text_value: str) -> str:
 
 
 def _collect_terms(question: Question) -> _Terms:
+    required = [g for g in question.groups if not g.optional] or list(question.groups)
     groups = []
-    for group in question.groups:
+    for group in required:
         alternatives = tuple(
             dict.fromkeys(t for t in (_tokens(a) for a in group.alternatives) if t)
         )
         groups.append(alternatives)
+    soft = tuple(
+        dict.fromkeys(
+            t
+            for group in question.groups
+            if group not in required
+            for t in (_tokens(a) for a in group.alternatives)
+            if t
+        )
+    )
     excluded = tuple(dict.fromkeys(t for t in (_tokens(e) for e in question.excluded) if t))
-    return _Terms(tuple(groups), excluded)
+    phrases = tuple(t for t in (_tokens(p) for p in question.phrases) if t)
+    return _Terms(tuple(groups), excluded, soft, phrases)
 
 
 @dataclass(frozen=True)
@@ -215,6 +242,10 @@ def _fts_expression(terms: _Terms, *, tier: Tier) -> str:
                 f"{expression} AND ({{headline}} : {any_term})"
                 f" AND ({{standfirst body topics}} : {any_term})"
             )
+            if len(terms.groups) > 1:  # two subjects: both in the headline, standfirst or topics
+                expression += "".join(
+                    f" AND ({STRONG_COLUMNS} : {_fts_any(group)})" for group in terms.groups
+                )
     return expression
 
 
@@ -333,6 +364,9 @@ def _tsquery(terms: _Terms, params: dict[str, str]) -> str:
 
 
 SEARCH_VECTOR = "articles.search_vector"
+# The expression of the ix_articles_headline_vector index (migration 0008): the same words
+# as the 'a' weight of ``search_vector``.
+HEADLINE_VECTOR = "to_tsvector('english'::regconfig, coalesce(articles.headline, ''))"
 
 
 class _PostgresBackend:
@@ -378,6 +412,11 @@ class _PostgresBackend:
                 f"ts_filter({SEARCH_VECTOR}, '{{a}}') @@ {any_query}"
                 f" AND ts_filter({SEARCH_VECTOR}, '{{b,c}}') @@ {any_query}"
             )
+            if len(terms.groups) > 1:  # two subjects: both in the headline, standfirst or topics
+                clause += "".join(
+                    f" AND ts_filter({SEARCH_VECTOR}, '{{a,b}}') @@ {_tsquery_any(group, params)}"
+                    for group in terms.groups
+                )
         return and_(text(clause).bindparams(**params))
 
     def exclusion_clause(self, excluded: tuple[str, ...]) -> ColumnElement[bool]:
@@ -399,7 +438,9 @@ class _PostgresBackend:
         The planner cannot estimate the tier conditions (``ts_filter``), so they are not in
         the WHERE clause: newest matches are read on the (sort_at, id) index in a slice of
         ``scan`` rows, the tier is checked on those only, and the slice grows (then the
-        window widens) until enough are found.
+        window widens) until enough are found; each slice starts after the last match of
+        the one before. The "about" tier also requires an asked term on the headline index,
+        which the planner can estimate, so only stories with it in the headline are read.
         """
         match = self.match_clause(terms, tier="mention")
         in_tier = (
@@ -407,21 +448,33 @@ class _PostgresBackend:
             if tier != "mention"
             else true()
         )
+        if tier == "about":
+            # An asked term in the headline: found on the headline index, so only stories
+            # with it in the headline are read and checked (a few percent of the matches).
+            params: dict[str, str] = {}
+            headline = f"{HEADLINE_VECTOR} @@ {_tsquery_any(terms.alternatives, params)}"
+            match = and_(match, text(headline).bindparams(**params))
         found: list[_Candidate] = []
         if self.oldest is None:
             return found  # nothing archived yet
+        after: tuple[datetime, int] | None = None  # the last match read: go on from there
         for bound in self.windows(now):
             window = [] if bound is None else [Article.sort_at >= bound]
             scan = max(POSTGRES_FIRST_SCAN, 4 * need)
             while True:
+                keyset = (
+                    [] if after is None else [tuple_(Article.sort_at, Article.id) < tuple_(*after)]
+                )
                 statement = (
                     select(Article.id, Article.sort_at, in_tier.label("in_tier"))
-                    .where(match, *window, *filters)
+                    .where(match, *window, *keyset, *filters)
                     .order_by(Article.sort_at.desc(), Article.id.desc())
                     .limit(scan)
                 )
                 rows = list(self.session.execute(statement))
-                found = [_Candidate(r.id, r.sort_at) for r in rows if r.in_tier]
+                found.extend(_Candidate(r.id, r.sort_at) for r in rows if r.in_tier)
+                if rows:
+                    after = (rows[-1].sort_at, rows[-1].id)
                 if len(found) >= need:
                     return found[:need]
                 if len(rows) < scan:
@@ -611,6 +664,277 @@ def _rank_latest(
     return ordered
 
 
+# -- what a story is about ------------------------------------------------------------------
+#
+# The engines match stems ("France" finds "franc", "lead" finds "leads"), and a word inside
+# a company's name ("QUAKER OATS CO <OAT>") matches like any other. For the few candidates
+# a page needs, the text is read again in Python: a mention counts only as the word itself
+# (plural and possessive forms allowed; a capitalised name exactly), not as part of a
+# hyphenated compound or of a company's name when a common noun is asked. Where the
+# mentions are (headline, lead, body) and the story's tagged topics say how much it is
+# about the subject; a recency decay turns that into the "latest" order.
+
+LATEST_POOL = 30
+LEAD_CHARS = 400
+BODY_CHARS_READ = 6000
+ABOUT_HALF_LIFE_DAYS = 30.0
+CLEAR_SUBSTANCE = 0.75  # a "clear" story has a body of five words or more, not a flash
+COMPANY_WORDS = frozenset(
+    [
+        "inc",
+        "corp",
+        "corporation",
+        "co",
+        "cos",
+        "company",
+        "ltd",
+        "plc",
+        "llc",
+        "group",
+        "holdings",
+        "industries",
+        "systems",
+        "software",
+        "bancorp",
+        "financial",
+        "resources",
+        "international",
+        "technologies",
+        "enterprises",
+        "partners",
+        "laboratories",
+        "pharmaceuticals",
+        "securities",
+        "stores",
+        "products",
+    ]
+)
+_WORD_OR_TICKER = re.compile(r"<[A-Z0-9.]{1,8}>|[^\W_][\w'’]*", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class _About:
+    score: float  # 0 when no asked subject is really mentioned
+    why: str
+    clear: bool = False  # every subject in the headline of a story with a body
+
+
+def _term_pattern(alternative: str) -> re.Pattern[str]:
+    words = alternative.split()
+    proper = alternative[:1].isupper()
+    last = re.escape(words[-1])
+    if proper:
+        ending = r"(?:['’]s)?"
+    elif words[-1].endswith("y") and len(words[-1]) > 3:
+        last = re.escape(words[-1][:-1])
+        ending = r"(?:y|ies|y['’]s)"
+    else:
+        ending = r"(?:es|s|['’]s)?"
+    body = r"\W+".join([*(re.escape(w) for w in words[:-1]), last + ending])
+    edge = r"(?<![\w])" if proper else r"(?<![\w-])"
+    after = r"(?![\w])" if proper else r"(?![\w-])"
+    return re.compile(edge + body + after, re.IGNORECASE)
+
+
+def _is_company_use(text: str, start: int, end: int) -> bool:
+    """Whether the mention at text[start:end] is part of a company's name."""
+    following = _WORD_OR_TICKER.findall(text[end : end + 60])[:3]
+    for word in following:
+        if word.startswith("<"):
+            return True
+        if not word[:1].isupper():
+            break  # "the oil company": a lower-case word ends the name
+        if word.casefold().rstrip(".") in COMPANY_WORDS:
+            return True
+    return False
+
+
+def _mentions(pattern: re.Pattern[str], text: str, *, proper: bool, headline: bool) -> int:
+    count = 0
+    for match in pattern.finditer(text):
+        found = match.group(0)
+        if (
+            text[match.start() - 1 : match.start()] == "<"
+            and text[match.end() : match.end() + 1] == ">"
+        ):
+            continue  # a ticker: "ADOBE RESOURCES CORP <ADB>"
+        if not proper:
+            if _is_company_use(text, match.start(), match.end()):
+                continue
+            if not headline and found[:1].isupper() and not text.isupper():
+                before = text[max(0, match.start() - 3) : match.start()]
+                if not re.search(r"(^|[.!?\"]\s*)$", before) and match.start() > 0:
+                    continue  # "Quaker Oats": a capitalised common noun mid-sentence is a name
+        count += 1
+    return count
+
+
+@dataclass(frozen=True)
+class _Story:
+    headline: str
+    body: str
+    topics: tuple[str, ...]
+    sort_at: datetime
+
+
+def _about(terms: _Terms, story: _Story) -> _About:
+    """How much ``story`` is about the asked subjects (0: none of them really mentioned)."""
+    lead, rest = story.body[:LEAD_CHARS], story.body[LEAD_CHARS:BODY_CHARS_READ]
+    topics = {t.casefold() for t in story.topics}
+    scores: list[float] = []
+    clear: list[bool] = []
+    reasons: list[str] = []
+    for group in terms.groups:
+        best, best_reason, group_clear = 0.0, "", False
+        for alternative in group:
+            pattern = _term_pattern(alternative)
+            proper = alternative[:1].isupper()
+            head = _mentions(pattern, story.headline, proper=proper, headline=True)
+            early = _mentions(pattern, lead, proper=proper, headline=False)
+            later = _mentions(pattern, rest, proper=proper, headline=False)
+            tagged = alternative.casefold() in topics
+            score = (
+                3.0 * (head > 0) + 2.0 * tagged + 1.5 * (early > 0) + 0.5 * min(early + later, 4)
+            )
+            group_clear = group_clear or head > 0
+            if score > best:
+                best = score
+                parts = []
+                if head:
+                    parts.append(f'headline mentions "{alternative}"')
+                if tagged:
+                    parts.append(f"topic: {alternative}")
+                if early + later and not head:
+                    times = f" ({early + later} times)" if early + later > 1 else ""
+                    parts.append(f'body mentions "{alternative}"{times}')
+                best_reason = "; ".join(parts)
+        scores.append(best)
+        clear.append(group_clear)
+        if best_reason:
+            reasons.append(best_reason)
+    if not scores or min(scores) == 0.0:
+        return _About(0.0, "")
+    bonus = 0.0
+    for word in terms.soft:
+        pattern = _term_pattern(word)
+        if pattern.search(story.headline) or pattern.search(lead):
+            bonus += 0.5
+    for phrase in terms.phrases:
+        pattern = _term_pattern(phrase)
+        head = _mentions(pattern, story.headline, proper=False, headline=True)
+        early = _mentions(pattern, lead, proper=False, headline=False)
+        later = _mentions(pattern, rest, proper=False, headline=False)
+        bonus += 2.0 * (head > 0) + 1.5 * (early > 0) + 0.25 * min(early + later, 4)
+    substance = _substance(story)
+    score = (statistics.fmean(scores) + 0.5 * min(scores) + bonus) * substance
+    return _About(score, "; ".join(reasons[:2]), clear=all(clear) and substance >= CLEAR_SUBSTANCE)
+
+
+def _read_stories(session: Session, ids: list[int]) -> dict[int, _Story]:
+    if not ids:
+        return {}
+    statement = select(
+        Article.id,
+        Article.headline,
+        func.substr(Article.body, 1, BODY_CHARS_READ).label("body"),
+        Article.standfirst,
+        Article.topics,
+        Article.sort_at,
+    ).where(Article.id.in_(ids))
+    return {
+        row.id: _Story(
+            headline=row.headline or "",
+            body=" ".join(filter(None, [row.standfirst, row.body or ""])),
+            topics=tuple(row.topics or ()),
+            sort_at=row.sort_at,
+        )
+        for row in session.execute(statement)
+    }
+
+
+def _substance(story: _Story) -> float:
+    """A flash with a line or two of body is less of a story about anything than a report."""
+    return min(1.0, 0.5 + len(story.body.split()) / 20)
+
+
+def _is_clear(terms: _Terms, story: _Story) -> bool:
+    """``_about(terms, story).clear``, from the headline and the length of the body only."""
+    if not terms.groups or _substance(story) < CLEAR_SUBSTANCE:
+        return False
+    return all(
+        any(
+            _mentions(
+                _term_pattern(alternative),
+                story.headline,
+                proper=alternative[:1].isupper(),
+                headline=True,
+            )
+            for alternative in group
+        )
+        for group in terms.groups
+    )
+
+
+def _about_order(
+    session: Session, terms: _Terms, candidates: list[_Candidate], *, need: int, now: datetime
+) -> tuple[list[_Candidate], dict[int, _About]]:
+    """``candidates`` in "latest" order; the first ``need`` of them at least.
+
+    When ``need`` distinct-headline clear stories are found, only they are in order (and
+    have their ``_About``); the others follow newest first.
+
+    First the stories clearly about every subject (each in the headline, and a body of
+    some length), newest first; then the others that mention them, by aboutness × a recency decay
+    counted from the newest candidate; last those whose match was only a stem or a name.
+    """
+    stories = _read_stories(session, [c.article_id for c in candidates])
+    # Most pages are filled by the "clear" stories alone, and that is a cheap check (the
+    # headlines and a word count): then only the stories on the page are read in full.
+    clear = sorted(
+        (c for c in candidates if _is_clear(terms, stories[c.article_id])),
+        key=lambda c: (c.sort_at, c.article_id),
+        reverse=True,
+    )
+    distinct: list[_Candidate] = []
+    seen_clear: set[str] = set()
+    for candidate in clear:
+        headline = " ".join(stories[candidate.article_id].headline.casefold().split())
+        if headline and headline in seen_clear:
+            continue
+        seen_clear.add(headline)
+        distinct.append(candidate)
+    if len(distinct) >= need:
+        on_page = {c.article_id for c in distinct[:need]}
+        rest = sorted(
+            (c for c in candidates if c.article_id not in on_page),
+            key=lambda c: (c.sort_at, c.article_id),
+            reverse=True,
+        )
+        page = distinct[:need]
+        return page + rest, {c.article_id: _about(terms, stories[c.article_id]) for c in page}
+    about = {c.article_id: _about(terms, stories[c.article_id]) for c in candidates}
+    newest = max((c.sort_at for c in candidates), default=now)
+
+    def key(candidate: _Candidate) -> tuple[int, float, datetime, int]:
+        found = about[candidate.article_id]
+        if found.clear:
+            return (2, 0.0, candidate.sort_at, candidate.article_id)
+        age = max((newest - candidate.sort_at).total_seconds() / 86400.0, 0.0)
+        decayed = found.score * 0.5 ** (age / ABOUT_HALF_LIFE_DAYS)
+        return (int(found.score > 0), decayed, candidate.sort_at, candidate.article_id)
+
+    ordered = sorted(candidates, key=key, reverse=True)
+    # Wire copy is often sent twice: a repeated headline goes after the other stories.
+    seen: set[str] = set()
+    first: list[_Candidate] = []
+    repeated: list[_Candidate] = []
+    for candidate in ordered:
+        headline = " ".join(stories[candidate.article_id].headline.casefold().split())
+        (repeated if headline and headline in seen else first).append(candidate)
+        seen.add(headline)
+    return first + repeated, about
+
+
 def _rank_relevant(
     backend: _Backend,
     terms: _Terms,
@@ -666,6 +990,7 @@ def search_articles(
     terms = _collect_terms(question)
     filters = _filter_clauses(question, viewer_channel_id)
     scores: dict[int, float] = {}
+    about: dict[int, _About] = {}
     if any(not group for group in terms.groups):
         # A group whose every alternative is punctuation can match nothing.
         ordered: list[_Candidate] = []
@@ -680,14 +1005,20 @@ def search_articles(
         )
         return SearchPage(hits=hits, next_offset=next_offset)
     elif question.intent == Intent.LATEST:
-        ordered = _rank_latest(backend, terms, filters, need=need, now=now)
+        pool = LATEST_POOL * math.ceil(need / LATEST_POOL)
+        found = _rank_latest(backend, terms, filters, need=pool, now=now)
+        ordered, about = _about_order(session, terms, found, need=need, now=now)
     else:
         ordered, scores = _rank_relevant(backend, terms, filters, need=need, now=now)
     page = ordered[offset : offset + limit]
     next_offset = offset + limit if len(ordered) > offset + limit else None
+    if about:
+        scores = {c.article_id: round(about[c.article_id].score, 3) for c in page}
     hits = _load_hits(
         backend, session, terms, page, scores, filter_text=_describe_filters(question)
     )
+    if about:
+        hits = [replace(h, why=about[h.article_id].why or h.why) for h in hits]
     return SearchPage(hits=hits, next_offset=next_offset)
 
 

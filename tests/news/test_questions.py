@@ -96,7 +96,7 @@ CASES: list[Any] = [
     ("🔥 Ukraine 🇺🇦", {"topic": "Ukraine", "groups": ["Ukraine"]}),
     ("latest on <https://example.com/a|this story> Ukraine", {"groups": ["Ukraine"]}),
     ("latest on Ukraine https://example.com/story", {"groups": ["Ukraine"]}),
-    ("Tom &amp; Jerry", {"groups": ["Tom", "Jerry"]}),
+    ("Tom &amp; Jerry", {"groups": ["Tom Jerry"]}),  # one capitalised name
     # time
     ("Ukraine today", {"since": utc(2025, 1, 8), "until": None, "describe": "Ukraine today"}),
     (
@@ -175,8 +175,8 @@ CASES: list[Any] = [
     ("Ukraine since 2025-13-45", {"since": None}),
     ("Ukraine since 31 February", {"since": None}),
     ("Euro 2024", {"groups": ["Euro", "2024"], "since": None}),
-    ("Theresa May", {"groups": ["Theresa", "May"], "since": None}),
-    ("Black Friday sales", {"groups": ["Black", "Friday", "sales"], "since": None}),
+    ("Theresa May", {"groups": ["Theresa May"], "since": None}),
+    ("Black Friday sales", {"groups": ["Black Friday", "sales"], "since": None}),
     # filters
     (
         "top 10 on climate from The English Chronicle since Monday",
@@ -271,16 +271,16 @@ CASES: list[Any] = [
     ("Ukraine's war", {"groups": ["Ukraine's", "war"]}),
     ("Ukraine or Russia", {"groups": ["Ukraine or Russia"]}),
     ("Ukraine and Russia", {"groups": ["Ukraine", "Russia"], "topic": "Ukraine and Russia"}),
-    ("Bank of England rates", {"groups": ["Bank", "England", "rates"]}),
+    ("Bank of England rates", {"groups": ["Bank of England", "rates"]}),
     ("Ukraine Ukraine ukraine", {"groups": ["Ukraine"]}),
     # nonsense, Unicode, injection-looking input
     ("asdfghjkl", {"intent": Intent.LATEST, "groups": ["asdfghjkl"]}),
-    ("Zürich Киев 東京", {"groups": ["Zürich", "Киев", "東京"]}),
+    ("Zürich Киев 東京", {"groups": ["Zürich", "Киев", "東京"]}),  # scripts do not join
     ("آخر الأخبار عن أوكرانيا", {"groups": ["آخر", "الأخبار", "عن", "أوكرانيا"]}),
     ("\u202eUkraine\u202c", {"groups": ["Ukraine"]}),
     ("हिन्दी समाचार", {"groups": ["हिन्दी", "समाचार"]}),
     ("ＵＳ", {"groups": ["US"]}),
-    ("'; DROP TABLE stories; --", {"groups": ["DROP", "TABLE"]}),
+    ("'; DROP TABLE stories; --", {"groups": ["DROP TABLE"]}),
     ("NEAR(ukraine, russia)", {"groups": ["ukraine", "russia"]}),
     ("title:foo ^bar* baz", {"groups": ["title", "foo", "bar", "baz"]}),
     ("Robert'); DROP TABLE--", {"groups": ["Robert", "DROP", "TABLE"]}),

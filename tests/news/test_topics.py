@@ -131,3 +131,20 @@ def test_dateline_state_or_province_gives_the_country() -> None:
         ("CAMBRIDGE, March 3 - The college said sales rose.", "UK"),
     ]:
         assert names(tag_topics(headline=None, body=body, aliases=ALIASES), "place") == [place]
+
+
+def test_a_story_is_tagged_with_its_subjects_not_every_country_it_names() -> None:
+    # The Davis Cup story: about Spain and Russia; France, the US and the UK
+    # appear once each, late. Channels following those must not be alerted.
+    body = (
+        "MADRID, Nov 20 - Spain beat Russia 3-1 in the Davis Cup final, a year after "
+        "losing the final in France. Rafael Nadal, who trains in the US in winter, won both "
+        "singles for Spain, and Russia's doubles pair took the only point for Russia. "
+        "Spain's captain praised Feliciano Lopez. Russia had beaten Spain in the semi-final "
+        "two years ago, and Spain lost to Russia in Moscow before that. The crowd in Madrid "
+        "sang for Spain until late. A British line judge and a British umpire officiated."
+    )
+    topics = tag_topics(headline="Spain beat Russia to win Davis Cup", body=body, aliases=ALIASES)
+    places = names(topics, "place")
+    assert places[:2] in (["Spain", "Russia"], ["Russia", "Spain"])
+    assert not {"France", "US", "UK"} & set(places)

@@ -491,3 +491,106 @@ def _drop_schema(admin: Engine, schema: str) -> None:
     with admin.begin() as connection:
         connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
     admin.dispose()
+
+
+def _headlines(session_factory: SessionFactory, question: Question) -> list[str]:
+    return [hit.headline for hit in run(session_factory, question).hits]
+
+
+def test_latest_puts_stories_about_the_word_before_stems_and_company_names(
+    session_factory: SessionFactory,
+) -> None:
+    with session_factory.begin() as session:
+        session.add_all(
+            [
+                make_article(
+                    "QUAKER OATS CO <OAT> 3RD QTR NET",
+                    "Quaker Oats Co said third quarter net rose on higher cereal sales.",
+                    days_ago=1,
+                ),
+                make_article(
+                    "Oats crop seen lower",
+                    "The oats harvest will fall after a dry summer, growers said on Monday.",
+                    days_ago=3,
+                ),
+                make_article(
+                    "Franc weakens in Paris trading",
+                    "The franc fell against the mark as dealers sold francs before the vote.",
+                    days_ago=1,
+                ),
+                make_article(
+                    "France to cut farm subsidies",
+                    "France will cut farm subsidies next year, the French government said.",
+                    days_ago=4,
+                ),
+                make_article(
+                    "CORE-MARK <CMK> BUYS DISTRIBUTOR",
+                    "Core-Mark International said it bought a regional distributor.",
+                    days_ago=0.5,
+                ),
+            ]
+        )
+    assert _headlines(session_factory, ask(("oats",)))[0] == "Oats crop seen lower"
+    france = _headlines(session_factory, ask(("France",)))
+    assert france[0] == "France to cut farm subsidies"
+    assert france[-1] == "Franc weakens in Paris trading" or len(france) == 1
+    marks = _headlines(session_factory, ask(("mark",)))
+    assert marks[0] == "Franc weakens in Paris trading"  # "the mark", not CORE-MARK
+
+
+def test_latest_why_line_names_where_the_subject_is(session_factory: SessionFactory) -> None:
+    with session_factory.begin() as session:
+        session.add(
+            make_article(
+                "Market calm",
+                "Dealers said trading was quiet. Later, sterling rose and sterling held.",
+                days_ago=1,
+            )
+        )
+    [hit] = run(session_factory, ask(("sterling",))).hits
+    assert hit.why == 'body mentions "sterling" (2 times)'
+
+
+def test_hedge_words_rank_but_are_not_required(session_factory: SessionFactory) -> None:
+    with session_factory.begin() as session:
+        session.add_all(
+            [
+                make_article("Lead output falls", "Smelters cut lead output in May.", days_ago=2),
+                make_article(
+                    "Lead market firm", "The lead market firmed on lower stocks.", days_ago=3
+                ),
+            ]
+        )
+    question = Question(
+        raw="lead market",
+        intent=Intent.LATEST,
+        topic="lead market",
+        groups=(TermGroup("lead", ("lead",)), TermGroup("market", ("market",), optional=True)),
+    )
+    assert sorted(_headlines(session_factory, question)) == [
+        "Lead market firm",
+        "Lead output falls",
+    ]
+
+
+def test_postgresql_reads_headline_terms_on_the_headline_index(postgres_schema_url: str) -> None:
+    # The "about" tier's headline condition must be the index's expression word for word,
+    # or PostgreSQL reads every newest match instead (migration 0008). SQLite has no such
+    # index: FTS5 filters columns itself.
+    from storage.search import HEADLINE_VECTOR
+
+    engine = create_database_engine(postgres_schema_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(
+            row[0]
+            for row in connection.execute(
+                sa.text(
+                    f"EXPLAIN SELECT id FROM articles WHERE {HEADLINE_VECTOR}"  # noqa: S608
+                    " @@ phraseto_tsquery('english'::regconfig, :term)"
+                ),
+                {"term": "gold"},
+            )
+        )
+    engine.dispose()
+    assert "ix_articles_headline_vector" in plan

@@ -1,0 +1,172 @@
+"""Fixed vocabulary of the question grammar: stop words, intent phrases, field keys."""
+
+from __future__ import annotations
+
+import re
+
+from news.questions.model import Intent
+
+
+def _word_list(words: str) -> list[str]:
+    return words.split()
+
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+STOP_WORDS = _word_set(
+    """a an the of on about any news stories story articles article pieces piece items item
+    coverage headlines results links in at for to with and or from by re regarding concerning
+    around near into over since until till after before between during is are was were be been
+    there what what's whats which who how when where why do does did we have has had got get
+    give show tell find search list us me i you your our my it its this that these those some
+    all anything something everything please pls plz thanks thank can could would will should
+    hey hi hello ok okay newsdesk latest newest recent updates update happening happened going
+    up more stuff things let know just also not without so but if as via per else other
+    out saying say says said doing talking lately currently"""
+)
+# Hedge words editors add to a subject ("the lead market", "UK trade figures"): they rank,
+# but a story about the subject need not use them.
+SOFT_WORDS = _word_set("market markets figures data numbers situation outlook sector scene")
+# Titles inside a typed name ("Treasury Secretary Baker"): they end a name phrase.
+TITLE_WORDS = _word_set(
+    """president minister secretary chairman chairwoman governor chancellor senator
+    spokesman spokeswoman prime king queen prince mr mrs ms dr sir"""
+)
+# Words that may join the capitalised words of one name ("Bank of England").
+PHRASE_CONNECTORS = _word_set("of de du von van der la le del da di al bin y")
+# Words that end a byline or outlet name typed in capitals ("from Reuters since Monday").
+HARD_BOUNDARY = _word_set(
+    """on about in at for to with from by since until till after before between during this
+    last past today yesterday tonight published unpublished drafts top and or re regarding
+    monday tuesday wednesday thursday friday saturday sunday desk"""
+)
+NAME_CONNECTORS = _word_set("of the de van von der al bin da di le la del du y and")
+COUNT_NOUNS = _word_set(
+    "stories story articles article items item results pieces headlines links ones"
+)
+HELP_PHRASES = frozenset(
+    {
+        "help",
+        "help me",
+        "help please",
+        "what can you do",
+        "what do you do",
+        "what can i ask",
+        "what can i ask you",
+        "how does this work",
+        "how do i use this",
+        "how do i use you",
+        "how do you work",
+        "who are you",
+        "commands",
+        "usage",
+        "options",
+    }
+)
+GREETINGS = _word_set("hey hi hello please newsdesk ok okay")
+LATEST_PHRASES: tuple[tuple[str, ...], ...] = tuple(
+    tuple(p.split())
+    for p in (
+        "what's the latest",
+        "whats the latest",
+        "what is the latest",
+        "what's going on",
+        "whats going on",
+        "what is going on",
+        "what's happening",
+        "whats happening",
+        "what is happening",
+        "what's new",
+        "whats new",
+        "what is new",
+        "what happened",
+        "is there anything",
+        "are there any",
+        "anything new",
+        "any updates",
+        "any update",
+        "any news",
+        "catch me up",
+        "most recent",
+        "the latest",
+        "latest",
+        "anything",
+        "news",
+        "updates",
+        "update",
+        "newest",
+        "recent",
+        "breaking",
+    )
+)
+SEARCH_PHRASES: tuple[tuple[str, ...], ...] = tuple(
+    tuple(p.split())
+    for p in (
+        "what do we have",
+        "what have we got",
+        "what've we got",
+        "what we have",
+        "what have we",
+        "do we have",
+        "have we got",
+        "search for",
+        "look for",
+        "look up",
+        "find me",
+        "dig up",
+        "search",
+        "find",
+        "lookup",
+        "everything",
+    )
+)
+INTENT_PHRASES: tuple[tuple[tuple[str, ...], Intent], ...] = tuple(
+    sorted(
+        [(p, Intent.LATEST) for p in LATEST_PHRASES] + [(p, Intent.SEARCH) for p in SEARCH_PHRASES],
+        key=lambda entry: -len(entry[0]),
+    )
+)
+NUMBER_WORDS = {
+    word: value
+    for value, word in enumerate(
+        _word_list(
+            "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+            "fourteen fifteen sixteen seventeen eighteen nineteen twenty"
+        )
+    )
+}
+ACRONYM = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]?")
+SLACK_MARKUP = re.compile(r"<(?:[@#!][^<>]*|[a-z][a-z0-9+.\-]*:[^<>]*)>", re.IGNORECASE)
+EMOJI_SHORTCODE = re.compile(r"(?<!\w):[a-z][a-z0-9_+'\-]*:", re.IGNORECASE)
+QUOTES = str.maketrans(
+    {c: '"' for c in "\u201c\u201d\u201e\u201f\u00ab\u00bb\u301d\u301e\u2033"}
+    | {c: "'" for c in "\u2018\u2019\u201a\u201b\u2032\u02bc"}
+)
+FIELD_KEYS = {
+    **dict.fromkeys(["outlet", "source", "publication"], "outlet"),
+    **dict.fromkeys(["author", "byline", "by", "reporter", "writer"], "byline"),
+    **dict.fromkeys(["desk", "section"], "desk"),
+    "status": "status",
+    **dict.fromkeys(["limit", "count", "top"], "limit"),
+    **dict.fromkeys(["since", "after"], "since"),
+    **dict.fromkeys(["until", "before"], "until"),
+    "date": "on",
+    "from": "from",
+}
+FIELD_KEY_PATTERN = "|".join(sorted(FIELD_KEYS, key=len, reverse=True))
+TOKEN = re.compile(
+    rf"""(?P<field>(?<!\S)(?P<key>{FIELD_KEY_PATTERN}):
+            \s*(?:"(?P<fquoted>[^"]*)"|(?P<fvalue>[^\s"]+)))
+        |(?P<neg>(?<!\S)-)?"(?P<phrase>[^"]*)"
+        |(?P<chunk>[^\s"]+)
+        |\"""",
+    re.IGNORECASE | re.VERBOSE,
+)
+STATUS_VALUES = {
+    **dict.fromkeys(["published", "publish", "live"], "published"),
+    **dict.fromkeys(["draft", "drafts", "unpublished"], "draft"),
+}
+CLAUSE_ENDS = frozenset(",;:?!")
+JOINERS = "'-.&"

@@ -1,0 +1,141 @@
+"""The generated gazetteer and the built-in alias table: size, names found, collisions."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pycountry
+import pytest
+
+from news.aliases import builtin_alias_table, load_alias_table
+from news.gazetteer import NOT_PLACE_NAMES, load_gazetteer
+from news.questions import parse_question
+
+NOW = datetime(2025, 1, 8, tzinfo=UTC)
+
+
+def _fold(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def test_every_country_has_names_and_the_table_is_of_a_known_size() -> None:
+    gazetteer = load_gazetteer()
+    assert len(gazetteer.names) >= 240
+    assert 900 <= sum(len(names) for names in gazetteer.names.values()) <= 3000
+    for country in pycountry.countries:
+        assert country.alpha_2 in gazetteer.names or any(
+            country.alpha_2 in codes for codes in gazetteer.ambiguous.values()
+        ), country.name
+    table = builtin_alias_table()
+    assert 250 <= len(table.topics) <= 600
+    assert all(len(aliases) <= 40 for aliases in table.topics.values())
+
+
+@pytest.mark.parametrize(
+    ("name", "canonical"),
+    [
+        ("Kuwaiti", "Kuwait"),
+        ("Saudi", "Saudi Arabia"),
+        ("Ottawa", "Canada"),
+        ("Bonn", "West Germany"),
+        ("Peking", "China"),
+        ("Soviet", "Russia"),
+        ("the Kremlin", None),  # "Kremlin" is Russia; "the" is not part of the name
+        ("Kremlin", "Russia"),
+        ("Bogota", "Colombia"),
+        ("Kuala Lumpur", "Malaysia"),
+        ("The Hague", "Netherlands"),
+        ("Sri Lanka", "Sri Lanka"),
+        ("Fed", "Federal Reserve"),
+        ("Common Market", "EU"),
+        ("EC", "EU"),
+        ("Bundesbank", "Bundesbank"),
+        ("OPEC", "OPEC"),
+        ("sterling", "sterling"),
+        ("Deutsche mark", "German mark"),
+        ("Britain", "UK"),
+    ],
+)
+def test_names_editors_use_find_their_subject(name: str, canonical: str | None) -> None:
+    assert load_alias_table().canonical(name) == canonical
+
+
+def test_a_name_of_two_countries_is_left_out() -> None:
+    gazetteer = load_gazetteer()
+    assert gazetteer.ambiguous["congolese"] == ("CD", "CG")
+    assert "korea" in gazetteer.ambiguous
+    table = builtin_alias_table()
+    assert table.canonical("Congolese") is None
+    assert table.canonical("Korea") is None
+    assert table.canonical("South Korea") == "South Korea"
+
+
+def test_no_name_means_two_subjects_and_curated_names_win() -> None:
+    table = builtin_alias_table()
+    owners: dict[str, set[str]] = defaultdict(set)
+    for canonical, aliases in table.topics.items():
+        for name in (canonical, *aliases):
+            owners[_fold(name)].add(canonical)
+    collisions = {name: topics for name, topics in owners.items() if len(topics) > 1}
+    assert collisions == {}
+    assert table.canonical("Brussels") == "EU"  # curated, not Belgium's capital
+    assert table.canonical("mark") is None  # a common word is not a currency's alias
+    assert not any(table.canonical(word) for word in NOT_PLACE_NAMES)
+
+
+def test_a_newsroom_file_extends_the_built_in_table(tmp_path: Path) -> None:
+    extra = tmp_path / "aliases.toml"
+    extra.write_text('["Harbour Council"]\naliases = ["the council", "HC"]\n', encoding="utf-8")
+    table = load_alias_table([extra])
+    assert table.canonical("HC") == "Harbour Council"
+    assert table.canonical("Kuwaiti") == "Kuwait"
+
+
+@pytest.mark.parametrize(
+    ("question", "first_group"),
+    [
+        ("news from Greece", "Greece"),
+        ("latest from Peking", "Peking"),
+        ("news out of Tokyo", "Tokyo"),
+        ("what's new in Bonn", "Bonn"),
+    ],
+)
+def test_from_a_place_is_the_place_not_an_outlet(question: str, first_group: str) -> None:
+    parsed = parse_question(question, now=NOW, aliases=load_alias_table())
+    assert parsed.outlet is None
+    assert parsed.groups[0].label == first_group
+    assert len(parsed.groups[0].alternatives) > 1
+
+
+def test_from_a_name_is_an_outlet_only_when_the_archive_has_it() -> None:
+    aliases = load_alias_table()
+    known = parse_question(
+        "climate from The Harbour Gazette", now=NOW, aliases=aliases, outlets=["Harbour Gazette"]
+    )
+    assert known.outlet == "The Harbour Gazette"
+    unknown = parse_question(
+        "climate from Narnia Weekly", now=NOW, aliases=aliases, outlets=["Harbour Gazette"]
+    )
+    assert unknown.outlet is None
+    assert [g.label for g in unknown.groups] == ["climate", "Narnia Weekly"]
+
+
+@pytest.mark.parametrize(
+    ("question", "labels", "optional"),
+    [
+        ("World Bank lending", ["World Bank", "lending"], []),
+        ("Bank of Japan", ["Bank of Japan"], []),
+        ("what's happening in the lead market", ["lead", "market"], ["market"]),
+        ("what is Treasury Secretary Baker saying", ["Treasury Secretary", "Baker"], []),
+        ("US GNP", ["US", "GNP"], []),
+        ("Oil Prices In Asia Today", ["Oil", "Prices", "Asia"], []),  # Title Case: no phrase
+    ],
+)
+def test_names_are_phrases_and_filler_is_dropped(
+    question: str, labels: list[str], optional: list[str]
+) -> None:
+    parsed = parse_question(question, now=NOW, aliases=load_alias_table())
+    assert [g.label for g in parsed.groups] == labels
+    assert [g.label for g in parsed.groups if g.optional] == optional
