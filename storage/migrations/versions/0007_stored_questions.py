@@ -3,7 +3,7 @@
 Questions kept server-side so an answer's "More" button carries a short key, not the text.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01 21:45:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from storage.models import UtcDateTime
 
 revision: str = "0007"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
