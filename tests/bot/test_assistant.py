@@ -4,14 +4,11 @@ with the same search and cards, a status while working; on both engines."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from bot.local import LocalDeployment
-from bot.settings import Settings
 from storage.models import Article
 from tests.articles import add_article
 from tests.pageserver import PageServer
@@ -23,19 +20,6 @@ officials by shipping agents, the regional prosecutor's office said in a stateme
 <p>The Odesa inquiry covers contracts signed over three years, and investigators searched the
 offices of two shipping agents and the port authority, according to the statement.</p>
 </article></body></html>"""
-
-
-@pytest.fixture
-def local(database_url: str, pages: PageServer) -> Iterator[LocalDeployment]:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg, unused-ignore]
-        database_url=database_url,
-        fetch_allowed_hosts=["127.0.0.1"],
-        fetch_total_timeout=3,
-        worker_threads=2,
-    )
-    with LocalDeployment(settings) as deployment:
-        yield deployment
 
 
 def thread_replies(local: LocalDeployment, channel: str, ts: str) -> list[dict[str, Any]]:

@@ -4,30 +4,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
 from bot.local import LocalDeployment
-from bot.settings import Settings
 from storage.articles import count_articles
 from tests.articles import add_article
 from tests.pageserver import PageServer
-
-
-@pytest.fixture
-def local(database_url: str, pages: PageServer) -> Iterator[LocalDeployment]:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg, unused-ignore]
-        database_url=database_url,
-        fetch_allowed_hosts=["127.0.0.1"],
-        fetch_total_timeout=3,
-        worker_threads=2,
-    )
-    with LocalDeployment(settings) as deployment:
-        yield deployment
 
 
 def bot_replies(local: LocalDeployment, channel: str, ts: str) -> list[dict[str, Any]]:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import select
 
 from bot.local import LocalDeployment
-from bot.settings import Settings
 from handlers.shortcuts import SAVE_SHORTCUT
 from storage.articles import count_articles
 from storage.models import Share
@@ -18,19 +15,6 @@ from tests.documents import make_docx, wire_copy_paragraphs
 from tests.pageserver import PageServer
 
 WIRE = "\n\n".join(wire_copy_paragraphs())
-
-
-@pytest.fixture
-def local(database_url: str, pages: PageServer) -> Iterator[LocalDeployment]:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg, unused-ignore]
-        database_url=database_url,
-        fetch_allowed_hosts=["127.0.0.1"],
-        fetch_total_timeout=3,
-        worker_threads=2,
-    )
-    with LocalDeployment(settings) as deployment:
-        yield deployment
 
 
 def stories(local: LocalDeployment) -> int:

@@ -5,7 +5,6 @@ Enterprise Grid and shared-channel envelopes. Each is acked and does what a pers
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.local import LocalDeployment
-from bot.settings import Settings
 from standin.slack import SlackStandin
 from storage.articles import count_articles
 from storage.models import Job, Share
@@ -22,19 +20,6 @@ from tests.documents import make_docx, wire_copy_paragraphs
 from tests.pageserver import PageServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slack"
-
-
-@pytest.fixture
-def local(database_url: str, pages: PageServer) -> Iterator[LocalDeployment]:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg, unused-ignore]
-        database_url=database_url,
-        fetch_allowed_hosts=["127.0.0.1"],
-        fetch_total_timeout=3,
-        worker_threads=2,
-    )
-    with LocalDeployment(settings) as deployment:
-        yield deployment
 
 
 def fill(value: Any, values: dict[str, str]) -> Any:
