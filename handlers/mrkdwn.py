@@ -171,7 +171,9 @@ def collapse_whitespace(text: str) -> str:
 
 def measure(text: str) -> int:
     """The length of ``text`` in UTF-16 code units, as Slack's clients count it."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def truncate_words(text: str, limit: int, *, ellipsis: str = ELLIPSIS) -> str:

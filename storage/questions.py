@@ -1,34 +1,56 @@
-"""Questions kept server-side for an answer's "More" button (the button carries the key)."""
+"""Questions kept server-side for an answer's "More" button (the button carries the key).
+
+The key is a digest of the channel and the question, so asking the same question again in the
+same channel reuses its row: the common case ("/news latest harbour" every few minutes) is one
+indexed read and no write. A row is written when a question is new to a channel, and its age
+is refreshed at most once a day, so a key stays valid for ``KEEP_DAYS`` after it was last asked.
+"""
 
 from __future__ import annotations
 
-import secrets
+import hashlib
+from base64 import urlsafe_b64encode
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from storage.database import insert_ignoring_conflicts
 from storage.models import StoredQuestion
 
 KEEP_DAYS = 30
+REFRESH_AFTER = timedelta(days=1)
 MAX_STORED_CHARS = 4000  # the parser reads 500 characters; this bounds what is kept
+KEY_CHARS = 22  # 132 bits of the digest, URL-safe
+
+
+def question_key(question: str, *, channel_id: str) -> str:
+    """The stable key of ``question`` in ``channel_id``: the same question gives the same key."""
+    digest = hashlib.sha256(f"{channel_id}\x00{question}".encode()).digest()
+    return urlsafe_b64encode(digest).decode("ascii")[:KEY_CHARS]
 
 
 def remember_question(question: str, *, channel_id: str, now: datetime, session: Session) -> str:
-    """Store ``question`` asked in ``channel_id``; returns its key. Drops expired rows."""
+    """Keep ``question`` asked in ``channel_id``; returns its key. Drops expired rows on write."""
+    question = question[:MAX_STORED_CHARS]
+    channel_id = channel_id[:50]
+    key = question_key(question, channel_id=channel_id)
+    stored_at = session.scalar(select(StoredQuestion.created_at).where(StoredQuestion.key == key))
+    if stored_at is not None:
+        if stored_at < now - REFRESH_AFTER:
+            session.execute(
+                update(StoredQuestion).where(StoredQuestion.key == key).values(created_at=now)
+            )
+        return key
     session.execute(
         delete(StoredQuestion).where(StoredQuestion.created_at < now - timedelta(days=KEEP_DAYS))
     )
-    key = secrets.token_urlsafe(12)
-    session.add(
-        StoredQuestion(
-            key=key,
-            channel_id=channel_id[:50],
-            question=question[:MAX_STORED_CHARS],
-            created_at=now,
-        )
+    # Another process may store the same question at the same moment: the row is the same.
+    insert_ignoring_conflicts(
+        session,
+        StoredQuestion,
+        {"key": key, "channel_id": channel_id, "question": question, "created_at": now},
     )
-    session.flush()
     return key
 
 

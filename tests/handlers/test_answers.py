@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -117,6 +118,39 @@ def test_expired_questions_are_removed_as_new_ones_are_stored(services: Services
         keys = [q.key for q in session.query(StoredQuestion)]
     assert "old" not in keys
     assert len(keys) == 1
+
+
+def test_a_question_asked_again_reuses_its_key_and_its_row(services: Services) -> None:
+    first = more_value(answer_question(services, "latest on Kyiv", channel_id=CHANNEL))
+    again = more_value(answer_question(services, "latest on Kyiv", channel_id=CHANNEL))
+    elsewhere = more_value(answer_question(services, "latest on Kyiv", channel_id="C-OTHER"))
+    assert first is not None
+    assert first == again
+    assert elsewhere is not None
+    assert elsewhere != first
+    with services.session_factory() as session:
+        assert session.query(StoredQuestion).count() == 2
+
+
+def test_a_question_asked_again_after_a_day_keeps_its_key_for_another_month(
+    session_factory: SessionFactory, services: Services
+) -> None:
+    value = more_value(answer_question(services, "latest on Kyiv", channel_id=CHANNEL))
+    assert value is not None
+    key = AnswerPage.decode(value).key
+
+    def stored_at() -> datetime:
+        with session_factory() as session:
+            row = session.query(StoredQuestion).filter_by(key=key).one()
+            return row.created_at
+
+    assert stored_at() == NOW
+    within_a_day = replace(services, clock=lambda: NOW + timedelta(hours=20))
+    assert more_value(answer_question(within_a_day, "latest on Kyiv", channel_id=CHANNEL)) == value
+    assert stored_at() == NOW
+    days_later = replace(services, clock=lambda: NOW + timedelta(days=29))
+    assert more_value(answer_question(days_later, "latest on Kyiv", channel_id=CHANNEL)) == value
+    assert stored_at() == NOW + timedelta(days=29)
 
 
 @pytest.mark.parametrize(

@@ -148,6 +148,7 @@ def test_measure_counts_utf16_code_units() -> None:
     assert measure("é") == 1
     assert measure("😀") == 2
     assert measure("👨\u200d👩") == 5
+    assert measure("\ud800") == 1  # a lone surrogate is one unit, not an error
 
 
 @pytest.mark.parametrize(
