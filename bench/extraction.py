@@ -9,6 +9,12 @@ bench/metadata.py) and reported apart. "missed" counts pages whose text misses t
 (recall below 0.5, or no text at all). CPU is process time per page.
 
     python bench/extraction.py --data ../shared/data/extraction
+
+``--fresh DIR`` also scores the fresh held-out set (``bench/fresh.py``): the pages whose
+truth line has ``body_checked`` (their story text beside the page, checked by reading it),
+unpacked under DIR by ``bench/fetch_fresh.py``, with the same metric, one row per set.
+
+    python bench/extraction.py --fresh ../fresh
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as `python bench/<name>.py` from the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.fresh import TRUTH_DIRECTORY, load_truth, read_body, read_page
 from bench.metadata import SPLITS, split_of
 from news.errors import NewsdeskError
 from news.extraction import extract_article
@@ -152,6 +159,29 @@ def load_pages(data: Path) -> list[tuple[str, str, str, str]]:
     return pages
 
 
+def load_fresh_pages(
+    fresh: Path, limit: int = 0, truth: Path = TRUTH_DIRECTORY
+) -> dict[str, list[tuple[str, str, str, str]]]:
+    """Set -> (id, url, html, true body) of its body-checked pages (the first ``limit``)."""
+    sets: dict[str, list[tuple[str, str, str, str]]] = {}
+    for row in load_truth(truth):
+        if not (row.scored and row.body_checked):
+            continue
+        pages = sets.setdefault(row.set, [])
+        if limit and len(pages) >= limit:
+            continue
+        page_id = f"{row.set}/{row.page}"
+        pages.append((page_id, row.url or "", read_page(fresh, row), read_body(fresh, row)))
+    return sets
+
+
+METHODS: tuple[tuple[str, Callable[[str, str], str]], ...] = (
+    ("newsdesk extract_article", extract_ours),
+    ("newsdesk ingest (extract + summary + topics)", ingest_ours),
+    ("trafilatura.extract (defaults)", extract_raw_trafilatura),
+)
+
+
 def run_method(
     name: str,
     extract: Callable[[str, str], str],
@@ -190,9 +220,9 @@ def run_method(
     return Score(name, precision, recall, f1, len(pages), failures, elapsed, split, missed)
 
 
-def format_table(scores: list[Score]) -> str:
+def format_table(scores: list[Score], column: str = "split") -> str:
     lines = [
-        "| split | method | precision | recall | F1 | pages | no text | missed story "
+        f"| {column} | method | precision | recall | F1 | pages | no text | missed story "
         "| CPU ms/page |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -205,35 +235,53 @@ def format_table(scores: list[Score]) -> str:
     return "\n".join(lines)
 
 
+def score_data(data: Path, limit: int, split: str, verbose: bool) -> list[Score]:
+    """The dev/holdout rows on the scrapinghub pages under ``data``."""
+    pages = load_pages(data)
+    if limit:
+        pages = pages[:limit]
+    splits = {"dev": [], "holdout": []}  # type: dict[str, list[tuple[str, str, str, str]]]
+    for page in pages:
+        splits[split_of("extraction", page[0])].append(page)
+    wanted = SPLITS if split == "both" else (split,)
+    scores = []
+    for group in wanted:
+        for name, method in METHODS:
+            scores.append(run_method(name, method, splits[group], verbose=verbose, split=group))
+    return scores
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--data", type=Path, required=True, help="the extraction data folder")
-    parser.add_argument("--limit", type=int, default=0, help="score only the first N pages")
+    parser.add_argument("--data", type=Path, help="the extraction data folder")
+    parser.add_argument(
+        "--fresh", type=Path, help="also score the fresh set unpacked here (fetch_fresh.py)"
+    )
+    parser.add_argument(
+        "--limit", type=int, default=0, help="score only the first N pages (N of each fresh set)"
+    )
     parser.add_argument("--verbose", action="store_true", help="print per-page scores")
     parser.add_argument(
         "--split", choices=(*SPLITS, "both"), default="both", help="which pages to score"
     )
     arguments = parser.parse_args(argv)
-    if not (arguments.data / "ground-truth.json").exists():
-        parser.error(f"no ground-truth.json in {arguments.data}")
-    pages = load_pages(arguments.data)
-    if arguments.limit:
-        pages = pages[: arguments.limit]
-    splits = {"dev": [], "holdout": []}  # type: dict[str, list[tuple[str, str, str, str]]]
-    for page in pages:
-        splits[split_of("extraction", page[0])].append(page)
-    wanted = SPLITS if arguments.split == "both" else (arguments.split,)
-    scores = []
-    for split in wanted:
-        for name, method in (
-            ("newsdesk extract_article", extract_ours),
-            ("newsdesk ingest (extract + summary + topics)", ingest_ours),
-            ("trafilatura.extract (defaults)", extract_raw_trafilatura),
-        ):
-            scores.append(
-                run_method(name, method, splits[split], verbose=arguments.verbose, split=split)
-            )
-    print(format_table(scores))
+    if arguments.data is None and arguments.fresh is None:
+        parser.error("give --data, --fresh or both")
+    if arguments.data is not None:
+        if not (arguments.data / "ground-truth.json").exists():
+            parser.error(f"no ground-truth.json in {arguments.data}")
+        scores = score_data(arguments.data, arguments.limit, arguments.split, arguments.verbose)
+        print(format_table(scores))
+    if arguments.fresh is not None:
+        if arguments.data is not None:
+            print()
+        fresh_scores = []
+        for set_name, fresh_pages in load_fresh_pages(arguments.fresh, arguments.limit).items():
+            for name, method in METHODS:
+                fresh_scores.append(
+                    run_method(name, method, fresh_pages, verbose=arguments.verbose, split=set_name)
+                )
+        print(format_table(fresh_scores, column="fresh set"))
     return 0
 
 

@@ -12,6 +12,13 @@ A fixed third of the pages is held out (sha1 of "set/page" mod 3 == 0) and repor
   give a wrong date and pages where we give none although the page has one are counted apart.
 
     python bench/metadata.py --data ../shared/data
+
+``--fresh DIR`` also scores the fresh held-out set (``bench/fresh.py``: every
+``bench/data/fresh-truth-*.jsonl`` against the pages unpacked under DIR by
+``bench/fetch_fresh.py``) with the same rules, as its own table with one row group per set;
+pages of a kind other than ``article`` are skipped there.
+
+    python bench/metadata.py --fresh ../fresh
 """
 
 from __future__ import annotations
@@ -31,6 +38,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+if __package__ in (None, ""):  # run as `python bench/<name>.py` from the repository root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.fresh import TRUTH_DIRECTORY, load_truth, read_page
+
 TRUTH = Path(__file__).parent / "data" / "metadata-truth.jsonl"
 SPLITS = ("dev", "holdout")
 EXTENSIVE = True
@@ -45,10 +57,11 @@ class Page:
     headline: str
     authors: tuple[str, ...]
     published: date | None
+    group: str = ""  # a fresh page's set; the dev/holdout rule applies to the others
 
     @property
     def split(self) -> str:
-        return split_of(self.set, self.page)
+        return self.group or split_of(self.set, self.page)
 
 
 @dataclass(frozen=True)
@@ -131,6 +144,32 @@ def load_pages(data: Path, truth: Path) -> list[Page]:
     return pages
 
 
+def load_fresh_pages(fresh: Path, limit: int = 0, truth: Path = TRUTH_DIRECTORY) -> list[Page]:
+    """The fresh set's article pages, each set in its own group (``limit`` per set).
+
+    ``truth`` is the folder of ``fresh-truth-*.jsonl`` files (``bench/data`` by default).
+    """
+    pages: list[Page] = []
+    taken: dict[str, int] = {}
+    for row in load_truth(truth):
+        if not row.scored or (limit and taken.get(row.set, 0) >= limit):
+            continue
+        taken[row.set] = taken.get(row.set, 0) + 1
+        pages.append(
+            Page(
+                set=row.set,
+                page=row.page,
+                url=row.url,
+                html=read_page(fresh, row),
+                headline=row.headline or "",
+                authors=row.authors,
+                published=truth_day(row.published),
+                group=row.set,
+            )
+        )
+    return pages
+
+
 def guess_ours(page: Page) -> Guess:
     from news.errors import NewsdeskError
     from news.extraction import extract_article, extract_metadata
@@ -178,9 +217,13 @@ def guess_htmldate(page: Page) -> Guess:
 
 
 def score(
-    name: str, guess: Callable[[Page], Guess], pages: list[Page], fields: tuple[str, ...]
+    name: str,
+    guess: Callable[[Page], Guess],
+    pages: list[Page],
+    fields: tuple[str, ...],
+    groups: tuple[str, ...] = SPLITS,
 ) -> dict[str, Tally]:
-    tallies = {split: Tally() for split in SPLITS}
+    tallies = {group: Tally() for group in groups}
     if pages:  # imports and caches are not a page's cost
         with contextlib.suppress(Exception):  # the timed run reports it
             guess(pages[0])
@@ -222,13 +265,17 @@ def _share(count: int, pages: int, scored: bool) -> str:
     return f"{count / max(pages, 1):.3f}" if scored else "–"
 
 
-def format_table(results: dict[str, tuple[dict[str, Tally], tuple[str, ...]]]) -> str:
+def format_table(
+    results: dict[str, tuple[dict[str, Tally], tuple[str, ...]]],
+    groups: tuple[str, ...] = SPLITS,
+    column: str = "split",
+) -> str:
     lines = [
-        "| split | extractor | pages | headline | byline | date (same UTC day) "
+        f"| {column} | extractor | pages | headline | byline | date (same UTC day) "
         "| wrong date | no date | CPU ms/page |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for split in SPLITS:
+    for split in groups:
         for name, (tallies, fields) in results.items():
             tally = tallies[split]
             n = max(tally.pages, 1)
@@ -244,18 +291,8 @@ def format_table(results: dict[str, tuple[dict[str, Tally], tuple[str, ...]]]) -
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--data", type=Path, required=True, help="the shared data folder")
-    parser.add_argument("--truth", type=Path, default=TRUTH, help="truth JSON lines")
-    parser.add_argument(
-        "--split", choices=(*SPLITS, "both"), default="both", help="which pages to score"
-    )
-    parser.add_argument("--misses", action="store_true", help="print our misses (dev only)")
-    arguments = parser.parse_args(argv)
-    pages = load_pages(arguments.data, arguments.truth)
-    if arguments.split != "both":
-        pages = [page for page in pages if page.split == arguments.split]
+def baselines() -> list[tuple[str, Callable[[Page], Guess], tuple[str, ...]]]:
+    """Ours, raw trafilatura and, where installed, htmldate (dates only)."""
     all_fields = ("headline", "byline", "date")
     methods: list[tuple[str, Callable[[Page], Guess], tuple[str, ...]]] = [
         ("newsdesk", guess_ours, all_fields),
@@ -267,13 +304,47 @@ def main(argv: list[str] | None = None) -> int:
         methods.append(("htmldate find_date", guess_htmldate, ("date",)))
     except ImportError:
         pass
-    results: dict[str, Any] = {}
-    for name, guess, fields in methods:
-        results[name] = (score(name, guess, pages, fields), fields)
-    print(format_table(results))
-    if arguments.misses:
-        for line in results["newsdesk"][0]["dev"].misses:
-            print(line)
+    return methods
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--data", type=Path, help="the shared data folder")
+    parser.add_argument("--truth", type=Path, default=TRUTH, help="truth JSON lines")
+    parser.add_argument(
+        "--split", choices=(*SPLITS, "both"), default="both", help="which pages to score"
+    )
+    parser.add_argument("--misses", action="store_true", help="print our misses (dev only)")
+    parser.add_argument(
+        "--fresh", type=Path, help="also score the fresh set unpacked here (fetch_fresh.py)"
+    )
+    parser.add_argument(
+        "--limit", type=int, default=0, help="score only the first N fresh pages of each set"
+    )
+    arguments = parser.parse_args(argv)
+    if arguments.data is None and arguments.fresh is None:
+        parser.error("give --data, --fresh or both")
+    methods = baselines()
+    if arguments.data is not None:
+        pages = load_pages(arguments.data, arguments.truth)
+        if arguments.split != "both":
+            pages = [page for page in pages if page.split == arguments.split]
+        results: dict[str, Any] = {}
+        for name, guess, fields in methods:
+            results[name] = (score(name, guess, pages, fields), fields)
+        print(format_table(results))
+        if arguments.misses:
+            for line in results["newsdesk"][0]["dev"].misses:
+                print(line)
+    if arguments.fresh is not None:
+        fresh_pages = load_fresh_pages(arguments.fresh, arguments.limit)
+        groups = tuple(dict.fromkeys(page.group for page in fresh_pages))
+        fresh_results: dict[str, Any] = {}
+        for name, guess, fields in methods:
+            fresh_results[name] = (score(name, guess, fresh_pages, fields, groups), fields)
+        if arguments.data is not None:
+            print()
+        print(format_table(fresh_results, groups, column="fresh set"))
     return 0
 
 
