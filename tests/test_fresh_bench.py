@@ -180,8 +180,8 @@ def test_the_same_page_twice_is_an_error(tmp_path: Path) -> None:
 def test_the_shipped_truth_files_load() -> None:
     rows = load_truth()
     sets = {row.set for row in rows}
-    assert {"newspaper4k", "htmldate"} <= sets
-    assert {row.kind for row in rows} <= {"article", "other"}
+    assert {"newspaper4k", "htmldate", "trafilatura"} <= sets
+    assert {row.kind for row in rows} <= {"article", "not_article"}
     assert all(row.scored or not row.body_checked for row in rows)
     assert all(row.headline for row in rows if row.body_checked)
 
