@@ -9,6 +9,9 @@ stories (mean date rank of the relevant hits among all relevant stories, 1 = new
 the ideal for five hits is 3.0).
 
     .venv/bin/python -m bench.relevance --data ../shared/data/corpus/reuters21578.jsonl.gz
+
+``--fresh FILE`` also asks every question of FILE (same format as the dev set, no holdout
+split) as a set of its own, a column beside the others in the same tables.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import sys
 import tempfile
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -162,7 +165,7 @@ Clause = tuple[tuple[str, str], ...]  # alternatives: (story field, slug)
 class Asked:
     """One question and its judgment: every clause must hold, any alternative in a clause."""
 
-    set_name: str  # "tuned", "dev" or "holdout"
+    set_name: str  # "tuned", "dev", "holdout" or "fresh"
     kind: str
     text: str
     clauses: tuple[Clause, ...]
@@ -192,16 +195,38 @@ def parse_judgment(text: str) -> tuple[Clause, ...]:
     return tuple(clauses)
 
 
-def read_dev_questions(path: Path) -> list[Asked]:
-    """``bench/data/dev_questions.tsv``: kind, question, judgment; holdout by ``is_holdout``."""
+def read_questions(path: Path, set_of: Callable[[str], str]) -> list[Asked]:
+    """A question file: one ``kind<TAB>question<TAB>judgment`` a line, ``#`` comments;
+    ``set_of`` names each question's set from its text."""
     asked = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip() or line.startswith("#"):
             continue
-        kind, question, judgment = line.split("\t")
-        set_name = "holdout" if is_holdout(question) else "dev"
-        asked.append(Asked(set_name, kind, question, parse_judgment(judgment)))
+        fields = line.split("\t")
+        if len(fields) != 3:
+            raise ValueError(f"{path}:{number}: expected kind, question and judgment")
+        kind, question, judgment = fields
+        asked.append(Asked(set_of(question), kind, question, parse_judgment(judgment)))
     return asked
+
+
+def read_dev_questions(path: Path) -> list[Asked]:
+    """``bench/data/dev_questions.tsv``: kind, question, judgment; holdout by ``is_holdout``."""
+    return read_questions(path, lambda question: "holdout" if is_holdout(question) else "dev")
+
+
+def read_fresh_questions(path: Path) -> list[Asked]:
+    """A held-out file such as ``bench/data/fresh_questions.tsv``: every question is asked,
+    as the set "fresh" (no hash split)."""
+    return read_questions(path, lambda question: "fresh")
+
+
+def with_enough_stories(
+    asked: list[Asked], stories: list[dict[str, Any]]
+) -> tuple[list[Asked], list[Asked]]:
+    """The questions with at least ``TOP`` relevant stories, and those with fewer."""
+    few = [a for a in asked if sum(1 for s in stories if a.relevant(s)) < TOP]
+    return [a for a in asked if a not in few], few
 
 
 def tuned_questions(labels: list[Label]) -> list[Asked]:
@@ -409,6 +434,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--holdout", action="store_true", help="also ask the held-out third of the dev set"
     )
+    parser.add_argument(
+        "--fresh",
+        type=Path,
+        help="also ask every question of this file (dev format, no holdout split) as 'fresh'",
+    )
     parser.add_argument("--sets", default="tuned,dev", help="which sets to ask: tuned,dev")
     parser.add_argument("--per-question", action="store_true", help="print every question")
     parser.add_argument("--details", type=Path, help="write every judgment as JSON lines")
@@ -422,17 +452,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     sets = [name for name in args.sets.split(",") if name]
     if args.holdout:
         sets.append("holdout")
+    if args.fresh and "fresh" not in sets:
+        sets.append("fresh")
     questions: list[Asked] = []
     if "tuned" in sets:
         questions += tuned_questions(labels)
     dev = [a for a in read_dev_questions(args.questions) if a.set_name in sets]
-    few = [a for a in dev if sum(1 for s in stories if a.relevant(s)) < TOP]
-    questions += [a for a in dev if a not in few]
+    kept, few = with_enough_stories(dev, stories)
+    questions += kept
+    left_out = f"{len(few)} dev questions"
+    if args.fresh:
+        kept, few_fresh = with_enough_stories(read_fresh_questions(args.fresh), stories)
+        questions += kept
+        left_out += f" and {len(few_fresh)} fresh questions"
     tagged = "empty" if args.no_topics else "tagged by news.topics.tag_topics"
     print(
         f"{len(stories)} dated stories, {len(questions)} questions "
         f"({', '.join(f'{n}: {sum(1 for q in questions if q.set_name == n)}' for n in sets)}; "
-        f"{len(few)} dev questions with fewer than {TOP} relevant stories left out), "
+        f"{left_out} with fewer than {TOP} relevant stories left out), "
         f"article topics {tagged}"
     )
     for engine_name in args.engines.split(","):
