@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from bot.alerts import retry_delay as delivery_retry_delay
+from handlers.alerts import retry_delay as delivery_retry_delay
 from storage.database import SessionFactory
 from storage.feeds import MAX_BACKOFF, backoff_delay
 from storage.publishing import DeliveryPayload, FollowUp, add_thread_lines, start_followup
