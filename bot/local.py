@@ -10,13 +10,14 @@ from types import TracebackType
 from pydantic import SecretStr
 
 from bot.app import build_slack_client, create_app
-from bot.feed_poller import FeedPoller, PollSummary
+from bot.feed_poller import FeedPoller
 from bot.runtime import start_workers
 from bot.server import LocalServer, NewsdeskWsgi
 from bot.settings import Settings
 from bot.wiring import build_fetcher, build_services
 from bot.worker import Worker
 from standin.slack import SlackStandin
+from storage.feed_polls import PollSummary
 from storage.services import Services
 
 

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 import handlers
 from bot import logs
-from bot.alerts import BriefingRunner, DeliveryOptions, DeliveryWorker, build_delivery_client
+from bot.alerts import DeliveryOptions, DeliveryWorker, build_delivery_client
 from bot.app import SlackConfigurationError, build_slack_client, check_slack_credentials, create_app
 from bot.feed_poller import FeedPoller, build_feed_poller
 from bot.metrics import prepare_multiprocess_directory, record_link, start_metrics_server
@@ -53,13 +53,11 @@ def start_workers(
             **handlers.job_runners(
                 services,
                 client,
+                alert_client=delivery_client,
                 count_link=record_link,
                 file_limits=file_limits(settings),
             ),
             **cms_job_runners(services),
-            **BriefingRunner(
-                services.session_factory, delivery_client, clock=lambda: services.clock()
-            ).runners(),
         },
         threads=settings.worker_threads,
         lease=settings.job_lease,

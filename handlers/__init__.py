@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 
 from handlers import (
     actions,
+    alerts,
     assistant,
     buttons,
     commands,
@@ -46,13 +47,16 @@ def job_runners(
     services: Services,
     client: WebClient,
     *,
+    alert_client: WebClient | None = None,
     count_link: Callable[[str], None] = lambda outcome: None,
     file_limits: FileLimits | None = None,
 ) -> dict[str, JobRunner]:
     """The runner of every kind of job the Slack surfaces queue, by kind.
 
     ``count_link`` is told each shared link's and file's outcome (new, updated, duplicate,
-    failed); ``file_limits`` bound the files shared in Slack that are downloaded and read.
+    failed); ``file_limits`` bound the files shared in Slack that are downloaded and read;
+    ``alert_client`` posts the daily briefings (``client`` when not given), best one
+    without automatic retries, like alert delivery's.
     """
     reader = SlackFileReader(services, client, file_limits or FileLimits())
     return {
@@ -63,6 +67,7 @@ def job_runners(
         **submit.job_runners(services, client, reader),
         **shortcuts.job_runners(services, client, reader),
         **assistant.job_runners(services, client),
+        **alerts.job_runners(services, alert_client or client),
     }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -33,7 +33,7 @@ from news.wire_copy import parse_wire_copy
 from storage.articles import NewShare
 from storage.ingest import IngestOutcome, IngestResult, StoryOverrides
 from storage.publishing import PublishResult, publish_article
-from storage.queue import ClaimedJob, JobKind, JobRunner, PermanentFailure, enqueue_job
+from storage.queue import ClaimedJob, JobKind, JobRunner, PermanentFailure
 from storage.services import Services
 
 SUBMIT_VIEW = "news_submit"
@@ -341,25 +341,9 @@ class StorySubmission:
     publish: bool = False
     file: dict[str, Any] | None = None
 
-    def to_payload(self) -> dict[str, Any]:
-        return asdict(self)
 
-    @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> StorySubmission:
-        return cls(
-            user_id=str(payload["user_id"]),
-            channel_id=str(payload["channel_id"]),
-            is_private=bool(payload["is_private"]),
-            url=payload.get("url") or None,
-            copy=payload.get("copy") or None,
-            headline=payload.get("headline") or None,
-            desk=payload.get("desk") or None,
-            topics=[str(topic) for topic in payload.get("topics") or []],
-            publish=bool(payload.get("publish")),
-            file=payload.get("file") or None,
-        )
-
-
+# ``file`` came after the first submit_story jobs were queued: its default keeps them readable.
+SUBMIT_STORY_JOB = JobKind(SUBMIT_STORY, StorySubmission)
 SUBMIT_FILE_JOB = JobKind(SUBMIT_FILE, StorySubmission)
 
 
@@ -369,12 +353,8 @@ def accept_submission(submission: StorySubmission, *, view_id: str, session: Ses
     A form with a file is a ``submit_file`` job (the file is downloaded and read), any other
     a ``submit_story`` job.
     """
-    dedupe_key = f"{SUBMIT_STORY}:{view_id}"[:500]
-    if submission.file:
-        return SUBMIT_FILE_JOB.enqueue(submission, session=session, dedupe_key=dedupe_key)
-    return enqueue_job(
-        SUBMIT_STORY, submission.to_payload(), session=session, dedupe_key=dedupe_key
-    )
+    kind = SUBMIT_FILE_JOB if submission.file else SUBMIT_STORY_JOB
+    return kind.enqueue(submission, session=session, dedupe_key=f"{SUBMIT_STORY}:{view_id}")
 
 
 def submission_share(submission: StorySubmission) -> NewShare:
@@ -530,7 +510,7 @@ def job_runners(
             raise PermanentFailure(str(error))  # the submitter was told the reason
 
     def run_submit_story(job: ClaimedJob) -> None:
-        submission = StorySubmission.from_payload(job.payload)
+        submission = SUBMIT_STORY_JOB.read(job)
         run_once(job, lambda: run_submission(services, client, submission))
 
     def run_submit_file(job: ClaimedJob) -> None:

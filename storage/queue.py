@@ -8,13 +8,14 @@ them remember finished steps across attempts.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any, Generic, TypeVar
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -54,6 +55,11 @@ class PermanentFailure(Exception):
     """A job that can never succeed: recorded as failed, not retried."""
 
 
+class MalformedPayload(PermanentFailure):
+    """A job whose payload does not fit its kind's type: it can never run, so it fails at
+    once, with one line naming the fields that do not fit."""
+
+
 JobRunner = Callable[[ClaimedJob], None]
 Payload = TypeVar("Payload")
 
@@ -62,9 +68,11 @@ Payload = TypeVar("Payload")
 class JobKind(Generic[Payload]):
     """A kind of job and the type of its payload (a dataclass), stored as JSON.
 
-    ``enqueue`` records a job of this kind; a runner reads its payload back with ``read``.
-    A payload that does not fit the type (a row written by other code) raises
-    ``pydantic.ValidationError`` naming the field.
+    ``enqueue`` records a job of this kind; a runner reads its payload back with ``read``,
+    which checks the stored JSON strictly (no coercion: ``"no"`` is not a bool, ``"3"`` not
+    a number). A payload that does not fit the type (a row written by other code) raises
+    ``MalformedPayload``: the job fails at once with the fields named, never runs on a guess.
+    Fields with defaults keep rows written before they were added readable.
     """
 
     name: str
@@ -79,7 +87,13 @@ class JobKind(Generic[Payload]):
         return data
 
     def read(self, job: ClaimedJob) -> Payload:
-        return self._adapter.validate_python(job.payload)
+        try:
+            return self._adapter.validate_json(json.dumps(job.payload), strict=True)
+        except ValidationError as error:
+            raise MalformedPayload(
+                f"job {job.id} ({self.name}): the payload does not fit "
+                f"{self.payload.__name__}: {describe_validation_error(error)}"
+            ) from None
 
     def enqueue(
         self,
@@ -97,6 +111,19 @@ class JobKind(Generic[Payload]):
             dedupe_key=dedupe_key[:500] if dedupe_key is not None else None,
             run_after=run_after,
         )
+
+
+def describe_validation_error(error: ValidationError, *, shown: int = 3) -> str:
+    """The fields that did not fit and why, on one line (no input values: a payload may
+    hold what people wrote)."""
+    problems = error.errors(include_url=False, include_input=False)
+    parts = [
+        f"{'.'.join(str(part) for part in problem['loc']) or 'payload'}: {problem['msg']}"
+        for problem in problems[:shown]
+    ]
+    if len(problems) > shown:
+        parts.append(f"and {len(problems) - shown} more")
+    return " ".join("; ".join(parts).split())
 
 
 def enqueue_job(

@@ -151,5 +151,78 @@ def test_packages_import_one_way() -> None:
     assert wrong == []
 
 
+# Slack Web API methods that post, edit, read or look things up (chat.postMessage,
+# conversations.history, views.publish, …), as slack_sdk's WebClient names them.
+SLACK_SURFACE_CALL = re.compile(
+    r"(chat|conversations|views|reactions|files|users|assistant|pins|bookmarks)_[A-Za-z]+"
+)
+
+
+def slack_calls(path: Path) -> set[str]:
+    """The Slack Web API methods ``path`` calls on some client (``client.chat_update(…)``)."""
+    return {
+        node.func.attr
+        for node in ast.walk(ast.parse(source_of(path)))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and SLACK_SURFACE_CALL.fullmatch(node.func.attr)
+    }
+
+
+def rendering_modules() -> set[str]:
+    """The modules of ``handlers`` that build Block Kit for the surfaces without being one:
+    ``handlers.block_kit``, and every module that imports it or ``handlers.blocks`` but
+    has neither a listener (``register``) nor runners (``job_runners``)."""
+    graph = import_graph()
+    found = {"handlers.block_kit"}
+    for name, path in project_modules().items():
+        if not name.startswith("handlers.") or not graph[name] & {
+            "handlers.block_kit",
+            "handlers.blocks",
+        }:
+            continue
+        defined = {
+            node.name
+            for node in ast.parse(source_of(path)).body
+            if isinstance(node, ast.FunctionDef)
+        }
+        if not defined & {"register", "job_runners"}:
+            found.add(name)
+    return found
+
+
+def test_bot_only_wires_the_slack_surfaces() -> None:
+    """No ``bot`` module posts to, reads or edits Slack (beyond checking its credentials)
+    or builds a message: that is a surface's work, in ``handlers``."""
+    modules = project_modules()
+    graph = import_graph()
+    rendering = rendering_modules()
+    assert {"handlers.blocks", "handlers.command_blocks", "handlers.views"} <= rendering
+    wrong = sorted(
+        [
+            f"{name} calls {call}"
+            for name, path in modules.items()
+            if name.split(".")[0] == "bot"
+            for call in slack_calls(path)
+        ]
+        + [
+            f"{name} imports {target}"
+            for name, targets in graph.items()
+            if name.split(".")[0] == "bot"
+            for target in targets & rendering
+        ]
+    )
+    assert wrong == []
+
+
+def test_the_surface_checks_see_slack_calls() -> None:
+    assert slack_calls(ROOT / "handlers" / "alerts.py") >= {
+        "chat_postMessage",
+        "chat_update",
+        "conversations_history",
+    }
+    assert slack_calls(ROOT / "bot" / "app.py") == set()  # auth_test checks the token
+
+
 def test_the_cycle_checker_sees_a_cycle() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.alerts import ALERT_EVENT_TYPE
+from handlers.alerts import ALERT_EVENT_TYPE
 from news.aliases import AliasTable, load_alias_table
 from standin.slack import SlackStandin
 from standin.workspace import ts_to_micros

@@ -10,20 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web import SlackResponse
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from bot.alerts import (
-    ALERT_EVENT_TYPE,
-    briefing_title,
-    briefing_window,
-    classify_failure,
-)
 from bot.cli import app as cli
 from bot.local import LocalDeployment
 from bot.settings import Settings
+from handlers.alerts import ALERT_EVENT_TYPE
 from news.articles import ArticleDraft
 from storage.articles import NewShare
 from storage.ingest import IngestResult, StoryOverrides
@@ -429,63 +422,3 @@ def test_cli_publishes_once_and_revives_dead_deliveries(
     refused = runner.invoke(cli, ["publish", str(private.article.id)])
     assert refused.exit_code == 1
     assert "only shared in private conversations" in refused.output
-
-
-# -- pure pieces ---------------------------------------------------------------------------
-
-
-def slack_error(status: int, body: dict[str, Any], headers: dict[str, str]) -> SlackApiError:
-    response = SlackResponse(
-        client=None,
-        http_verb="POST",
-        api_url="https://slack.com/api/chat.postMessage",
-        req_args={},
-        data=body,
-        headers=headers,
-        status_code=status,
-    )
-    return SlackApiError("failed", response)
-
-
-def test_failures_are_classified_for_retry() -> None:
-    limited = classify_failure(
-        slack_error(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "7"}),
-        attempts=3,
-        retry_max=300,
-    )
-    assert limited.retry_in == timedelta(seconds=7)
-    assert not limited.count_attempt
-    assert limited.pause_channel == 7
-    server = classify_failure(
-        slack_error(503, {"ok": False, "error": "service_unavailable"}, {}),
-        attempts=3,
-        retry_max=300,
-    )
-    assert server.retry_in == timedelta(seconds=4)
-    assert server.count_attempt
-    refused = classify_failure(
-        slack_error(200, {"ok": False, "error": "is_archived"}, {}), attempts=1, retry_max=300
-    )
-    assert refused.retry_in is None
-    assert refused.reason == "Slack refused the message: is_archived"
-    lost = classify_failure(ConnectionResetError("reset"), attempts=2, retry_max=300)
-    assert lost.retry_in == timedelta(seconds=2)
-    assert "no answer from Slack" in lost.reason
-
-
-def test_briefing_is_due_from_its_time_for_an_hour() -> None:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo("Europe/Berlin")
-    at = datetime(2025, 1, 6, 7, 10, tzinfo=zone)
-    window = briefing_window("07:00", now=at, timezone=zone)
-    assert window == (
-        datetime(2025, 1, 5, 7, 0, tzinfo=zone),
-        datetime(2025, 1, 6, 7, 0, tzinfo=zone),
-    )
-    assert briefing_window("07:00", now=at - timedelta(minutes=11), timezone=zone) is None
-    assert briefing_window("07:00", now=at + timedelta(hours=1), timezone=zone) is None
-    assert briefing_title(12, morning=True) == (
-        "Morning briefing: 12 stories since yesterday, by topic"
-    )

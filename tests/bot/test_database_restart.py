@@ -33,7 +33,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from bot.alerts import ALERT_EVENT_TYPE
+from handlers.alerts import ALERT_EVENT_TYPE
 from news.aliases import load_alias_table
 from news.webhooks import sign_payload
 from standin.slack import SlackStandin

@@ -457,3 +457,59 @@ def test_submission_from_a_channel_without_the_bot_arrives_by_dm(newsroom: Newsr
     dm = room.slack.open_dm(room.reporter)
     [message] = room.slack.messages(dm)
     assert "Archived #1" in message["text"]
+
+
+def test_a_submission_queued_before_forms_took_files_still_runs(newsroom: Newsroom) -> None:
+    room = newsroom
+    url = room.add_page("/grain", "Grain crossing to reopen")
+    # The shape submit_story jobs had before the form took a file: no "file" field.
+    queued = {
+        "user_id": room.reporter,
+        "channel_id": room.world,
+        "is_private": False,
+        "url": url,
+        "copy": None,
+        "headline": None,
+        "desk": None,
+        "topics": ["grain"],
+        "publish": False,
+    }
+    with room.services.session_factory.begin() as session:
+        enqueue_job("submit_story", queued, session=session)
+    room.services.notify_work()
+    assert room.local.wait_until_idle()
+    reply = room.slack.ephemeral(room.reporter)[-1]
+    assert "Archived #1 “Grain crossing to reopen” as a draft." in reply["text"]
+    assert room.scalar(select(Job.state)) == "done"
+
+
+def test_a_submission_with_a_malformed_payload_fails_at_once_with_its_reason(
+    newsroom: Newsroom,
+) -> None:
+    room = newsroom
+    url = room.add_page("/grain", "Grain crossing to reopen")
+    # "no" is not a bool: read leniently it was True, so a public story would have been
+    # stored as private (or the reverse); read strictly, the job fails and says why.
+    malformed = {
+        "user_id": room.reporter,
+        "channel_id": room.world,
+        "is_private": "no",
+        "url": url,
+        "copy": None,
+    }
+    with room.services.session_factory.begin() as session:
+        enqueue_job("submit_story", malformed, session=session)
+    room.services.notify_work()
+    assert room.local.wait_until_idle()
+    with room.services.session_factory() as session:
+        job = session.scalars(select(Job)).one()
+        assert (job.state, job.attempts) == ("failed", 1)
+        assert job.last_error is not None
+        assert "\n" not in job.last_error
+        assert "(submit_story): the payload does not fit StorySubmission" in job.last_error
+        assert "is_private: Input should be a valid boolean" in job.last_error
+        assert count_articles(session=session) == 0
+    assert room.slack.ephemeral(room.reporter) == []
+    status = room.run(room.reporter, room.world, "status")
+    assert "jobs 1 failed" in status
+    assert "is_private: Input should be a valid boolean" in status

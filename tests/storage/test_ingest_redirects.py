@@ -12,7 +12,7 @@ from storage.articles import NewShare, find_article_by_url
 from storage.database import SessionFactory
 from storage.ingest import IngestOutcome, IngestService
 from storage.models import Article
-from tests.bot.test_feed_poller import Desk, desk, serve_feed
+from tests.storage.test_feed_polls import Desk, desk, serve_feed
 from tests.storage.test_ingest import LEDE, Clock, FakeFetcher, clock, fetcher, service
 
 __all__ = ["clock", "desk", "fetcher", "service"]  # fixtures used below

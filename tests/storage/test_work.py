@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from pydantic import ValidationError
 
-from bot.alerts import retry_delay as delivery_retry_delay
+from handlers.alerts import retry_delay as delivery_retry_delay
 from storage.database import SessionFactory
 from storage.feeds import MAX_BACKOFF, backoff_delay
 from storage.publishing import DeliveryPayload, FollowUp, add_thread_lines, start_followup
-from storage.queue import JobKind, claim_jobs, enqueue_job
+from storage.queue import JobKind, MalformedPayload, PermanentFailure, claim_jobs, enqueue_job
 from storage.queue import retry_delay as job_retry_delay
 from storage.states import DeliveryKind, DeliveryState
 from storage.work import backoff
@@ -161,5 +160,52 @@ def test_job_payloads_are_typed_both_ways(session_factory: SessionFactory) -> No
     with session_factory.begin() as session:
         first, broken = claim_jobs(session=session, worker_id="w", limit=2)
     assert INGEST_LINK_JOB.read(first) == SharedLink("https://news.example/a", message)
-    with pytest.raises(ValidationError, match="message"):
+    with pytest.raises(MalformedPayload) as raised:
         INGEST_LINK_JOB.read(broken)
+    reason = str(raised.value)
+    assert reason.startswith(f"job {broken.id} (ingest_link): the payload does not fit SharedLink:")
+    assert "url: Input should be a valid string" in reason
+    assert "message: Field required" in reason
+    assert "\n" not in reason
+    assert isinstance(raised.value, PermanentFailure)  # failed at once, never retried
+
+
+@dataclass(frozen=True)
+class Briefed:
+    channel_id: str
+    end: datetime
+    morning: bool
+    topics: tuple[str, ...] = ()  # added later: rows without it stay readable
+
+
+BRIEFED_JOB = JobKind("briefed", Briefed)
+
+
+def test_job_payloads_are_read_strictly_and_older_rows_stay_readable(
+    session_factory: SessionFactory,
+) -> None:
+    end = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+    typed = Briefed("C1", end, morning=True, topics=("grain", "rail"))
+    with session_factory.begin() as session:
+        BRIEFED_JOB.enqueue(typed, session=session)
+        enqueue_job(
+            "briefed",
+            {"channel_id": "C1", "end": end.isoformat(), "morning": False},
+            session=session,
+        )
+        enqueue_job(
+            "briefed",
+            {"channel_id": "C1", "end": end.isoformat(), "morning": "no"},
+            session=session,
+        )
+        enqueue_job(
+            "briefed", {"channel_id": 7, "end": end.isoformat(), "morning": True}, session=session
+        )
+    with session_factory.begin() as session:
+        written, older, word, number = claim_jobs(session=session, worker_id="w", limit=4)
+    assert BRIEFED_JOB.read(written) == typed
+    assert BRIEFED_JOB.read(older) == Briefed("C1", end, morning=False)
+    with pytest.raises(MalformedPayload, match="morning: Input should be a valid boolean"):
+        BRIEFED_JOB.read(word)
+    with pytest.raises(MalformedPayload, match="channel_id: Input should be a valid string"):
+        BRIEFED_JOB.read(number)
