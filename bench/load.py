@@ -49,7 +49,7 @@ from sqlalchemy import select
 
 from bench.ack import fresh_database, milliseconds, percentile
 from bench.cpu import postgres_cpu, process_table, tree_cpu
-from bot.alerts import ALERT_EVENT_TYPE
+from handlers.alerts import ALERT_EVENT_TYPE
 from news.aliases import load_alias_table
 from news.webhooks import sign_payload
 from standin.slack import SlackStandin, app_mention_of

@@ -31,7 +31,6 @@ from slack_sdk import WebClient
 from bot.app import SlackConfigurationError
 from bot.settings import Settings
 from bot.worker import WorkSource, process_name, wait_for_shutdown
-from handlers.alerts import ALERT_EVENT_TYPE as ALERT_EVENT_TYPE  # what the benchmarks read
 from handlers.alerts import AlertSender, Failure, queue_daily_briefings
 from storage.database import SessionFactory
 from storage.models import utc_now
