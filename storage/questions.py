@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from storage.database import insert_ignoring_conflicts
 from storage.models import StoredQuestion
+from storage.queue import without_lone_surrogates
 
 KEEP_DAYS = 30
 REFRESH_AFTER = timedelta(days=1)
@@ -32,7 +33,8 @@ def question_key(question: str, *, channel_id: str) -> str:
 
 def remember_question(question: str, *, channel_id: str, now: datetime, session: Session) -> str:
     """Keep ``question`` asked in ``channel_id``; returns its key. Drops expired rows on write."""
-    question = question[:MAX_STORED_CHARS]
+    # A lone surrogate (Slack passes them through) cannot be stored or hashed as UTF-8.
+    question = without_lone_surrogates(question[:MAX_STORED_CHARS])
     channel_id = channel_id[:50]
     key = question_key(question, channel_id=channel_id)
     stored_at = session.scalar(select(StoredQuestion.created_at).where(StoredQuestion.key == key))

@@ -60,6 +60,23 @@ class MalformedPayload(PermanentFailure):
     once, with one line naming the fields that do not fit."""
 
 
+def without_lone_surrogates(value: Any) -> Any:
+    """``value`` with each unpaired UTF-16 surrogate in its strings replaced by U+FFFD.
+
+    Slack's JSON can carry one ("\\ud800"); Python keeps it in a ``str``, but it is not
+    text: no UTF-8 encoder (the database's, pydantic's JSON reader) accepts it.
+    """
+    if isinstance(value, str):
+        if value.isascii():
+            return value
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {key: without_lone_surrogates(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_lone_surrogates(item) for item in value]
+    return value
+
+
 JobRunner = Callable[[ClaimedJob], None]
 Payload = TypeVar("Payload")
 
@@ -83,12 +100,15 @@ class JobKind(Generic[Payload]):
         return TypeAdapter(self.payload)
 
     def to_json(self, payload: Payload) -> dict[str, Any]:
-        data: dict[str, Any] = self._adapter.dump_python(payload, mode="json")
+        data: dict[str, Any] = without_lone_surrogates(
+            self._adapter.dump_python(payload, mode="json")
+        )
         return data
 
     def read(self, job: ClaimedJob) -> Payload:
         try:
-            return self._adapter.validate_json(json.dumps(job.payload), strict=True)
+            text = json.dumps(without_lone_surrogates(job.payload))
+            return self._adapter.validate_json(text, strict=True)
         except ValidationError as error:
             raise MalformedPayload(
                 f"job {job.id} ({self.name}): the payload does not fit "

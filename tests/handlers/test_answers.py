@@ -132,6 +132,14 @@ def test_a_question_asked_again_reuses_its_key_and_its_row(services: Services) -
         assert session.query(StoredQuestion).count() == 2
 
 
+def test_a_question_with_a_lone_surrogate_is_kept_and_pages(services: Services) -> None:
+    value = more_value(answer_question(services, "latest on Kyiv \ud800", channel_id=CHANNEL))
+    assert value is not None
+    second = answer_more(services, value, channel_id=CHANNEL)
+    assert second is not None
+    assert headlines(second) == [f"Киев story {n}" for n in range(5, 8)]
+
+
 def test_a_question_asked_again_after_a_day_keeps_its_key_for_another_month(
     session_factory: SessionFactory, services: Services
 ) -> None:

@@ -17,6 +17,7 @@ from storage.queue import (
     record_progress,
     remember_event,
     retry_dead_jobs,
+    without_lone_surrogates,
 )
 
 
@@ -124,3 +125,11 @@ def test_concurrent_workers_never_share_a_job(session_factory: SessionFactory) -
     for thread in threads:
         thread.join()
     assert sorted(taken) == list(range(60))
+
+
+def test_payload_strings_with_a_lone_surrogate_are_stored_and_read_as_text() -> None:
+    assert without_lone_surrogates({"q": ["latest \ud800 on", 3], "n": None}) == {
+        "q": ["latest \ufffd on", 3],
+        "n": None,
+    }
+    assert without_lone_surrogates("Киев 😀") == "Киев 😀"
