@@ -342,6 +342,28 @@ def test_builtin_alias_table_expands_common_topics() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "subject", "names"),
+    [
+        ("UK money supply", "money supply", {"M3", "M0", "money growth"}),
+        ("German money supply", "money supply", {"M3"}),
+        ("US consumer prices", "consumer prices", {"CPI", "consumer price index"}),
+        ("UK unemployment", "unemployment", {"jobless"}),
+        ("US interest rates", "interest rates", {"prime rate", "discount rate", "rate cut"}),
+        ("Japan GNP", "GNP", {"gross national product"}),
+    ],
+)
+def test_economic_figures_are_one_subject_with_the_names_wire_copy_uses(
+    text: str, subject: str, names: set[str]
+) -> None:
+    # A place and a figure: two subjects, the figure found under any of its names, not
+    # its words one by one ("consumer" anywhere and "prices" anywhere).
+    place, figure = parse_question(text, now=NOW, aliases=load_alias_table()).groups
+    assert place.label == text.split()[0]
+    assert figure.label == subject
+    assert names <= set(figure.alternatives)
+
+
+@pytest.mark.parametrize(
     ("timezone", "text", "since", "until"),
     [
         # 15:00 UTC is 10:00 in New York, the same Wednesday.
