@@ -710,6 +710,9 @@ COMPANY_WORDS = frozenset(
     ]
 )
 _WORD_OR_TICKER = re.compile(r"<[A-Z0-9.]{1,8}>|[^\W_][\w'’]*", re.UNICODE)
+# A term right after a scale word is the unit of an amount: "200 billion yen of bills",
+# "500 mln marks", "a 15 billion yen bond" count money, they are not news about the yen.
+_AFTER_AMOUNT = re.compile(r"\b(?:mln|million|billion|bln|trillion|bn)\s+$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -758,6 +761,8 @@ def _mentions(pattern: re.Pattern[str], text: str, *, proper: bool, headline: bo
             and text[match.end() : match.end() + 1] == ">"
         ):
             continue  # a ticker: "ADOBE RESOURCES CORP <ADB>"
+        if _AFTER_AMOUNT.search(text[max(0, match.start() - 12) : match.start()]):
+            continue  # the unit of an amount: "500 mln marks"
         if not proper:
             if _is_company_use(text, match.start(), match.end()):
                 continue

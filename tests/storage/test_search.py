@@ -538,6 +538,30 @@ def test_latest_puts_stories_about_the_word_before_stems_and_company_names(
     assert marks[0] == "Franc weakens in Paris trading"  # "the mark", not CORE-MARK
 
 
+def test_a_currency_as_the_unit_of_an_amount_is_not_news_about_it(
+    session_factory: SessionFactory,
+) -> None:
+    with session_factory.begin() as session:
+        session.add_all(
+            [
+                make_article(
+                    "BANK OF JAPAN BUYS 200 BILLION YEN OF BILLS",
+                    "The central bank bought 200 billion yen of bills in the money market.",
+                    days_ago=1,
+                ),
+                make_article(
+                    "Yen firms against the dollar",
+                    "The yen rose to 140 to the dollar as exporters sold dollars for yen.",
+                    days_ago=5,
+                ),
+            ]
+        )
+    assert _headlines(session_factory, ask(("yen",))) == [
+        "Yen firms against the dollar",
+        "BANK OF JAPAN BUYS 200 BILLION YEN OF BILLS",
+    ]
+
+
 def test_latest_why_line_names_where_the_subject_is(session_factory: SessionFactory) -> None:
     with session_factory.begin() as session:
         session.add(
