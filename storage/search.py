@@ -60,6 +60,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from news.questions import Intent, Question
+from storage.articles import has_outlet
 from storage.models import Article, Share, UtcDateTime
 
 # Schema objects the search migration creates that the models do not declare. Schema
@@ -119,8 +120,12 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class SearchPage:
+    """One page of hits, and the question as it was answered: ``from <name>`` read as the
+    subject when no story's outlet is called that (``Question.as_subject``)."""
+
     hits: list[SearchHit]
     next_offset: int | None
+    question: Question
 
 
 def include_schema_object(
@@ -988,6 +993,12 @@ def search_articles(
     ``question.limit``, when set, overrides ``limit``.
     """
     now = now or datetime.now(UTC)
+    if (
+        question.as_subject is not None
+        and question.outlet
+        and not has_outlet(question.outlet, session=session)
+    ):
+        question = question.as_subject  # "news from Peking": a place, not an outlet
     limit = max(question.limit or limit, 1)
     offset = max(offset, 0)
     need = offset + limit + 1
@@ -1008,7 +1019,7 @@ def search_articles(
         hits = _load_hits(
             backend, session, terms, page, {}, filter_text=_describe_filters(question)
         )
-        return SearchPage(hits=hits, next_offset=next_offset)
+        return SearchPage(hits=hits, next_offset=next_offset, question=question)
     elif question.intent == Intent.LATEST:
         pool = LATEST_POOL * math.ceil(need / LATEST_POOL)
         found = _rank_latest(backend, terms, filters, need=pool, now=now)
@@ -1024,7 +1035,7 @@ def search_articles(
     )
     if about:
         hits = [replace(h, why=about[h.article_id].why or h.why) for h in hits]
-    return SearchPage(hits=hits, next_offset=next_offset)
+    return SearchPage(hits=hits, next_offset=next_offset, question=question)
 
 
 def _load_hits(

@@ -335,6 +335,18 @@ def test_hyphenated_words_stay_one_group_of_adjacent_words() -> None:
     assert parse("anti-war").groups == (TermGroup("anti-war", ("anti war",)),)
 
 
+def test_from_an_unknown_name_keeps_the_reading_as_subject_for_search() -> None:
+    question = parse("latest on wheat from Harbour Mills")
+    assert question.outlet == "Harbour Mills"
+    assert question.as_subject is not None
+    assert question.as_subject.outlet is None
+    assert labels(question.as_subject) == ["wheat", "Harbour Mills"]
+    # An outlet typed as a field, a known place and a byline leave nothing to guess.
+    assert parse("wheat outlet:Reuters").as_subject is None
+    assert parse("news from Ukraine").as_subject is None
+    assert parse("stories by Jane Doe").as_subject is None
+
+
 def test_builtin_alias_table_expands_common_topics() -> None:
     aliases = load_alias_table()
     question = parse_question("latest on UK", now=NOW, aliases=aliases)

@@ -15,7 +15,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 
-from news.questions import Intent, Question, TermGroup
+from news.aliases import AliasTable
+from news.questions import Intent, Question, TermGroup, parse_question
+from storage.articles import has_outlet
 from storage.database import SessionFactory, create_database_engine, upgrade_database
 from storage.models import Article, Base, Share
 from storage.search import (
@@ -560,6 +562,65 @@ def test_a_currency_as_the_unit_of_an_amount_is_not_news_about_it(
         "Yen firms against the dollar",
         "BANK OF JAPAN BUYS 200 BILLION YEN OF BILLS",
     ]
+
+
+def test_from_a_name_no_story_has_as_outlet_is_read_as_the_subject(
+    session_factory: SessionFactory,
+) -> None:
+    with session_factory.begin() as session:
+        session.add_all(
+            [
+                make_article(
+                    "Peking raises grain prices",
+                    "Peking will pay farmers more for grain, officials said.",
+                    days_ago=1,
+                    outlet="Daily Ledger",
+                ),
+                make_article(
+                    "Ledger wins press award",
+                    "The Daily Ledger won the regional press award.",
+                    days_ago=2,
+                    outlet="Harbour Times",
+                ),
+            ]
+        )
+    aliases = AliasTable({})
+    peking = parse_question("latest from Peking", now=NOW, aliases=aliases)
+    assert peking.outlet == "Peking"
+    page = run(session_factory, peking)
+    assert [h.headline for h in page.hits] == ["Peking raises grain prices"]
+    assert page.question.outlet is None
+    assert page.question.topic == "Peking"
+    ledger = parse_question("latest from Daily Ledger", now=NOW, aliases=aliases)
+    page = run(session_factory, ledger)
+    assert [h.headline for h in page.hits] == ["Peking raises grain prices"]  # the outlet
+    assert page.question.outlet == "Daily Ledger"
+
+
+def test_has_outlet_matches_as_the_outlet_filter_does(session_factory: SessionFactory) -> None:
+    with session_factory.begin() as session:
+        for outlet in ("Daily Ledger", "Harbour Times", None, "Daily Ledger"):
+            session.add(make_article(f"Story from {outlet}", "Text.", days_ago=1, outlet=outlet))
+    with session_factory() as session:
+        assert has_outlet("daily ledger", session=session)
+        assert has_outlet("Harbour", session=session)  # a part, as "from Harbour" filters
+        assert not has_outlet("Peking", session=session)
+        assert not has_outlet("%", session=session)
+
+
+def test_outlets_are_read_on_the_outlet_index(engine: Engine) -> None:
+    # The distinct-outlet reading must seek the index, not read every story.
+    from storage.articles import _DISTINCT_OUTLETS
+
+    sql = str(_DISTINCT_OUTLETS).replace(":limit", "5")
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")
+            plan = " ".join(str(row[-1]) for row in rows)
+        else:
+            connection.exec_driver_sql("SET enable_seqscan = off")
+            plan = " ".join(str(row[0]) for row in connection.exec_driver_sql(f"EXPLAIN {sql}"))
+    assert "ix_articles_outlet" in plan
 
 
 def test_latest_why_line_names_where_the_subject_is(session_factory: SessionFactory) -> None:
