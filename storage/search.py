@@ -714,6 +714,10 @@ COMPANY_WORDS = frozenset(
         "products",
     ]
 )
+# Legal forms that end a company's name.
+LEGAL_FORMS = frozenset(
+    ["inc", "corp", "corporation", "co", "cos", "ltd", "plc", "llc", "ag", "sa", "nv", "bhd"]
+)
 _WORD_OR_TICKER = re.compile(r"<[A-Z0-9.]{1,8}>|[^\W_][\w'’]*", re.UNICODE)
 # A term right after a scale word is the unit of an amount: "200 billion yen of bills",
 # "500 mln marks", "a 15 billion yen bond" count money, they are not news about the yen.
@@ -744,15 +748,16 @@ def _term_pattern(alternative: str) -> re.Pattern[str]:
     return re.compile(edge + body + after, re.IGNORECASE)
 
 
-def _is_company_use(text: str, start: int, end: int) -> bool:
-    """Whether the mention at text[start:end] is part of a company's name."""
+def _is_company_use(text: str, start: int, end: int, *, words: frozenset[str]) -> bool:
+    """Whether the mention at text[start:end] is part of a company's name: a ticker or
+    one of ``words`` among the capitalised words that follow it."""
     following = _WORD_OR_TICKER.findall(text[end : end + 60])[:3]
     for word in following:
         if word.startswith("<"):
             return True
         if not word[:1].isupper():
             break  # "the oil company": a lower-case word ends the name
-        if word.casefold().rstrip(".") in COMPANY_WORDS:
+        if word.casefold().rstrip(".") in words:
             return True
     return False
 
@@ -768,8 +773,14 @@ def _mentions(pattern: re.Pattern[str], text: str, *, proper: bool, headline: bo
             continue  # a ticker: "ADOBE RESOURCES CORP <ADB>"
         if _AFTER_AMOUNT.search(text[max(0, match.start() - 12) : match.start()]):
             continue  # the unit of an amount: "500 mln marks"
-        if not proper:
-            if _is_company_use(text, match.start(), match.end()):
+        if proper:
+            # A place or name opening a company's name ("SINGAPORE PETROLEUM CO",
+            # "PANCHO'S MEXICAN BUFFET INC <PAMX.O>"): only a ticker or a legal form
+            # says so, since "Japan Financial" or "U.S. Group" may well be the place.
+            if _is_company_use(text, match.start(), match.end(), words=LEGAL_FORMS):
+                continue
+        else:
+            if _is_company_use(text, match.start(), match.end(), words=COMPANY_WORDS):
                 continue
             if not headline and found[:1].isupper() and not text.isupper():
                 before = text[max(0, match.start() - 3) : match.start()]

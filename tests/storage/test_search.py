@@ -540,6 +540,36 @@ def test_latest_puts_stories_about_the_word_before_stems_and_company_names(
     assert marks[0] == "Franc weakens in Paris trading"  # "the mark", not CORE-MARK
 
 
+def test_a_place_opening_a_company_name_is_not_news_about_the_place(
+    session_factory: SessionFactory,
+) -> None:
+    with session_factory.begin() as session:
+        session.add_all(
+            [
+                make_article(
+                    "SINGAPORE PETROLEUM CO RAISES OIL PRODUCT POSTINGS",
+                    "Singapore Petroleum Co said it raised its posted prices for oil products.",
+                    days_ago=1,
+                ),
+                make_article(
+                    "Singapore trade surplus widens",
+                    "Singapore's trade surplus widened in May as exports rose, officials said.",
+                    days_ago=4,
+                ),
+                make_article(
+                    "SINGAPORE FINANCIAL MARKETS CALM",
+                    "Singapore's financial markets were calm after the holiday, dealers said.",
+                    days_ago=6,
+                ),
+            ]
+        )
+    assert _headlines(session_factory, ask(("Singapore",))) == [
+        "Singapore trade surplus widens",
+        "SINGAPORE FINANCIAL MARKETS CALM",  # "Financial" is no legal form: the place
+        "SINGAPORE PETROLEUM CO RAISES OIL PRODUCT POSTINGS",
+    ]
+
+
 def test_a_currency_as_the_unit_of_an_amount_is_not_news_about_it(
     session_factory: SessionFactory,
 ) -> None:
