@@ -13,9 +13,11 @@ Semantics:
   again in the standfirst, topics or body. *Prominent*: in the headline, standfirst or
   topics (a headline-only flash, a story tagged with the topic). *Mention*: anywhere else
   (a passing mention).
-  "Latest" reads the newest ``LATEST_POOL`` candidates tier by tier, then reads their text
-  again (see "what a story is about" below): stories with every subject in the headline
-  and a body come first, newest first; then the others by aboutness and recency; stories
+  "Latest" reads the newest ``LATEST_POOL`` candidates tier by tier and the newest
+  ``FRESH_POOL`` matches of any tier, then reads their text again (see "what a story is
+  about" below): stories with every subject in the headline, or in the lead of a story
+  tagged with it that names it again, and a body come first, newest first; then the
+  others by aboutness and recency; stories
   matched only through a stem or a company's name last. "Search" orders by relevance
   (where the terms appear, how often) with a recency boost.
 - A question's hedge words ("market", "figures") are not required; they and the typed
@@ -665,6 +667,13 @@ def _rank_latest(
         ordered.extend(c for c in found if c.article_id not in seen)
         seen.update(c.article_id for c in found)
         if len(ordered) >= need:
+            if tier != "mention":
+                # The newest matches of any tier too: a story naming the subject in its
+                # lead, not its headline, may be newer than every headline story.
+                fresh = backend.collect_newest(
+                    terms, tier="mention", need=FRESH_POOL, filters=filters, now=now
+                )
+                ordered.extend(c for c in fresh if c.article_id not in seen)
             break
     return ordered
 
@@ -680,6 +689,7 @@ def _rank_latest(
 # about the subject; a recency decay turns that into the "latest" order.
 
 LATEST_POOL = 30
+FRESH_POOL = 10  # the newest matches of any tier, read beside the best tier's pool
 LEAD_CHARS = 400
 BODY_CHARS_READ = 6000
 ABOUT_HALF_LIFE_DAYS = 30.0
@@ -729,6 +739,14 @@ class _About:
     score: float  # 0 when no asked subject is really mentioned
     why: str
     clear: bool = False  # every subject in the headline of a story with a body
+    # Every subject in the headline, or in the lead of a story tagged with it that names
+    # it again: a story about them, not one that names them in passing further down.
+    strong: bool = False
+
+    @property
+    def leads(self) -> bool:
+        """Whether the story belongs with the newest first: clearly or strongly about it."""
+        return self.clear or self.strong
 
 
 def _term_pattern(alternative: str) -> re.Pattern[str]:
@@ -804,9 +822,10 @@ def _about(terms: _Terms, story: _Story) -> _About:
     topics = {t.casefold() for t in story.topics}
     scores: list[float] = []
     clear: list[bool] = []
+    strong: list[bool] = []
     reasons: list[str] = []
     for group in terms.groups:
-        best, best_reason, group_clear = 0.0, "", False
+        best, best_reason, group_clear, group_strong = 0.0, "", False, False
         for alternative in group:
             pattern = _term_pattern(alternative)
             proper = alternative[:1].isupper()
@@ -818,6 +837,10 @@ def _about(terms: _Terms, story: _Story) -> _About:
                 3.0 * (head > 0) + 2.0 * tagged + 1.5 * (early > 0) + 0.5 * min(early + later, 4)
             )
             group_clear = group_clear or head > 0
+            # Strongly about the subject: in the headline, or in the lead of a story
+            # tagged with it that names it again.
+            lead_subject = early > 0 and tagged and early + later >= 2
+            group_strong = group_strong or head > 0 or lead_subject
             if score > best:
                 best = score
                 parts = []
@@ -831,6 +854,7 @@ def _about(terms: _Terms, story: _Story) -> _About:
                 best_reason = "; ".join(parts)
         scores.append(best)
         clear.append(group_clear)
+        strong.append(group_strong)
         if best_reason:
             reasons.append(best_reason)
     if not scores or min(scores) == 0.0:
@@ -848,7 +872,12 @@ def _about(terms: _Terms, story: _Story) -> _About:
         bonus += 2.0 * (head > 0) + 1.5 * (early > 0) + 0.25 * min(early + later, 4)
     substance = _substance(story)
     score = (statistics.fmean(scores) + 0.5 * min(scores) + bonus) * substance
-    return _About(score, "; ".join(reasons[:2]), clear=all(clear) and substance >= CLEAR_SUBSTANCE)
+    return _About(
+        score,
+        "; ".join(reasons[:2]),
+        clear=all(clear) and substance >= CLEAR_SUBSTANCE,
+        strong=all(strong) and substance >= CLEAR_SUBSTANCE,
+    )
 
 
 def _read_stories(session: Session, ids: list[int]) -> dict[int, _Story]:
@@ -896,17 +925,35 @@ def _is_clear(terms: _Terms, story: _Story) -> bool:
     )
 
 
+def _distinct_headlines(
+    candidates: list[_Candidate], stories: dict[int, _Story]
+) -> list[_Candidate]:
+    """``candidates`` without a repeated headline (wire copy is often sent twice)."""
+    seen: set[str] = set()
+    kept = []
+    for candidate in candidates:
+        headline = " ".join(stories[candidate.article_id].headline.casefold().split())
+        if headline and headline in seen:
+            continue
+        seen.add(headline)
+        kept.append(candidate)
+    return kept
+
+
 def _about_order(
     session: Session, terms: _Terms, candidates: list[_Candidate], *, need: int, now: datetime
 ) -> tuple[list[_Candidate], dict[int, _About]]:
     """``candidates`` in "latest" order; the first ``need`` of them at least.
 
-    When ``need`` distinct-headline clear stories are found, only they are in order (and
-    have their ``_About``); the others follow newest first.
+    First the stories about every subject, newest first: each subject in the headline
+    ("clear"), or in the lead of a story tagged with it that names it again ("strong"),
+    with a body of some length; then the others that mention them, by aboutness × a
+    recency decay counted from the newest candidate; last those whose match was only a
+    stem or a name.
 
-    First the stories clearly about every subject (each in the headline, and a body of
-    some length), newest first; then the others that mention them, by aboutness × a recency decay
-    counted from the newest candidate; last those whose match was only a stem or a name.
+    When ``need`` distinct-headline clear stories are found, only the candidates newer
+    than the last of them are read in full (a strong story among them takes its place by
+    date); the page is in order and has its ``_About``, the others follow newest first.
     """
     stories = _read_stories(session, [c.article_id for c in candidates])
     # Most pages are filled by the "clear" stories alone, and that is a cheap check (the
@@ -916,29 +963,37 @@ def _about_order(
         key=lambda c: (c.sort_at, c.article_id),
         reverse=True,
     )
-    distinct: list[_Candidate] = []
-    seen_clear: set[str] = set()
-    for candidate in clear:
-        headline = " ".join(stories[candidate.article_id].headline.casefold().split())
-        if headline and headline in seen_clear:
-            continue
-        seen_clear.add(headline)
-        distinct.append(candidate)
+    distinct = _distinct_headlines(clear, stories)
     if len(distinct) >= need:
-        on_page = {c.article_id for c in distinct[:need]}
+        # Newer stories than the clear ones on the page may be as much about the subjects
+        # (each in the lead or the tagged topics): only those are read in full.
+        cutoff = (distinct[need - 1].sort_at, distinct[need - 1].article_id)
+        on_clear = {c.article_id for c in distinct}
+        newer = [
+            c
+            for c in candidates
+            if (c.sort_at, c.article_id) > cutoff and c.article_id not in on_clear
+        ]
+        about = {c.article_id: _about(terms, stories[c.article_id]) for c in newer}
+        leading = sorted(
+            [*distinct[:need], *(c for c in newer if about[c.article_id].strong)],
+            key=lambda c: (c.sort_at, c.article_id),
+            reverse=True,
+        )
+        page = _distinct_headlines(leading, stories)[:need]
+        on_page = {c.article_id for c in page}
         rest = sorted(
             (c for c in candidates if c.article_id not in on_page),
             key=lambda c: (c.sort_at, c.article_id),
             reverse=True,
         )
-        page = distinct[:need]
         return page + rest, {c.article_id: _about(terms, stories[c.article_id]) for c in page}
     about = {c.article_id: _about(terms, stories[c.article_id]) for c in candidates}
     newest = max((c.sort_at for c in candidates), default=now)
 
     def key(candidate: _Candidate) -> tuple[int, float, datetime, int]:
         found = about[candidate.article_id]
-        if found.clear:
+        if found.leads:
             return (2, 0.0, candidate.sort_at, candidate.article_id)
         age = max((newest - candidate.sort_at).total_seconds() / 86400.0, 0.0)
         decayed = found.score * 0.5 ** (age / ABOUT_HALF_LIFE_DAYS)

@@ -570,6 +570,46 @@ def test_a_place_opening_a_company_name_is_not_news_about_the_place(
     ]
 
 
+def test_latest_puts_a_newer_story_led_by_the_subject_before_older_headline_stories(
+    session_factory: SessionFactory,
+) -> None:
+    filler = " ".join(["Dealers said trading was quiet in the afternoon."] * 8)
+    with session_factory.begin() as session:
+        session.add_all(
+            [
+                make_article(
+                    f"Kuwait oil output steady {n}",
+                    f"Kuwait kept its oil output steady, officials said. {filler}",
+                    days_ago=10 + n,
+                )
+                for n in range(6)
+            ]
+        )
+        session.add_all(
+            [
+                make_article(
+                    "Tanker convoy crosses the Gulf",
+                    "A convoy bound for Kuwait crossed the Gulf on Tuesday. Kuwait asked for"
+                    f" more escorts. {filler}",
+                    days_ago=1,
+                    topics=["Kuwait"],
+                ),
+                make_article(
+                    "Shipping rates firm",
+                    f"Freight rates rose. {filler} One cargo was bound for Kuwait.",
+                    days_ago=0.5,
+                ),
+            ]
+        )
+    page = run(session_factory, ask(("Kuwait",)), limit=5)
+    headlines = [hit.headline for hit in page.hits]
+    # The convoy story is led by Kuwait, tagged with it and names it twice: it is about
+    # Kuwait and the newest such story. The shipping story names it once, at the end.
+    assert headlines[0] == "Tanker convoy crosses the Gulf"
+    assert "Shipping rates firm" not in headlines
+    assert page.hits[0].why == 'topic: Kuwait; body mentions "Kuwait" (2 times)'
+
+
 def test_a_currency_as_the_unit_of_an_amount_is_not_news_about_it(
     session_factory: SessionFactory,
 ) -> None:
