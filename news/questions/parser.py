@@ -25,6 +25,7 @@ from news.questions.tokens import (
 )
 from news.questions.vocabulary import (
     COUNT_NOUNS,
+    FLOW_WORDS,
     GREETINGS,
     HARD_BOUNDARY,
     HELP_PHRASES,
@@ -379,9 +380,17 @@ class _Parser(_DateGrammar):
                 j += 1  # "Secretary Baker": the title is not a subject word
                 continue
             if not self.is_stop(token):
-                optional = token.word in SOFT_WORDS
-                items.append(TermGroup(token.text, (token.clean,), optional=optional))
                 previous = run[j - 1] if j > 0 else None
+                after_commodity = (
+                    previous is not None
+                    and previous.clean.islower()
+                    and not self.is_stop(previous)
+                    and previous.word not in FLOW_WORDS | SOFT_WORDS
+                )
+                optional = token.word in SOFT_WORDS or (
+                    token.word in FLOW_WORDS and after_commodity
+                )
+                items.append(TermGroup(token.text, (token.clean,), optional=optional))
                 if (
                     previous is not None
                     and not self.is_stop(previous)

@@ -335,6 +335,25 @@ def test_hyphenated_words_stay_one_group_of_adjacent_words() -> None:
     assert parse("anti-war").groups == (TermGroup("anti-war", ("anti war",)),)
 
 
+@pytest.mark.parametrize(
+    ("text", "required", "ranking"),
+    [
+        ("Soviet grain purchases", ["Soviet", "grain"], ["purchases"]),
+        ("wheat exports to the Soviet Union", ["wheat", "Soviet Union"], ["exports"]),
+        ("OPEC oil output", ["OPEC", "oil"], ["output"]),
+        # After a name, or alone, the trade word is the subject itself.
+        ("UK exports", ["UK", "exports"], []),
+        ("exports", ["exports"], []),
+    ],
+)
+def test_trade_words_after_a_commodity_rank_but_are_not_required(
+    text: str, required: list[str], ranking: list[str]
+) -> None:
+    groups = parse_question(text, now=NOW, aliases=load_alias_table()).groups
+    assert [g.label for g in groups if not g.optional] == required
+    assert [g.label for g in groups if g.optional] == ranking
+
+
 def test_from_an_unknown_name_keeps_the_reading_as_subject_for_search() -> None:
     question = parse("latest on wheat from Harbour Mills")
     assert question.outlet == "Harbour Mills"
@@ -362,6 +381,8 @@ def test_builtin_alias_table_expands_common_topics() -> None:
         ("UK unemployment", "unemployment", {"jobless"}),
         ("US interest rates", "interest rates", {"prime rate", "discount rate", "rate cut"}),
         ("Japan GNP", "GNP", {"gross national product"}),
+        ("Japan industrial production", "industrial production", {"industrial output"}),
+        ("US retail sales", "retail sales", {"retail sales"}),
     ],
 )
 def test_economic_figures_are_one_subject_with_the_names_wire_copy_uses(
