@@ -732,6 +732,12 @@ _WORD_OR_TICKER = re.compile(r"<[A-Z0-9.]{1,8}>|[^\W_][\w'’]*", re.UNICODE)
 # A term right after a scale word is the unit of an amount: "200 billion yen of bills",
 # "500 mln marks", "a 15 billion yen bond" count money, they are not news about the yen.
 _AFTER_AMOUNT = re.compile(r"\b(?:mln|million|billion|bln|trillion|bn)\s+$", re.IGNORECASE)
+# A common noun right before a bond's name is its denomination: a "Canadian dollar bond",
+# a "mark floating rate note" or a "yen eurobond" is a borrower's issue, not news about
+# the currency.
+_BEFORE_BOND = re.compile(
+    r"^\s+(?:floating\s+rate\s+)?(?:bonds?|eurobonds?|notes?)\b", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -800,6 +806,8 @@ def _mentions(pattern: re.Pattern[str], text: str, *, proper: bool, headline: bo
         else:
             if _is_company_use(text, match.start(), match.end(), words=COMPANY_WORDS):
                 continue
+            if _BEFORE_BOND.match(text[match.end() : match.end() + 30]):
+                continue  # the denomination of an issue: "a Canadian dollar bond"
             if not headline and found[:1].isupper() and not text.isupper():
                 before = text[max(0, match.start() - 3) : match.start()]
                 if not re.search(r"(^|[.!?\"]\s*)$", before) and match.start() > 0:

@@ -634,6 +634,31 @@ def test_a_currency_as_the_unit_of_an_amount_is_not_news_about_it(
     ]
 
 
+def test_a_currency_naming_a_bond_issue_is_its_denomination_not_news_about_it(
+    session_factory: SessionFactory,
+) -> None:
+    with session_factory.begin() as session:
+        session.add_all(
+            [
+                make_article(
+                    "GMAC UNIT ISSUES CANADIAN DOLLAR BOND",
+                    "The unit issued a 100 mln Canadian dollar bond due 1992, the lead manager"
+                    " said.",
+                    days_ago=1,
+                ),
+                make_article(
+                    "Dollar weakens in Toronto",
+                    "The Canadian dollar fell against the U.S. dollar as dealers sold dollars.",
+                    days_ago=3,
+                ),
+            ]
+        )
+    assert _headlines(session_factory, ask(("dollar",))) == [
+        "Dollar weakens in Toronto",
+        "GMAC UNIT ISSUES CANADIAN DOLLAR BOND",
+    ]
+
+
 def test_from_a_name_no_story_has_as_outlet_is_read_as_the_subject(
     session_factory: SessionFactory,
 ) -> None:
