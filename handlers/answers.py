@@ -89,25 +89,8 @@ def answer_question(
             viewer_channel_id=channel_id,
             now=now,
         )
-        if not page.hits and question.outlet:
-            # "from <name>" where no story has that outlet: the name is part of the subject.
-            as_subject = parse_question(
-                question_text,
-                now=now,
-                aliases=services.aliases,
-                timezone=services.timezone,
-                outlets=(),
-            )
-            if as_subject.groups != question.groups:
-                question = as_subject
-                page = search_articles(
-                    question,
-                    session=session,
-                    limit=limit,
-                    offset=offset,
-                    viewer_channel_id=channel_id,
-                    now=now,
-                )
+    # "from <name>" where no story has that outlet was answered with the name as subject.
+    question = page.question
     if not page.hits:
         return build_nothing_found(question.describe(), question.since, now=now)
     more = None

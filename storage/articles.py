@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from news.errors import NewsdeskError
@@ -274,3 +274,33 @@ def count_articles(*, session: Session, since: datetime | None = None) -> int:
     if since is not None:
         statement = statement.where(Article.first_seen_at >= since)
     return int(session.scalar(statement) or 0)
+
+
+# Distinct outlets read one by one on ix_articles_outlet (migration 0009): an archive of a
+# few hundred outlets costs a few hundred index seeks, however many stories it holds.
+MAX_OUTLETS_READ = 2000
+_DISTINCT_OUTLETS = text(
+    "WITH RECURSIVE outlets(name) AS ("
+    " SELECT min(outlet) FROM articles"
+    " UNION ALL"
+    " SELECT (SELECT min(outlet) FROM articles WHERE outlet > outlets.name)"
+    " FROM outlets WHERE outlets.name IS NOT NULL"
+    ") SELECT name FROM outlets WHERE name IS NOT NULL LIMIT :limit"
+)
+
+
+def has_outlet(name: str, *, session: Session) -> bool:
+    """Whether a story's outlet contains ``name``, case-insensitively: what the outlet
+    filter of a search matches.
+
+    The distinct outlet names are read on the outlet index; an archive with more than
+    ``MAX_OUTLETS_READ`` of them is asked directly instead.
+    """
+    wanted = name.casefold()
+    names = [str(row[0]) for row in session.execute(_DISTINCT_OUTLETS, {"limit": MAX_OUTLETS_READ})]
+    if len(names) < MAX_OUTLETS_READ:
+        return any(wanted in outlet.casefold() for outlet in names)
+    matching = select(Article.id).where(
+        func.lower(Article.outlet).contains(name.lower(), autoescape=True)
+    )
+    return session.scalar(matching.limit(1)) is not None

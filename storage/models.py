@@ -118,6 +118,7 @@ class Article(Base):
     __table_args__ = (
         Index("ix_articles_sort_at", "sort_at"),
         Index("ix_articles_public_sort_at", "is_public", "sort_at"),
+        Index("ix_articles_outlet", "outlet"),
     )
 
 

@@ -13,9 +13,11 @@ Semantics:
   again in the standfirst, topics or body. *Prominent*: in the headline, standfirst or
   topics (a headline-only flash, a story tagged with the topic). *Mention*: anywhere else
   (a passing mention).
-  "Latest" reads the newest ``LATEST_POOL`` candidates tier by tier, then reads their text
-  again (see "what a story is about" below): stories with every subject in the headline
-  and a body come first, newest first; then the others by aboutness and recency; stories
+  "Latest" reads the newest ``LATEST_POOL`` candidates tier by tier and the newest
+  ``FRESH_POOL`` matches of any tier, then reads their text again (see "what a story is
+  about" below): stories with every subject in the headline, or in the lead of a story
+  tagged with it that names it again, and a body come first, newest first; then the
+  others by aboutness and recency; stories
   matched only through a stem or a company's name last. "Search" orders by relevance
   (where the terms appear, how often) with a recency boost.
 - A question's hedge words ("market", "figures") are not required; they and the typed
@@ -60,6 +62,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from news.questions import Intent, Question
+from storage.articles import has_outlet
 from storage.models import Article, Share, UtcDateTime
 
 # Schema objects the search migration creates that the models do not declare. Schema
@@ -119,8 +122,12 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class SearchPage:
+    """One page of hits, and the question as it was answered: ``from <name>`` read as the
+    subject when no story's outlet is called that (``Question.as_subject``)."""
+
     hits: list[SearchHit]
     next_offset: int | None
+    question: Question
 
 
 def include_schema_object(
@@ -660,6 +667,13 @@ def _rank_latest(
         ordered.extend(c for c in found if c.article_id not in seen)
         seen.update(c.article_id for c in found)
         if len(ordered) >= need:
+            if tier != "mention":
+                # The newest matches of any tier too: a story naming the subject in its
+                # lead, not its headline, may be newer than every headline story.
+                fresh = backend.collect_newest(
+                    terms, tier="mention", need=FRESH_POOL, filters=filters, now=now
+                )
+                ordered.extend(c for c in fresh if c.article_id not in seen)
             break
     return ordered
 
@@ -675,6 +689,7 @@ def _rank_latest(
 # about the subject; a recency decay turns that into the "latest" order.
 
 LATEST_POOL = 30
+FRESH_POOL = 10  # the newest matches of any tier, read beside the best tier's pool
 LEAD_CHARS = 400
 BODY_CHARS_READ = 6000
 ABOUT_HALF_LIFE_DAYS = 30.0
@@ -709,7 +724,20 @@ COMPANY_WORDS = frozenset(
         "products",
     ]
 )
+# Legal forms that end a company's name.
+LEGAL_FORMS = frozenset(
+    ["inc", "corp", "corporation", "co", "cos", "ltd", "plc", "llc", "ag", "sa", "nv", "bhd"]
+)
 _WORD_OR_TICKER = re.compile(r"<[A-Z0-9.]{1,8}>|[^\W_][\w'’]*", re.UNICODE)
+# A term right after a scale word is the unit of an amount: "200 billion yen of bills",
+# "500 mln marks", "a 15 billion yen bond" count money, they are not news about the yen.
+_AFTER_AMOUNT = re.compile(r"\b(?:mln|million|billion|bln|trillion|bn)\s+$", re.IGNORECASE)
+# A common noun right before a bond's name is its denomination: a "Canadian dollar bond",
+# a "mark floating rate note" or a "yen eurobond" is a borrower's issue, not news about
+# the currency.
+_BEFORE_BOND = re.compile(
+    r"^\s+(?:floating\s+rate\s+)?(?:bonds?|eurobonds?|notes?)\b", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -717,6 +745,14 @@ class _About:
     score: float  # 0 when no asked subject is really mentioned
     why: str
     clear: bool = False  # every subject in the headline of a story with a body
+    # Every subject in the headline, or in the lead of a story tagged with it that names
+    # it again: a story about them, not one that names them in passing further down.
+    strong: bool = False
+
+    @property
+    def leads(self) -> bool:
+        """Whether the story belongs with the newest first: clearly or strongly about it."""
+        return self.clear or self.strong
 
 
 def _term_pattern(alternative: str) -> re.Pattern[str]:
@@ -736,15 +772,16 @@ def _term_pattern(alternative: str) -> re.Pattern[str]:
     return re.compile(edge + body + after, re.IGNORECASE)
 
 
-def _is_company_use(text: str, start: int, end: int) -> bool:
-    """Whether the mention at text[start:end] is part of a company's name."""
+def _is_company_use(text: str, start: int, end: int, *, words: frozenset[str]) -> bool:
+    """Whether the mention at text[start:end] is part of a company's name: a ticker or
+    one of ``words`` among the capitalised words that follow it."""
     following = _WORD_OR_TICKER.findall(text[end : end + 60])[:3]
     for word in following:
         if word.startswith("<"):
             return True
         if not word[:1].isupper():
             break  # "the oil company": a lower-case word ends the name
-        if word.casefold().rstrip(".") in COMPANY_WORDS:
+        if word.casefold().rstrip(".") in words:
             return True
     return False
 
@@ -758,9 +795,19 @@ def _mentions(pattern: re.Pattern[str], text: str, *, proper: bool, headline: bo
             and text[match.end() : match.end() + 1] == ">"
         ):
             continue  # a ticker: "ADOBE RESOURCES CORP <ADB>"
-        if not proper:
-            if _is_company_use(text, match.start(), match.end()):
+        if _AFTER_AMOUNT.search(text[max(0, match.start() - 12) : match.start()]):
+            continue  # the unit of an amount: "500 mln marks"
+        if proper:
+            # A place or name opening a company's name ("SINGAPORE PETROLEUM CO",
+            # "PANCHO'S MEXICAN BUFFET INC <PAMX.O>"): only a ticker or a legal form
+            # says so, since "Japan Financial" or "U.S. Group" may well be the place.
+            if _is_company_use(text, match.start(), match.end(), words=LEGAL_FORMS):
                 continue
+        else:
+            if _is_company_use(text, match.start(), match.end(), words=COMPANY_WORDS):
+                continue
+            if _BEFORE_BOND.match(text[match.end() : match.end() + 30]):
+                continue  # the denomination of an issue: "a Canadian dollar bond"
             if not headline and found[:1].isupper() and not text.isupper():
                 before = text[max(0, match.start() - 3) : match.start()]
                 if not re.search(r"(^|[.!?\"]\s*)$", before) and match.start() > 0:
@@ -783,9 +830,10 @@ def _about(terms: _Terms, story: _Story) -> _About:
     topics = {t.casefold() for t in story.topics}
     scores: list[float] = []
     clear: list[bool] = []
+    strong: list[bool] = []
     reasons: list[str] = []
     for group in terms.groups:
-        best, best_reason, group_clear = 0.0, "", False
+        best, best_reason, group_clear, group_strong = 0.0, "", False, False
         for alternative in group:
             pattern = _term_pattern(alternative)
             proper = alternative[:1].isupper()
@@ -797,6 +845,10 @@ def _about(terms: _Terms, story: _Story) -> _About:
                 3.0 * (head > 0) + 2.0 * tagged + 1.5 * (early > 0) + 0.5 * min(early + later, 4)
             )
             group_clear = group_clear or head > 0
+            # Strongly about the subject: in the headline, or in the lead of a story
+            # tagged with it that names it again.
+            lead_subject = early > 0 and tagged and early + later >= 2
+            group_strong = group_strong or head > 0 or lead_subject
             if score > best:
                 best = score
                 parts = []
@@ -810,6 +862,7 @@ def _about(terms: _Terms, story: _Story) -> _About:
                 best_reason = "; ".join(parts)
         scores.append(best)
         clear.append(group_clear)
+        strong.append(group_strong)
         if best_reason:
             reasons.append(best_reason)
     if not scores or min(scores) == 0.0:
@@ -827,7 +880,12 @@ def _about(terms: _Terms, story: _Story) -> _About:
         bonus += 2.0 * (head > 0) + 1.5 * (early > 0) + 0.25 * min(early + later, 4)
     substance = _substance(story)
     score = (statistics.fmean(scores) + 0.5 * min(scores) + bonus) * substance
-    return _About(score, "; ".join(reasons[:2]), clear=all(clear) and substance >= CLEAR_SUBSTANCE)
+    return _About(
+        score,
+        "; ".join(reasons[:2]),
+        clear=all(clear) and substance >= CLEAR_SUBSTANCE,
+        strong=all(strong) and substance >= CLEAR_SUBSTANCE,
+    )
 
 
 def _read_stories(session: Session, ids: list[int]) -> dict[int, _Story]:
@@ -875,17 +933,35 @@ def _is_clear(terms: _Terms, story: _Story) -> bool:
     )
 
 
+def _distinct_headlines(
+    candidates: list[_Candidate], stories: dict[int, _Story]
+) -> list[_Candidate]:
+    """``candidates`` without a repeated headline (wire copy is often sent twice)."""
+    seen: set[str] = set()
+    kept = []
+    for candidate in candidates:
+        headline = " ".join(stories[candidate.article_id].headline.casefold().split())
+        if headline and headline in seen:
+            continue
+        seen.add(headline)
+        kept.append(candidate)
+    return kept
+
+
 def _about_order(
     session: Session, terms: _Terms, candidates: list[_Candidate], *, need: int, now: datetime
 ) -> tuple[list[_Candidate], dict[int, _About]]:
     """``candidates`` in "latest" order; the first ``need`` of them at least.
 
-    When ``need`` distinct-headline clear stories are found, only they are in order (and
-    have their ``_About``); the others follow newest first.
+    First the stories about every subject, newest first: each subject in the headline
+    ("clear"), or in the lead of a story tagged with it that names it again ("strong"),
+    with a body of some length; then the others that mention them, by aboutness × a
+    recency decay counted from the newest candidate; last those whose match was only a
+    stem or a name.
 
-    First the stories clearly about every subject (each in the headline, and a body of
-    some length), newest first; then the others that mention them, by aboutness × a recency decay
-    counted from the newest candidate; last those whose match was only a stem or a name.
+    When ``need`` distinct-headline clear stories are found, only the candidates newer
+    than the last of them are read in full (a strong story among them takes its place by
+    date); the page is in order and has its ``_About``, the others follow newest first.
     """
     stories = _read_stories(session, [c.article_id for c in candidates])
     # Most pages are filled by the "clear" stories alone, and that is a cheap check (the
@@ -895,29 +971,37 @@ def _about_order(
         key=lambda c: (c.sort_at, c.article_id),
         reverse=True,
     )
-    distinct: list[_Candidate] = []
-    seen_clear: set[str] = set()
-    for candidate in clear:
-        headline = " ".join(stories[candidate.article_id].headline.casefold().split())
-        if headline and headline in seen_clear:
-            continue
-        seen_clear.add(headline)
-        distinct.append(candidate)
+    distinct = _distinct_headlines(clear, stories)
     if len(distinct) >= need:
-        on_page = {c.article_id for c in distinct[:need]}
+        # Newer stories than the clear ones on the page may be as much about the subjects
+        # (each in the lead or the tagged topics): only those are read in full.
+        cutoff = (distinct[need - 1].sort_at, distinct[need - 1].article_id)
+        on_clear = {c.article_id for c in distinct}
+        newer = [
+            c
+            for c in candidates
+            if (c.sort_at, c.article_id) > cutoff and c.article_id not in on_clear
+        ]
+        about = {c.article_id: _about(terms, stories[c.article_id]) for c in newer}
+        leading = sorted(
+            [*distinct[:need], *(c for c in newer if about[c.article_id].strong)],
+            key=lambda c: (c.sort_at, c.article_id),
+            reverse=True,
+        )
+        page = _distinct_headlines(leading, stories)[:need]
+        on_page = {c.article_id for c in page}
         rest = sorted(
             (c for c in candidates if c.article_id not in on_page),
             key=lambda c: (c.sort_at, c.article_id),
             reverse=True,
         )
-        page = distinct[:need]
         return page + rest, {c.article_id: _about(terms, stories[c.article_id]) for c in page}
     about = {c.article_id: _about(terms, stories[c.article_id]) for c in candidates}
     newest = max((c.sort_at for c in candidates), default=now)
 
     def key(candidate: _Candidate) -> tuple[int, float, datetime, int]:
         found = about[candidate.article_id]
-        if found.clear:
+        if found.leads:
             return (2, 0.0, candidate.sort_at, candidate.article_id)
         age = max((newest - candidate.sort_at).total_seconds() / 86400.0, 0.0)
         decayed = found.score * 0.5 ** (age / ABOUT_HALF_LIFE_DAYS)
@@ -983,6 +1067,12 @@ def search_articles(
     ``question.limit``, when set, overrides ``limit``.
     """
     now = now or datetime.now(UTC)
+    if (
+        question.as_subject is not None
+        and question.outlet
+        and not has_outlet(question.outlet, session=session)
+    ):
+        question = question.as_subject  # "news from Peking": a place, not an outlet
     limit = max(question.limit or limit, 1)
     offset = max(offset, 0)
     need = offset + limit + 1
@@ -1003,7 +1093,7 @@ def search_articles(
         hits = _load_hits(
             backend, session, terms, page, {}, filter_text=_describe_filters(question)
         )
-        return SearchPage(hits=hits, next_offset=next_offset)
+        return SearchPage(hits=hits, next_offset=next_offset, question=question)
     elif question.intent == Intent.LATEST:
         pool = LATEST_POOL * math.ceil(need / LATEST_POOL)
         found = _rank_latest(backend, terms, filters, need=pool, now=now)
@@ -1019,7 +1109,7 @@ def search_articles(
     )
     if about:
         hits = [replace(h, why=about[h.article_id].why or h.why) for h in hits]
-    return SearchPage(hits=hits, next_offset=next_offset)
+    return SearchPage(hits=hits, next_offset=next_offset, question=question)
 
 
 def _load_hits(

@@ -56,6 +56,10 @@ class Question:
     # An intent was asked in words ("what's new", "search"): with no subject, the newest
     # stories are the answer; without it, a question of only filler has no subject.
     asked: bool = False
+    # "from <name>" read as an outlet when the parser cannot tell: the same question with
+    # the name read as part of the subject instead ("news from Peking" when no outlet is
+    # called Peking). Search takes it when the archive has no such outlet.
+    as_subject: Question | None = None
 
     @property
     def has_subject(self) -> bool:

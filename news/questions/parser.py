@@ -25,6 +25,7 @@ from news.questions.tokens import (
 )
 from news.questions.vocabulary import (
     COUNT_NOUNS,
+    FLOW_WORDS,
     GREETINGS,
     HARD_BOUNDARY,
     HELP_PHRASES,
@@ -79,6 +80,7 @@ class _Parser(_DateGrammar):
         super().__init__(tokens, now=now, timezone=timezone)
         self.aliases = aliases
         self.phrases: list[str] = []
+        self.outlet_unsure = False
         self.outlets = None if outlets is None else [o.casefold() for o in outlets if o]
         words = [t for t in tokens if t.kind == "word" and t.clean and t.text[:1].isalpha()]
         content = [t for t in words if t.word not in STOP_WORDS]
@@ -209,6 +211,8 @@ class _Parser(_DateGrammar):
         outlet = _clean_name(name)
         if outlet and self.outlets is not None and not self.is_known_outlet(outlet):
             return 0
+        if outlet and self.outlets is None:
+            self.outlet_unsure = True  # an outlet, unless the archive has none by that name
         self.out.outlet = outlet or self.out.outlet
         return 1 + used
 
@@ -376,9 +380,17 @@ class _Parser(_DateGrammar):
                 j += 1  # "Secretary Baker": the title is not a subject word
                 continue
             if not self.is_stop(token):
-                optional = token.word in SOFT_WORDS
-                items.append(TermGroup(token.text, (token.clean,), optional=optional))
                 previous = run[j - 1] if j > 0 else None
+                after_commodity = (
+                    previous is not None
+                    and previous.clean.islower()
+                    and not self.is_stop(previous)
+                    and previous.word not in FLOW_WORDS | SOFT_WORDS
+                )
+                optional = token.word in SOFT_WORDS or (
+                    token.word in FLOW_WORDS and after_commodity
+                )
+                items.append(TermGroup(token.text, (token.clean,), optional=optional))
                 if (
                     previous is not None
                     and not self.is_stop(previous)
@@ -544,7 +556,9 @@ def parse_question(
     dates without a year mean the most recent one before today ("since Monday" on a Monday
     is a week ago). Text that matches no pattern is searched for as plain words.
     ``outlets``, when given, are the outlets the archive holds: ``from <name>`` filters by
-    outlet only for one of them, and is otherwise part of the subject.
+    outlet only for one of them, and is otherwise part of the subject. Without them, a
+    ``from <name>`` outlet also carries ``as_subject``, the reading with the name in the
+    subject, which search takes when the archive has no outlet of that name.
     """
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
@@ -557,6 +571,9 @@ def parse_question(
     topic, groups = parser.topic_and_groups()
     since, until, period = parser.window()
     out = parser.out
+    as_subject = None
+    if parser.outlet_unsure:
+        as_subject = parse_question(text, now=now, aliases=aliases, timezone=timezone, outlets=())
     return Question(
         raw=cleaned,
         intent=out.intent or out.intent_hint or Intent.LATEST,
@@ -573,4 +590,5 @@ def parse_question(
         period=period,
         phrases=tuple(dict.fromkeys(parser.phrases)),
         asked=out.intent is not None or out.intent_hint is not None or out.limit is not None,
+        as_subject=as_subject,
     )

@@ -29,6 +29,11 @@ STOP_WORDS = _word_set(
 # Hedge words editors add to a subject ("the lead market", "UK trade figures"): they rank,
 # but a story about the subject need not use them.
 SOFT_WORDS = _word_set("market markets figures data numbers situation outlook sector scene")
+# Trade and output words after a commodity ("grain purchases", "corn exports", "oil
+# output") say which news about it is wanted; wire copy says the same with verbs ("sold
+# to", "bought", "shipped", "produced"), so they rank like hedge words. After a name or
+# alone ("UK exports") they are the subject.
+FLOW_WORDS = _word_set("exports imports purchases sales shipments output production")
 # Titles inside a typed name ("Treasury Secretary Baker"): they end a name phrase.
 TITLE_WORDS = _word_set(
     """president minister secretary chairman chairwoman governor chancellor senator

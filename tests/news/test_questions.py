@@ -335,10 +335,65 @@ def test_hyphenated_words_stay_one_group_of_adjacent_words() -> None:
     assert parse("anti-war").groups == (TermGroup("anti-war", ("anti war",)),)
 
 
+@pytest.mark.parametrize(
+    ("text", "required", "ranking"),
+    [
+        ("Soviet grain purchases", ["Soviet", "grain"], ["purchases"]),
+        ("wheat exports to the Soviet Union", ["wheat", "Soviet Union"], ["exports"]),
+        ("OPEC oil output", ["OPEC", "oil"], ["output"]),
+        # After a name, or alone, the trade word is the subject itself.
+        ("UK exports", ["UK", "exports"], []),
+        ("exports", ["exports"], []),
+    ],
+)
+def test_trade_words_after_a_commodity_rank_but_are_not_required(
+    text: str, required: list[str], ranking: list[str]
+) -> None:
+    groups = parse_question(text, now=NOW, aliases=load_alias_table()).groups
+    assert [g.label for g in groups if not g.optional] == required
+    assert [g.label for g in groups if g.optional] == ranking
+
+
+def test_from_an_unknown_name_keeps_the_reading_as_subject_for_search() -> None:
+    question = parse("latest on wheat from Harbour Mills")
+    assert question.outlet == "Harbour Mills"
+    assert question.as_subject is not None
+    assert question.as_subject.outlet is None
+    assert labels(question.as_subject) == ["wheat", "Harbour Mills"]
+    # An outlet typed as a field, a known place and a byline leave nothing to guess.
+    assert parse("wheat outlet:Reuters").as_subject is None
+    assert parse("news from Ukraine").as_subject is None
+    assert parse("stories by Jane Doe").as_subject is None
+
+
 def test_builtin_alias_table_expands_common_topics() -> None:
     aliases = load_alias_table()
     question = parse_question("latest on UK", now=NOW, aliases=aliases)
     assert {"Britain", "British", "United Kingdom"} <= set(question.groups[0].alternatives)
+
+
+@pytest.mark.parametrize(
+    ("text", "subject", "names"),
+    [
+        ("UK money supply", "money supply", {"M3", "M0", "money growth"}),
+        ("German money supply", "money supply", {"M3"}),
+        ("US consumer prices", "consumer prices", {"CPI", "consumer price index"}),
+        ("UK unemployment", "unemployment", {"jobless"}),
+        ("US interest rates", "interest rates", {"prime rate", "discount rate", "rate cut"}),
+        ("Japan GNP", "GNP", {"gross national product"}),
+        ("Japan industrial production", "industrial production", {"industrial output"}),
+        ("US retail sales", "retail sales", {"retail sales"}),
+    ],
+)
+def test_economic_figures_are_one_subject_with_the_names_wire_copy_uses(
+    text: str, subject: str, names: set[str]
+) -> None:
+    # A place and a figure: two subjects, the figure found under any of its names, not
+    # its words one by one ("consumer" anywhere and "prices" anywhere).
+    place, figure = parse_question(text, now=NOW, aliases=load_alias_table()).groups
+    assert place.label == text.split()[0]
+    assert figure.label == subject
+    assert names <= set(figure.alternatives)
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 
-from news.questions import Intent, Question, TermGroup
+from news.aliases import AliasTable
+from news.questions import Intent, Question, TermGroup, parse_question
+from storage.articles import has_outlet
 from storage.database import SessionFactory, create_database_engine, upgrade_database
 from storage.models import Article, Base, Share
 from storage.search import (
@@ -536,6 +538,184 @@ def test_latest_puts_stories_about_the_word_before_stems_and_company_names(
     assert france[-1] == "Franc weakens in Paris trading" or len(france) == 1
     marks = _headlines(session_factory, ask(("mark",)))
     assert marks[0] == "Franc weakens in Paris trading"  # "the mark", not CORE-MARK
+
+
+def test_a_place_opening_a_company_name_is_not_news_about_the_place(
+    session_factory: SessionFactory,
+) -> None:
+    with session_factory.begin() as session:
+        session.add_all(
+            [
+                make_article(
+                    "SINGAPORE PETROLEUM CO RAISES OIL PRODUCT POSTINGS",
+                    "Singapore Petroleum Co said it raised its posted prices for oil products.",
+                    days_ago=1,
+                ),
+                make_article(
+                    "Singapore trade surplus widens",
+                    "Singapore's trade surplus widened in May as exports rose, officials said.",
+                    days_ago=4,
+                ),
+                make_article(
+                    "SINGAPORE FINANCIAL MARKETS CALM",
+                    "Singapore's financial markets were calm after the holiday, dealers said.",
+                    days_ago=6,
+                ),
+            ]
+        )
+    assert _headlines(session_factory, ask(("Singapore",))) == [
+        "Singapore trade surplus widens",
+        "SINGAPORE FINANCIAL MARKETS CALM",  # "Financial" is no legal form: the place
+        "SINGAPORE PETROLEUM CO RAISES OIL PRODUCT POSTINGS",
+    ]
+
+
+def test_latest_puts_a_newer_story_led_by_the_subject_before_older_headline_stories(
+    session_factory: SessionFactory,
+) -> None:
+    filler = " ".join(["Dealers said trading was quiet in the afternoon."] * 8)
+    with session_factory.begin() as session:
+        session.add_all(
+            [
+                make_article(
+                    f"Kuwait oil output steady {n}",
+                    f"Kuwait kept its oil output steady, officials said. {filler}",
+                    days_ago=10 + n,
+                )
+                for n in range(6)
+            ]
+        )
+        session.add_all(
+            [
+                make_article(
+                    "Tanker convoy crosses the Gulf",
+                    "A convoy bound for Kuwait crossed the Gulf on Tuesday. Kuwait asked for"
+                    f" more escorts. {filler}",
+                    days_ago=1,
+                    topics=["Kuwait"],
+                ),
+                make_article(
+                    "Shipping rates firm",
+                    f"Freight rates rose. {filler} One cargo was bound for Kuwait.",
+                    days_ago=0.5,
+                ),
+            ]
+        )
+    page = run(session_factory, ask(("Kuwait",)), limit=5)
+    headlines = [hit.headline for hit in page.hits]
+    # The convoy story is led by Kuwait, tagged with it and names it twice: it is about
+    # Kuwait and the newest such story. The shipping story names it once, at the end.
+    assert headlines[0] == "Tanker convoy crosses the Gulf"
+    assert "Shipping rates firm" not in headlines
+    assert page.hits[0].why == 'topic: Kuwait; body mentions "Kuwait" (2 times)'
+
+
+def test_a_currency_as_the_unit_of_an_amount_is_not_news_about_it(
+    session_factory: SessionFactory,
+) -> None:
+    with session_factory.begin() as session:
+        session.add_all(
+            [
+                make_article(
+                    "BANK OF JAPAN BUYS 200 BILLION YEN OF BILLS",
+                    "The central bank bought 200 billion yen of bills in the money market.",
+                    days_ago=1,
+                ),
+                make_article(
+                    "Yen firms against the dollar",
+                    "The yen rose to 140 to the dollar as exporters sold dollars for yen.",
+                    days_ago=5,
+                ),
+            ]
+        )
+    assert _headlines(session_factory, ask(("yen",))) == [
+        "Yen firms against the dollar",
+        "BANK OF JAPAN BUYS 200 BILLION YEN OF BILLS",
+    ]
+
+
+def test_a_currency_naming_a_bond_issue_is_its_denomination_not_news_about_it(
+    session_factory: SessionFactory,
+) -> None:
+    with session_factory.begin() as session:
+        session.add_all(
+            [
+                make_article(
+                    "GMAC UNIT ISSUES CANADIAN DOLLAR BOND",
+                    "The unit issued a 100 mln Canadian dollar bond due 1992, the lead manager"
+                    " said.",
+                    days_ago=1,
+                ),
+                make_article(
+                    "Dollar weakens in Toronto",
+                    "The Canadian dollar fell against the U.S. dollar as dealers sold dollars.",
+                    days_ago=3,
+                ),
+            ]
+        )
+    assert _headlines(session_factory, ask(("dollar",))) == [
+        "Dollar weakens in Toronto",
+        "GMAC UNIT ISSUES CANADIAN DOLLAR BOND",
+    ]
+
+
+def test_from_a_name_no_story_has_as_outlet_is_read_as_the_subject(
+    session_factory: SessionFactory,
+) -> None:
+    with session_factory.begin() as session:
+        session.add_all(
+            [
+                make_article(
+                    "Peking raises grain prices",
+                    "Peking will pay farmers more for grain, officials said.",
+                    days_ago=1,
+                    outlet="Daily Ledger",
+                ),
+                make_article(
+                    "Ledger wins press award",
+                    "The Daily Ledger won the regional press award.",
+                    days_ago=2,
+                    outlet="Harbour Times",
+                ),
+            ]
+        )
+    aliases = AliasTable({})
+    peking = parse_question("latest from Peking", now=NOW, aliases=aliases)
+    assert peking.outlet == "Peking"
+    page = run(session_factory, peking)
+    assert [h.headline for h in page.hits] == ["Peking raises grain prices"]
+    assert page.question.outlet is None
+    assert page.question.topic == "Peking"
+    ledger = parse_question("latest from Daily Ledger", now=NOW, aliases=aliases)
+    page = run(session_factory, ledger)
+    assert [h.headline for h in page.hits] == ["Peking raises grain prices"]  # the outlet
+    assert page.question.outlet == "Daily Ledger"
+
+
+def test_has_outlet_matches_as_the_outlet_filter_does(session_factory: SessionFactory) -> None:
+    with session_factory.begin() as session:
+        for outlet in ("Daily Ledger", "Harbour Times", None, "Daily Ledger"):
+            session.add(make_article(f"Story from {outlet}", "Text.", days_ago=1, outlet=outlet))
+    with session_factory() as session:
+        assert has_outlet("daily ledger", session=session)
+        assert has_outlet("Harbour", session=session)  # a part, as "from Harbour" filters
+        assert not has_outlet("Peking", session=session)
+        assert not has_outlet("%", session=session)
+
+
+def test_outlets_are_read_on_the_outlet_index(engine: Engine) -> None:
+    # The distinct-outlet reading must seek the index, not read every story.
+    from storage.articles import _DISTINCT_OUTLETS
+
+    sql = str(_DISTINCT_OUTLETS).replace(":limit", "5")
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")
+            plan = " ".join(str(row[-1]) for row in rows)
+        else:
+            connection.exec_driver_sql("SET enable_seqscan = off")
+            plan = " ".join(str(row[0]) for row in connection.exec_driver_sql(f"EXPLAIN {sql}"))
+    assert "ix_articles_outlet" in plan
 
 
 def test_latest_why_line_names_where_the_subject_is(session_factory: SessionFactory) -> None:
