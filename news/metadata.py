@@ -731,13 +731,9 @@ def strip_site_name(title: str, site_keys: set[str]) -> str | None:
     parts = [part.strip() for part in _SEPARATOR.split(title) if part.strip()]
     if not parts:
         return None
-    parts = [part.strip("<>＜＞【】[]").strip() if part[:1] in "<＜【[" else part for part in parts]
-    while len(parts) > 1 and (
-        _names_site(parts[-1], site_keys) or title.rstrip().endswith(("＞", "】", ">"))
-    ):
+    while len(parts) > 1 and _names_site(_unbracketed(parts[-1]), site_keys):
         parts.pop()
-        title = title.rstrip()[:-1] if title.rstrip().endswith(("＞", "】", ">")) else title
-    while len(parts) > 1 and _names_site(parts[0], site_keys):
+    while len(parts) > 1 and _names_site(_unbracketed(parts[0]), site_keys):
         parts.pop(0)
     if len(parts) == 1:
         return parts[0]
@@ -746,6 +742,11 @@ def strip_site_name(title: str, site_keys: set[str]) -> str | None:
     end = title.rfind(parts[-1]) + len(parts[-1])
     kept = title[start:end].strip() if 0 <= start < end else " - ".join(parts)
     return kept or None
+
+
+def _unbracketed(part: str) -> str:
+    """A title part without the brackets some sites put around their name ("【Site】")."""
+    return part.strip("<>＜＞【】[]").strip() if part[:1] in "<＜【[" else part
 
 
 def _only_site(title: str, site_keys: set[str]) -> bool:
@@ -830,33 +831,17 @@ def _choose_authors(
         people, _ = split_byline(text, site_keys, strict=True)
         rel_people += people
     sources.append(rel_people)
-    element_people: list[list[str]] = []
+    element_people: list[str] = []
     for text, links in signals.byline_texts:
         people, orgs = _byline_element_people(text, links, site_keys)
         credits += orgs
-        if people:
-            element_people.append(people)
-    if element_people:
-        sources.append(_tightest_names(element_people))
+        if people and not element_people:
+            element_people = people
+    sources.append(element_people)
     for people in sources:
         if people:
             return _distinct(people)[:MAX_AUTHORS], _clean(credits[0]) if credits else None
     return [], _clean(credits[0]) if credits else None
-
-
-def _tightest_names(groups: list[list[str]]) -> list[str]:
-    """The first byline element's names, each replaced by a shorter form another (nested)
-    byline element gives ("Elliot Brownstein Florida" → "Elliot Brownstein")."""
-    others = [name for group in groups[1:] for name in group]
-    names = []
-    for name in groups[0]:
-        shorter = [
-            other
-            for other in others
-            if len(other) < len(name) and name.lower().startswith(other.lower() + " ")
-        ]
-        names.append(min(shorter, key=len) if shorter else name)
-    return names
 
 
 def _ld_people(value: Any, site_keys: set[str]) -> tuple[list[str], list[str]]:
@@ -952,7 +937,7 @@ def split_byline(
         part = _BY_PREFIX.sub("", part.strip(" .:-–—|()[]\"'“”"))
         if not part:
             continue
-        words = part.split()
+        words = _before_site_name(part.split(), site_keys or set())
         # A name stops at a month or weekday, and at an all-capitals word after a
         # mixed-case name ("Kevin McCoy USA TODAY").
         for index, word in enumerate(words):
@@ -982,6 +967,18 @@ def split_byline(
     if credit and len(credit.split()) <= MAX_NAME_WORDS + 1 and credit[:1].isupper():
         orgs.append(credit)
     return people, orgs
+
+
+def _before_site_name(words: list[str], site_keys: set[str]) -> list[str]:
+    """A name ends where the site's own name begins: "Elliot Brownstein Florida Today" on
+    a site named "Florida Today" → "Elliot Brownstein" (two words of name are kept)."""
+    keys = {key.removeprefix("host:") for key in site_keys}
+    for start in range(2, len(words)):
+        for end in range(start + 1, min(len(words), start + 4) + 1):
+            key = _key(" ".join(words[start:end]))
+            if len(key) >= 4 and key in keys:
+                return words[:start]
+    return words
 
 
 def _parentheses_as_commas(text: str) -> str:
