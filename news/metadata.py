@@ -86,6 +86,9 @@ _QUALIFIER_TEXT = """senior chief political deputy associate managing executive 
     business sports sport technology tech economics economy culture arts investigative
     digital assistant features news data opinion legal climate education"""
 _ROLE_QUALIFIERS = frozenset(_QUALIFIER_TEXT.split())
+# A pen name in explicit author markup (rel=author): one word in CamelCase or with digits
+# ("AMournfulHowlInTheNight", "Sleyca42"), which no chrome word looks like.
+_PEN_NAME = re.compile(r"(?=\w*[a-z][A-Z0-9])[^\W_]\w{2,39}")
 _LABEL = re.compile(r"^[^\W\d_]{2,20}:\s+")
 # Where a byline's text stops being names: dates, times, "Updated", "|", "View author…".
 _BYLINE_END = re.compile(
@@ -446,6 +449,8 @@ class _Signals:
     chrome_names: list[str] = field(default_factory=list)
     # h2/h3 headings whose class or id says they title the page ("entry-title").
     titled_headings: list[str] = field(default_factory=list)
+    # The first <h2>s: where a page whose <h1> is its banner shows the story's headline.
+    h2s: list[str] = field(default_factory=list)
 
 
 def read_metadata(tree: HtmlElement, *, url: str | None) -> PageMetadata:
@@ -524,9 +529,17 @@ def _collect(tree: HtmlElement) -> _Signals:
             text = _clean(element.text_content())
             if text and len(text) <= MAX_HEADLINE_CHARS:
                 signals.h1s.append(text)
-        elif tag in ("h2", "h3") and len(signals.titled_headings) < 5:
+        elif tag in ("h2", "h3") and (len(signals.titled_headings) < 5 or len(signals.h2s) < 10):
+            if tag == "h2" and len(signals.h2s) < 10:
+                text = _clean(element.text_content())
+                if text and len(text) <= MAX_HEADLINE_CHARS:
+                    signals.h2s.append(text)
             marker = f"{element.get('class') or ''} {element.get('id') or ''}"
-            if _TITLE_CLASS.search(marker) and not _NOT_TITLE_CLASS.search(marker):
+            if (
+                len(signals.titled_headings) < 5
+                and _TITLE_CLASS.search(marker)
+                and not _NOT_TITLE_CLASS.search(marker)
+            ):
                 text = _clean(element.text_content())
                 if text and len(text) <= MAX_HEADLINE_CHARS:
                     signals.titled_headings.append(text)
@@ -568,6 +581,7 @@ def _collect(tree: HtmlElement) -> _Signals:
                 and any(hint in marker for hint in _BYLINE_HINTS)
                 and _BYLINE_CLASS.search(marker)
                 and not _NOT_BYLINE_CLASS.search(marker)
+                and not _in_comments(element)
             ):
                 text = _bounded_text(element, MAX_BYLINE_TEXT)
                 if text:
@@ -584,6 +598,18 @@ def _collect(tree: HtmlElement) -> _Signals:
                 if text:
                     signals.date_texts.append(text)
     return signals
+
+
+def _in_comments(element: HtmlElement) -> bool:
+    """Whether ``element`` is inside a comment thread or an ``<aside>``: the names there
+    are commenters' and other stories' authors, not this story's."""
+    for ancestor in element.iterancestors():
+        if ancestor.tag == "aside":
+            return True
+        marker = f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}".lower()
+        if "comment" in marker:
+            return True
+    return False
 
 
 def _bounded_text(element: HtmlElement, limit: int) -> str | None:
@@ -684,11 +710,14 @@ def _confirmed_display_headline(
     part (the longest part that does not name the site; never a site or section part)."""
     keys: set[str] = set()
     prefixes: list[str] = []
+    leading: set[str] = set()
     for reference in references:
         if _only_site(reference, site_keys):
             continue
         keys.add(_key(reference))
         parts = [part for part in _SEPARATOR.split(reference) if part.strip()]
+        # The title without its trailing parts ("Headline | Blog | Author" → "Headline").
+        leading.update(_key(" ".join(parts[:end])) for end in range(1, len(parts)))
         own = [part for part in parts if not _names_site(part, site_keys)]
         if own:
             keys.add(_key(max(own, key=len)))
@@ -697,11 +726,17 @@ def _confirmed_display_headline(
     keys.discard("")
     candidates = list(signals.h1s)
     candidates += [_clean(e.text_content()) or "" for e in signals.itemprops.get("headline", [])]
-    for candidate in candidates:
+    # An <h2> is a candidate after the <h1>s: some pages give the <h1> to the site's banner.
+    for candidate in [*candidates, *signals.h2s]:
         key = _key(candidate)
         if not key:
             continue
         if key in keys or any(len(p) > 20 and key.startswith(p) for p in prefixes):
+            return candidate
+    # Else the first heading that is a metadata title without its trailing parts, when
+    # that leaves a headline-sized text (not a one-word section name).
+    for candidate in [*candidates, *signals.titled_headings, *signals.h2s]:
+        if len(candidate.split()) >= MIN_HEADLINE_WORDS and _key(candidate) in leading:
             return candidate
     # Else the first on-page headline that shares most of its words with a metadata title:
     # sites often give search engines a shorter or reworded title than the one they show.
@@ -829,18 +864,28 @@ def _choose_authors(
     rel_people: list[str] = []
     for text in signals.rel_authors:
         people, _ = split_byline(text, site_keys, strict=True)
-        rel_people += people
+        rel_people += people or ([text] if _PEN_NAME.fullmatch(text) else [])
     sources.append(rel_people)
-    element_people: list[str] = []
+    element_groups: list[list[str]] = []
     for text, links in signals.byline_texts:
         people, orgs = _byline_element_people(text, links, site_keys)
         credits += orgs
-        if people and not element_people:
-            element_people = people
-    sources.append(element_people)
+        if people:
+            element_groups.append(people)
+    sources.append(element_groups[0] if element_groups else [])
     for people in sources:
         if people:
-            return _distinct(people)[:MAX_AUTHORS], _clean(credits[0]) if credits else None
+            chosen = _distinct(people)
+            # Metadata often credits only the first of the reporters a byline names: the
+            # first byline element that names them all, and more, is the fuller byline.
+            keys = {_key(name) for name in chosen}
+            for group in element_groups:
+                group_keys = {_key(name) for name in group}
+                if keys <= group_keys:
+                    if keys < group_keys:
+                        chosen = _distinct(group)
+                    break
+            return chosen[:MAX_AUTHORS], _clean(credits[0]) if credits else None
     return [], _clean(credits[0]) if credits else None
 
 

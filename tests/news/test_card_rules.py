@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from news.extraction import extract_article
-from tests.news.test_metadata import STORY, URL, page
+from tests.news.test_metadata import STORY, URL, json_ld, page
 
 
 def test_a_byline_name_ends_where_the_site_name_begins() -> None:
@@ -31,3 +31,55 @@ def test_a_teaser_tagged_in_capitals_is_dropped_and_a_cited_source_kept() -> Non
     body = extract_article(page(paragraphs=paragraphs), url=URL).body
     assert "[VIDEO]" not in body
     assert "Fishing fleet ties up early [Reuters]" in body
+
+
+def test_the_headline_in_an_h2_is_found_when_the_h1_is_the_sites_banner() -> None:
+    # The title's trailing parts name nothing the page knows ("Notes", the author).
+    html = page(
+        title="North pier to be rebuilt | Notes | Ana Ruiz",
+        h1="Hi, I'm Ana.",
+    ).replace("<article>", "<article><h2>North pier to be rebuilt</h2>")
+    assert extract_article(html, url=URL).headline == "North pier to be rebuilt"
+
+
+def test_an_h2_equal_to_the_title_beats_a_lone_section_h1() -> None:
+    html = page(
+        title="Superbugs and how you get them",
+        h1="Information and Resources",
+    ).replace("<article>", "<article><h2>Superbugs and how you get them</h2>")
+    assert extract_article(html, url=URL).headline == "Superbugs and how you get them"
+
+
+def test_a_one_word_section_heading_is_not_a_title_prefix() -> None:
+    html = page(title="Local - North pier to be rebuilt", h1=None).replace(
+        "<article>", "<article><h2>Local</h2>"
+    )
+    assert extract_article(html, url=URL).headline == "Local - North pier to be rebuilt"
+
+
+def test_names_in_a_comment_thread_are_not_the_byline() -> None:
+    comments = (
+        "<ul class='comments-list'><li class='comment'><div class='byline'>S Sky</div>"
+        "<p>First!</p></li></ul>"
+    )
+    html = page(top="<div class='author-name'>ANA RUIZ</div>").replace(
+        "<article>", f"<aside>{comments}</aside><article>"
+    )
+    assert extract_article(html, url=URL).authors == ["ANA RUIZ"]
+
+
+def test_the_byline_naming_the_metadata_author_gives_the_co_authors() -> None:
+    data = {"@type": "NewsArticle", "author": {"@type": "Person", "name": "Ana Ruiz"}}
+    top = (
+        "<div class='byline'>By <a href='/a'>Ana Ruiz</a>, <a href='/t'>Tom Lee</a></div>"
+        "<div class='related'><span class='author'>By Eve Stone</span></div>"
+    )
+    draft = extract_article(page(json_ld(data), top=top), url=URL)
+    assert draft.authors == ["Ana Ruiz", "Tom Lee"]
+
+
+def test_a_pen_name_in_author_markup_is_the_author() -> None:
+    html = page(top="<a rel='author' href='/users/howl'>AMournfulHowlInTheNight</a>")
+    assert extract_article(html, url=URL).authors == ["AMournfulHowlInTheNight"]
+    chrome = page(top="<a rel='author' href='/users/howl'>Profile</a>")
+    assert extract_article(chrome, url=URL).authors == []
