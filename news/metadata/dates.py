@@ -51,6 +51,10 @@ _MODIFIED_META_TEXT = """
     last-modified lastmod
     """
 _MODIFIED_META = tuple(_MODIFIED_META_TEXT.split())
+# Pages in US English write numeric dates month first ("05/08/2014" is 8 May); elsewhere
+# day first. Only slashes: dotted dates ("08.05.2014") are day-first everywhere.
+_MONTH_FIRST_LANGUAGES = frozenset({"en-us"})
+_SLASHED_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/((?:19|20)\d{2})\b")
 _URL_DATE = re.compile(
     r"/(?P<year>(?:19|20)\d{2})[/-](?P<month>0?[1-9]|1[0-2])[/-](?P<day>0?[1-9]|[12]\d|3[01])(?:/|$|[-_])"
 )
@@ -140,25 +144,26 @@ def _choose_published(
     url: str | None,
 ) -> Moment | None:
     candidates: list[Moment] = []
+    us = signals.lang in _MONTH_FIRST_LANGUAGES
     for item in articles:
-        candidates += _moments(item.get("datePublished"), "json-ld")
+        candidates += _moments(item.get("datePublished"), "json-ld", us)
     for key in _PUBLISHED_META:
         for value in signals.meta.get(key, [])[:2]:
-            candidates += _moments(value, f"meta {key}")
+            candidates += _moments(value, f"meta {key}", us)
     for element in signals.itemprops.get("datepublished", [])[:3]:
         value = element.get("datetime") or element.get("content") or element.text_content()
-        candidates += _moments(value, "microdata")
+        candidates += _moments(value, "microdata", us)
     for value, text, marked in signals.times:
         if marked:
-            candidates += _moments(value or text, "time")
+            candidates += _moments(value or text, "time", us)
     for item in articles:
-        candidates += _moments(item.get("dateCreated"), "json-ld created")
+        candidates += _moments(item.get("dateCreated"), "json-ld created", us)
     for item in pages:
-        candidates += _moments(item.get("datePublished"), "json-ld page")
+        candidates += _moments(item.get("datePublished"), "json-ld page", us)
     for value, text, _ in signals.times[:3]:
-        candidates += _moments(value or text, "time")
+        candidates += _moments(value or text, "time", us)
     for text in [*signals.date_texts, *(text for text, _ in signals.byline_texts)]:
-        moment = parse_visible_date(text)
+        moment = parse_visible_date(_day_first(text) if us else text)
         if moment is not None:
             candidates.append(moment)
     from_url = _url_date(url)
@@ -169,26 +174,34 @@ def _choose_modified(
     signals: _Signals, articles: list[dict[str, Any]], pages: list[dict[str, Any]]
 ) -> Moment | None:
     candidates: list[Moment] = []
+    us = signals.lang in _MONTH_FIRST_LANGUAGES
     for item in [*articles, *pages]:
-        candidates += _moments(item.get("dateModified"), "json-ld")
+        candidates += _moments(item.get("dateModified"), "json-ld", us)
     for key in _MODIFIED_META:
         for value in signals.meta.get(key, [])[:2]:
-            candidates += _moments(value, f"meta {key}")
+            candidates += _moments(value, f"meta {key}", us)
     for element in signals.itemprops.get("datemodified", [])[:3]:
         value = element.get("datetime") or element.get("content") or element.text_content()
-        candidates += _moments(value, "microdata")
+        candidates += _moments(value, "microdata", us)
     return _reconcile(candidates, None)
 
 
-def _moments(value: Any, source: str) -> list[Moment]:
+def _moments(value: Any, source: str, month_first: bool = False) -> list[Moment]:
     values = value if isinstance(value, list) else [value]
     found = []
     for item in values[:3]:
         if isinstance(item, str):
-            moment = parse_moment(item, source=source)
+            moment = parse_moment(_day_first(item) if month_first else item, source=source)
             if moment is not None:
                 found.append(moment)
     return found
+
+
+def _day_first(text: str) -> str:
+    """``text`` with its numeric month-first dates ("05/08/2014", 8 May) written day-first
+    ("08/05/2014"), the order the date parser reads first; used on pages in a language
+    that writes the month first."""
+    return _SLASHED_DATE.sub(r"\2/\1/\3", text)
 
 
 def _reconcile(candidates: list[Moment], from_url: Moment | None) -> Moment | None:

@@ -80,10 +80,11 @@ class _Signals:
     titled_headings: list[str] = field(default_factory=list)
     # The first <h2>s: where a page whose <h1> is its banner shows the story's headline.
     h2s: list[str] = field(default_factory=list)
+    lang: str = ""  # the page's <html lang>, lower-case ("en-us")
 
 
 def _collect(tree: HtmlElement) -> _Signals:
-    signals = _Signals()
+    signals = _Signals(lang=(tree.get("lang") or "").strip().lower())
     byline_count = 0
     for element in tree.iter():
         tag = element.tag

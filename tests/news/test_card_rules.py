@@ -5,6 +5,8 @@ from __future__ import annotations
 from news.extraction import extract_article
 from tests.news.test_metadata import STORY, URL, json_ld, page
 
+UNDATED_URL = "https://www.example.net/pier-rebuilt"
+
 
 def test_a_byline_name_ends_where_the_site_name_begins() -> None:
     html = page(
@@ -83,3 +85,15 @@ def test_a_pen_name_in_author_markup_is_the_author() -> None:
     assert extract_article(html, url=URL).authors == ["AMournfulHowlInTheNight"]
     chrome = page(top="<a rel='author' href='/users/howl'>Profile</a>")
     assert extract_article(chrome, url=URL).authors == []
+
+
+def test_a_numeric_date_is_read_month_first_on_a_us_english_page() -> None:
+    head = "<meta name='publish_date' content='05/08/2014 07:01:00'>"
+    us = page(head).replace("lang='en'", "lang='en-US'")
+    published = extract_article(us, url=UNDATED_URL).published_at
+    assert published is not None
+    assert published.date().isoformat() == "2014-05-08"
+    british = page(head).replace("lang='en'", "lang='en-GB'")
+    published = extract_article(british, url=UNDATED_URL).published_at
+    assert published is not None
+    assert published.date().isoformat() == "2014-08-05"
