@@ -11,8 +11,11 @@ from news.metadata.signals import _clean, _first, _itemprop_text, _key, _ld_text
 
 MIN_HEADLINE_WORDS = 3
 OVERLAP = 0.5
+# Where a title's parts meet: " | ", " - ", " — ", "_" (Chinese CMS titles) and the space
+# before a trailing bracketed part ("… 【Site】"). Not a colon: in a headline it introduces
+# the subject ("Brexit: MPs vote …"), and its halves are not the site and the story.
 _SEPARATOR = re.compile(
-    r"\s+(?:\||-|–|—|::|·|»|•|/|\\)\s+|(?<=\w):\s+|\s*_\s*|\s+(?=[<＜【\[][^>＞】\]]+[>＞】\]]$)"
+    r"\s+(?:\||-|–|—|::|·|»|•|/|\\)\s+|\s*_\s*|\s+(?=[<＜【\[][^>＞】\]]+[>＞】\]]$)"
 )
 
 

@@ -111,23 +111,21 @@ def _collect(tree: HtmlElement) -> _Signals:
         if tag == "title" and signals.title is None:
             signals.title = _clean(element.text_content())
         elif tag == "h1" and len(signals.h1s) < 10:
-            text = _clean(element.text_content())
-            if text and len(text) <= MAX_HEADLINE_CHARS:
+            text = _heading_text(element)
+            if text:
                 signals.h1s.append(text)
         elif tag in ("h2", "h3") and (len(signals.titled_headings) < 5 or len(signals.h2s) < 10):
-            if tag == "h2" and len(signals.h2s) < 10:
-                text = _clean(element.text_content())
-                if text and len(text) <= MAX_HEADLINE_CHARS:
-                    signals.h2s.append(text)
+            text = _heading_text(element)
+            if text and tag == "h2" and len(signals.h2s) < 10:
+                signals.h2s.append(text)
             marker = f"{element.get('class') or ''} {element.get('id') or ''}"
             if (
-                len(signals.titled_headings) < 5
+                text
+                and len(signals.titled_headings) < 5
                 and _TITLE_CLASS.search(marker)
                 and not _NOT_TITLE_CLASS.search(marker)
             ):
-                text = _clean(element.text_content())
-                if text and len(text) <= MAX_HEADLINE_CHARS:
-                    signals.titled_headings.append(text)
+                signals.titled_headings.append(text)
         elif tag == "img" and len(signals.chrome_names) < 10:
             alt = _clean(element.get("alt"))
             marker = f"{element.get('class') or ''} {element.get('id') or ''} {element.get('src')}"
@@ -183,6 +181,15 @@ def _collect(tree: HtmlElement) -> _Signals:
                 if text:
                     signals.date_texts.append(text)
     return signals
+
+
+def _heading_text(element: HtmlElement) -> str | None:
+    """A heading's text, without the permalink mark documentation generators append to
+    it ("Shared Mutable History¶"); None when it is too long to be a headline."""
+    text = _clean(element.text_content())
+    if text:
+        text = text.rstrip("¶").rstrip()
+    return text if text and len(text) <= MAX_HEADLINE_CHARS else None
 
 
 def _in_comments(element: HtmlElement) -> bool:

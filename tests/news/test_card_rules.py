@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from news.extraction import extract_article
+from news.metadata import strip_site_name
 from tests.news.test_metadata import STORY, URL, json_ld, page
 
 UNDATED_URL = "https://www.example.net/pier-rebuilt"
@@ -97,3 +98,22 @@ def test_a_numeric_date_is_read_month_first_on_a_us_english_page() -> None:
     published = extract_article(british, url=UNDATED_URL).published_at
     assert published is not None
     assert published.date().isoformat() == "2014-08-05"
+
+
+def test_a_heading_with_a_permalink_mark_is_confirmed_by_the_title() -> None:
+    html = page(
+        title="Piers: rebuilding after the storms — Harbour guides",
+        h1="Piers: rebuilding after the storms¶",
+    )
+    assert extract_article(html, url=URL).headline == "Piers: rebuilding after the storms"
+
+
+def test_a_colon_does_not_split_a_title() -> None:
+    # In a headline a colon introduces the subject, even when the subject is the site's
+    # own name; only separators such as " | " and " - " set a site name apart.
+    assert strip_site_name("Harbour Times: the pier reopens", {"harbourtimes"}) == (
+        "Harbour Times: the pier reopens"
+    )
+    assert strip_site_name("The pier reopens | Harbour Times", {"harbourtimes"}) == (
+        "The pier reopens"
+    )
