@@ -118,6 +118,12 @@ def _choose_authors(
         if people:
             element_groups.append(people)
     sources.append(element_groups[0] if element_groups else [])
+    # Last, a link after "by": one word is a name here ("by Sleyca"), as in metadata.
+    by_people: list[str] = []
+    for text in signals.by_links:
+        people, _ = split_byline(text, site_keys)
+        by_people += people
+    sources.append(by_people)
     for people in sources:
         if people:
             chosen = _distinct(people)

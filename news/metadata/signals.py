@@ -20,6 +20,7 @@ MAX_HEADLINE_CHARS = 300
 MAX_JSON_LD_CHARS = 2_000_000
 MAX_BYLINE_ELEMENTS = 40
 MAX_BYLINE_TEXT = 300
+MAX_BY_LINKS = 5
 MAX_DATE_TEXT = 120
 _KEY = re.compile(r"[\W_]+", re.UNICODE)
 _BYLINE_CLASS = re.compile(
@@ -71,6 +72,8 @@ class _Signals:
     json_ld: list[dict[str, Any]] = field(default_factory=list)
     itemprops: dict[str, list[HtmlElement]] = field(default_factory=dict)
     rel_authors: list[str] = field(default_factory=list)
+    # Links to a page on the same site that follow the word "by" ("By <a>Ana Ruiz</a>").
+    by_links: list[str] = field(default_factory=list)
     byline_texts: list[tuple[str, list[str]]] = field(default_factory=list)
     times: list[tuple[str, str, bool]] = field(default_factory=list)  # (datetime, text, marked)
     date_texts: list[str] = field(default_factory=list)
@@ -157,6 +160,8 @@ def _collect(tree: HtmlElement) -> _Signals:
             text = _clean(element.text_content())
             if text:
                 signals.rel_authors.append(text)
+        elif tag == "a" and len(signals.by_links) < MAX_BY_LINKS and _is_by_link(element):
+            signals.by_links.append(_clean(element.text_content()) or "")
         marker = f"{element.get('class') or ''} {element.get('id') or ''}".lower()
         if len(marker) > 1 and tag not in ("html", "body", "head", "img"):
             if (
@@ -190,6 +195,51 @@ def _heading_text(element: HtmlElement) -> str | None:
     if text:
         text = text.rstrip("¶").rstrip()
     return text if text and len(text) <= MAX_HEADLINE_CHARS else None
+
+
+# The whole text before a byline's link: "By", "Written by" — not a sentence ending in
+# "by" (a link in the story's prose) nor "Photo by".
+_BY_WORD = re.compile(r"^\W*(?:(?:written|posted|reported|words)\s+)?by\s*:?\s*$", re.IGNORECASE)
+
+
+def _is_by_link(link: HtmlElement) -> bool:
+    """Whether ``link`` credits someone: a link within the site (a relative address, the
+    author's page) right after the word "by", outside comments, asides, footers and
+    figures ("Photo by …")."""
+    href = (link.get("href") or "").strip()
+    if not href or href.startswith(("http:", "https:", "//", "#", "mailto:", "javascript:")):
+        return False
+    text = link.text_content()
+    if not 2 < len(text.strip()) <= 60:
+        return False
+    node = link
+    for _ in range(3):  # the text just before the link, or before its container
+        previous = node.getprevious()
+        parent = node.getparent()
+        if parent is None:
+            return False
+        if previous is not None and not (previous.tail or "").strip():
+            # "by" as a label element of its own: <span>by</span> <h3><a>…</a></h3>
+            before, in_line = _bounded_text(previous, 40) or "", False
+        elif previous is not None:
+            before, in_line = previous.tail or "", True
+        elif (parent.text or "").strip():
+            before, in_line = parent.text or "", True
+        else:
+            node = parent
+            continue
+        if len(before) > MAX_BYLINE_TEXT or not _BY_WORD.search(before):
+            return False
+        # "By" in running text: a byline is a short line of its own, and in a paragraph
+        # "by" is the story's prose ("designed by <a>Tom Lee</a>, the engineer …").
+        if in_line and _bounded_text(parent, MAX_BYLINE_TEXT) is None:
+            return False
+        break
+    else:
+        return False
+    return not any(
+        ancestor.tag in ("footer", "figure", "figcaption") for ancestor in link.iterancestors()
+    ) and not _in_comments(link)
 
 
 def _in_comments(element: HtmlElement) -> bool:

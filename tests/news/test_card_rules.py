@@ -117,3 +117,19 @@ def test_a_colon_does_not_split_a_title() -> None:
     assert strip_site_name("The pier reopens | Harbour Times", {"harbourtimes"}) == (
         "The pier reopens"
     )
+
+
+def test_a_link_after_by_on_a_line_of_its_own_credits_the_author() -> None:
+    meta = "<p class='article__meta'>By <a href='/staff/ana-ruiz/'>Ana Ruiz</a> on Monday</p>"
+    assert extract_article(page(top=meta), url=URL).authors == ["Ana Ruiz"]
+    heading = "<span>by</span> <h3><a href='/profile/338123'>Sleyca</a></h3>"
+    assert extract_article(page(top=heading), url=URL).authors == ["Sleyca"]
+
+
+def test_a_link_after_by_in_prose_or_a_photo_credit_is_no_byline() -> None:
+    prose = (
+        "<p>The new deck was designed by <a href='/wiki/Tom_Lee'>Tom Lee</a>, the council's"
+        " engineer, who also drew up the plans for the harbour wall in the nineties.</p>"
+    )
+    photo = "<figure><figcaption>Photo by <a href='/staff/eve'>Eve Stone</a></figcaption></figure>"
+    assert extract_article(page(top=prose + photo), url=URL).authors == []
