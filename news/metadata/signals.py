@@ -202,15 +202,15 @@ def _heading_text(element: HtmlElement) -> str | None:
 _BY_WORD = re.compile(r"^\W*(?:(?:written|posted|reported|words)\s+)?by\s*:?\s*$", re.IGNORECASE)
 
 
+_LABEL_TAGS = frozenset({"span", "strong", "b", "em", "i", "small", "label"})
+
+
 def _is_by_link(link: HtmlElement) -> bool:
     """Whether ``link`` credits someone: a link within the site (a relative address, the
     author's page) right after the word "by", outside comments, asides, footers and
     figures ("Photo by …")."""
     href = (link.get("href") or "").strip()
     if not href or href.startswith(("http:", "https:", "//", "#", "mailto:", "javascript:")):
-        return False
-    text = link.text_content()
-    if not 2 < len(text.strip()) <= 60:
         return False
     node = link
     for _ in range(3):  # the text just before the link, or before its container
@@ -219,6 +219,8 @@ def _is_by_link(link: HtmlElement) -> bool:
         if parent is None:
             return False
         if previous is not None and not (previous.tail or "").strip():
+            if previous.tag not in _LABEL_TAGS:
+                return False
             # "by" as a label element of its own: <span>by</span> <h3><a>…</a></h3>
             before, in_line = _bounded_text(previous, 40) or "", False
         elif previous is not None:
@@ -236,6 +238,8 @@ def _is_by_link(link: HtmlElement) -> bool:
             return False
         break
     else:
+        return False
+    if not 2 < len(link.text_content().strip()) <= 60:
         return False
     return not any(
         ancestor.tag in ("footer", "figure", "figcaption") for ancestor in link.iterancestors()
