@@ -124,6 +124,11 @@ def _choose_authors(
         people, _ = split_byline(text, site_keys)
         by_people += people
     sources.append(by_people)
+    # Last, a wire story's closing "(Reporting by …; Editing by …)" line.
+    reporters: list[str] = []
+    for text in signals.reporting_credits:
+        reporters += split_byline(text, site_keys, strict=True)[0]
+    sources.append(reporters)
     for people in sources:
         if people:
             chosen = _distinct(people)

@@ -74,6 +74,8 @@ class _Signals:
     rel_authors: list[str] = field(default_factory=list)
     # Links to a page on the same site that follow the word "by" ("By <a>Ana Ruiz</a>").
     by_links: list[str] = field(default_factory=list)
+    # The names of a wire story's closing credit: "(Reporting by Will Dunham; Editing by …)".
+    reporting_credits: list[str] = field(default_factory=list)
     byline_texts: list[tuple[str, list[str]]] = field(default_factory=list)
     times: list[tuple[str, str, bool]] = field(default_factory=list)  # (datetime, text, marked)
     date_texts: list[str] = field(default_factory=list)
@@ -151,6 +153,10 @@ def _collect(tree: HtmlElement) -> _Signals:
                 match = _COPYRIGHT.search(own)
                 if match:
                     signals.chrome_names.append(match["name"].strip())
+        if tag in ("p", "em", "i") and len(signals.reporting_credits) < 3:
+            match = _REPORTING_BY.match(element.text or "")
+            if match:
+                signals.reporting_credits.append(match["names"])
         itemprop = element.get("itemprop")
         if itemprop:
             for name in itemprop.lower().split():
@@ -202,6 +208,8 @@ def _heading_text(element: HtmlElement) -> str | None:
 _BY_WORD = re.compile(r"^\W*(?:(?:written|posted|reported|words)\s+)?by\s*:?\s*$", re.IGNORECASE)
 
 
+# A wire story's closing credit line names its reporters before any editor.
+_REPORTING_BY = re.compile(r"\s*\(?\s*reporting by\s+(?P<names>[^;()]{3,120})", re.IGNORECASE)
 _LABEL_TAGS = frozenset({"span", "strong", "b", "em", "i", "small", "label"})
 
 

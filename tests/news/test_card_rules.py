@@ -133,3 +133,11 @@ def test_a_link_after_by_in_prose_or_a_photo_credit_is_no_byline() -> None:
     )
     photo = "<figure><figcaption>Photo by <a href='/staff/eve'>Eve Stone</a></figcaption></figure>"
     assert extract_article(page(top=prose + photo), url=URL).authors == []
+
+
+def test_a_wire_storys_reporting_credit_names_its_reporters() -> None:
+    credit = "(Reporting by Ana Ruiz in London and Tom Lee in Paris; Editing by Eve Stone)"
+    html = page("<meta name='author' content='Reuters'>", paragraphs=(*STORY, f"<em>{credit}</em>"))
+    draft = extract_article(html, url=URL)
+    assert draft.authors == ["Ana Ruiz", "Tom Lee"]
+    assert draft.credit == "Reuters"
