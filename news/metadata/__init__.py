@@ -13,8 +13,10 @@ them about any one site:
   ``og:site_name``, the publisher or the host name) cut off.
 - ``byline``: the people credited, from the first source that names people in this order:
   the article's JSON-LD ``author``, microdata ``author``, ``<meta name=author>``-like tags,
-  ``rel=author`` links, then byline elements. A credit that names an organisation (the
-  site itself, a wire agency, "Staff", "… News") is kept apart as ``credit``.
+  ``rel=author`` links, byline elements, links after "By", then a wire story's
+  "(Reporting by …)" line; names in comment threads and asides are not the story's. A
+  credit that names an organisation (the site itself, a wire agency, "Staff", "… News") is
+  kept apart as ``credit``.
 - ``dates``: machine-readable publication times keep their UTC offset and are stored in
   UTC; a time given with its zone wins over one without; a bare date is taken as noon UTC,
   so it shows as the same calendar day in any zone from UTC-11 to UTC+11; a date found
