@@ -63,12 +63,14 @@ MAX_DATE_LINE_CHARS = 80
 MAX_CHROME_CHARS = 40
 MAX_DATE_LINE_WORDS = 12
 MAX_CHROME_WORDS = 5
-# Short lines inside a story that are page furniture: share prompts, "Also on …" teasers.
+# Short lines inside a story that are page furniture: share prompts, "Also on …" teasers, and
+# teaser links labelled with a tag in capitals ("… [VIDEO]"); a bracketed name in mixed case
+# ("[Reuters]") is a source a story cites, so the tag is matched case-sensitively.
 _NOISE = re.compile(
     r"^(?:also on\b|also read\b|read more\b|read also\b|related:|more from\b|"
     r"recommended\b|see also\b|like this (?:story|article)|share (?:this|it)\b|"
     r"click here\b|advertisement$|follow us\b|see more\b|don'?t miss\b|most read\b|"
-    r"trending\b)|\[[A-Z][A-Z ]{2,}\]\W*$",
+    r"trending\b)|(?-i:\[[A-Z][A-Z ]{2,}\])\W*$",
     re.IGNORECASE,
 )
 _LANGUAGE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]+)*$", re.IGNORECASE)

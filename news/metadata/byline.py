@@ -1,0 +1,396 @@
+"""The people a page credits, apart from the organisations (the site, an agency) it credits.
+
+Sources in order of trust: JSON-LD ``author``, microdata ``author``, author meta tags,
+``rel=author`` links, byline elements, links after "By", a wire story's closing
+"(Reporting by …)" line. Byline text is cut where names stop (a date, "Updated",
+a role, the site's name) and split into names; a credit naming an organisation is kept apart.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from news.metadata.signals import _clean, _distinct, _key, _Signals, _types
+
+MAX_NAME_WORDS = 5
+MAX_AUTHORS = 12
+_BY_PREFIX = re.compile(
+    r"^\s*(?:written\s+|posted\s+|reported\s+)?(?:by|par|von|por|door|di|av|de|af|przez|od)"
+    r"\s*[:\-–]?\s+",
+    re.IGNORECASE,
+)
+_NAME_SPLIT = re.compile(
+    r"\s*(?:,|;|&|\+|\b(?:[Aa]nd|AND|und|et|og|en|och|with|avec|mit|con|com|met)\b|\s(?:y|e|i)\s)\s*"
+)
+# A full stop after a word (not an initial or "Jr."): what follows is another sentence.
+_SENTENCE_STOP = re.compile(r"(?<=[^\W\d_]{2})\.\s+(?=[^\W\d_])")
+_ABBREVIATIONS = frozenset({"jr", "sr", "dr", "mr", "mrs", "ms", "st", "prof", "rev", "mt"})
+# Words that say what someone does, never who they are ("Staff Writer", "… Correspondent").
+_ROLE_TEXT = """editor editors correspondent correspondents writer writers reporter reporters
+    contributor contributors columnist columnists author staff producer photographer
+    analyst critic intern freelancer commentator presenter anchor blogger journalist
+    journalists researcher"""
+_ROLE_WORDS = frozenset(_ROLE_TEXT.split())
+# "Science X staff", "Reuters Reporters": an outlet's people, credited as the outlet.
+_COLLECTIVE_ROLES = frozenset({"staff", "editors", "reporters", "writers", "correspondents"})
+# Words that qualify a role ("Senior Political Correspondent").
+_QUALIFIER_TEXT = """senior chief political deputy associate managing executive contributing special
+    foreign staff guest national international global regional local science health
+    business sports sport technology tech economics economy culture arts investigative
+    digital assistant features news data opinion legal climate education"""
+_ROLE_QUALIFIERS = frozenset(_QUALIFIER_TEXT.split())
+# A pen name in explicit author markup (rel=author): one word in CamelCase or with digits
+# ("AMournfulHowlInTheNight", "Sleyca42"), which no chrome word looks like.
+_PEN_NAME = re.compile(r"(?=\w*[a-z][A-Z0-9])[^\W_]\w{2,39}")
+_LABEL = re.compile(r"^[^\W\d_]{2,20}:\s+")
+# Where a byline's text stops being names: dates, times, "Updated", "|", "View author…".
+_BYLINE_END = re.compile(
+    r"\s(?:\||•|·|—|–|-{1,2})\s|\d|\b(?:updated|published|posted|view|follow|read|more|"
+    r"email|e-mail|twitter|contact|get|see|last|modified|on)\b",
+    re.IGNORECASE,
+)
+_MONTH_TEXT = """
+    january february march april may june july august september october november
+    december jan feb mar apr jun jul aug sep sept oct nov dec janvier février mars avril
+    mai juin juillet août septembre octobre novembre décembre januar februar märz juni
+    juli oktober dezember enero febrero marzo abril mayo junio julio agosto septiembre
+    octubre noviembre diciembre monday tuesday wednesday thursday friday saturday sunday
+    mon tue wed thu fri sat sun today yesterday
+    """
+_MONTH_WORDS = frozenset(_MONTH_TEXT.split())
+# Words that mark a credit as an organisation or a role, not a person.
+_ORGANISATION_TEXT = """
+    news staff press agency agencies associated reuters afp ap dpa upi efe ansa xinhua
+    bloomberg desk team editors editorial editor bureau media magazine online times post
+    daily network wire wires service services group inc ltd llc corp company newsroom
+    correspondent correspondents reporter reporters writer writers contributor
+    contributors redaktion rédaction redacción redazione admin administrator guest sport
+    sports tribune herald journal gazette radio tv television channel blog foundation
+    institute university council ministry department office association newsdesk
+    publishing publications
+    """
+_ORGANISATION_WORDS = frozenset(_ORGANISATION_TEXT.split())
+_PARTICLES_TEXT = """
+    de da del della der den des di du la le van von ter ten bin ibn al el dos das do y
+    zu af st st. mc mac o'
+    """
+_PARTICLES = frozenset(_PARTICLES_TEXT.split())
+_AUTHOR_META_TEXT = """
+    author article:author og:article:author parsely-author sailthru.author dc.creator
+    dcterms.creator byl citation_author cxenseparse:author
+    """
+_AUTHOR_META = tuple(_AUTHOR_META_TEXT.split())
+
+
+def _choose_authors(
+    signals: _Signals, articles: list[dict[str, Any]], site_keys: set[str]
+) -> tuple[list[str], str | None]:
+    credits: list[str] = []
+    sources: list[list[str]] = []
+    ld_people: list[str] = []
+    for article in articles[:3]:
+        for key in ("author", "creator"):
+            people, orgs = _ld_people(article.get(key), site_keys)
+            ld_people += people
+            credits += orgs
+        if ld_people:
+            break
+    sources.append(ld_people)
+    sources.append(_microdata_authors(signals, site_keys, credits))
+    meta_people: list[str] = []
+    for key in _AUTHOR_META:
+        for value in signals.meta.get(key, []):
+            if value.lower().startswith(("http://", "https://", "@")):
+                continue
+            people, orgs = split_byline(value, site_keys)
+            meta_people += people
+            credits += orgs
+    sources.append(meta_people)
+    rel_people: list[str] = []
+    for text in signals.rel_authors:
+        people, _ = split_byline(text, site_keys, strict=True)
+        rel_people += people or ([text] if _PEN_NAME.fullmatch(text) else [])
+    sources.append(rel_people)
+    element_groups: list[list[str]] = []
+    for text, links in signals.byline_texts:
+        people, orgs = _byline_element_people(text, links, site_keys)
+        credits += orgs
+        if people:
+            element_groups.append(people)
+    sources.append(element_groups[0] if element_groups else [])
+    # Last, a link after "by": one word is a name here ("by Sleyca"), as in metadata.
+    by_people: list[str] = []
+    for text in signals.by_links:
+        people, _ = split_byline(text, site_keys)
+        by_people += people
+    sources.append(by_people)
+    # Last, a wire story's closing "(Reporting by …; Editing by …)" line.
+    reporters: list[str] = []
+    for text in signals.reporting_credits:
+        reporters += split_byline(text, site_keys, strict=True)[0]
+    sources.append(reporters)
+    for people in sources:
+        if people:
+            chosen = _distinct(people)
+            # Metadata often credits only the first of the reporters a byline names: the
+            # first byline element that names them all, and more, is the fuller byline.
+            keys = {_key(name) for name in chosen}
+            for group in element_groups:
+                group_keys = {_key(name) for name in group}
+                if keys <= group_keys:
+                    if keys < group_keys:
+                        chosen = _distinct(group)
+                    break
+            return chosen[:MAX_AUTHORS], _clean(credits[0]) if credits else None
+    return [], _clean(credits[0]) if credits else None
+
+
+def _ld_people(value: Any, site_keys: set[str]) -> tuple[list[str], list[str]]:
+    people: list[str] = []
+    orgs: list[str] = []
+    values = value if isinstance(value, list) else [value]
+    for item in values[:MAX_AUTHORS]:
+        if isinstance(item, str):
+            found, credit = split_byline(item, site_keys)
+            people += found
+            orgs += credit
+        elif isinstance(item, dict):
+            name = item.get("name")
+            if isinstance(name, list):
+                name = next((n for n in name if isinstance(n, str)), None)
+            if not isinstance(name, str) or not name.strip():
+                continue
+            if _types(item) & {"organization", "newsmediaorganization", "corporation"}:
+                orgs.append(name)
+                continue
+            # A typed Person is not taken for the site even when a personal site bears
+            # the owner's name; words like "News" or an agency name still make it a credit.
+            typed_person = "person" in _types(item) and len(name.split()) > 1
+            found, credit = split_byline(name, set() if typed_person else site_keys)
+            people += found
+            orgs += credit
+    return people, orgs
+
+
+def _microdata_authors(signals: _Signals, site_keys: set[str], credits: list[str]) -> list[str]:
+    people: list[str] = []
+    for element in signals.itemprops.get("author", [])[:MAX_AUTHORS]:
+        if element.tag == "meta":
+            text = element.get("content") or ""
+        else:
+            names = [
+                child
+                for child in element.iter()
+                if "name" in (child.get("itemprop") or "").lower().split()
+            ]
+            if names:
+                text = names[0].get("content") or names[0].text_content()
+            else:
+                text = element.text_content()
+        kind = (element.get("itemtype") or "").lower()
+        if "organization" in kind:
+            credits.append(_clean(text) or "")
+            continue
+        found, orgs = split_byline(_clean(text) or "", site_keys, strict=element.tag != "meta")
+        people += found
+        credits += orgs
+    return people
+
+
+def _byline_element_people(
+    text: str, links: list[str], site_keys: set[str]
+) -> tuple[list[str], list[str]]:
+    linked: list[str] = []
+    for link in links:
+        found, _ = split_byline(link, site_keys, strict=True)
+        linked += found
+    if linked:
+        return linked, []
+    return split_byline(text, site_keys, strict=True)
+
+
+def split_byline(
+    text: str, site_keys: set[str] | None = None, *, strict: bool = False
+) -> tuple[list[str], list[str]]:
+    """The people named in a byline text, and the organisations credited in it.
+
+    "By Ana Ruiz and Tom Lee, Reuters" gives (["Ana Ruiz", "Tom Lee"], ["Reuters"]).
+    Text after the names (dates, "Updated …", "View author archive") is cut off. In
+    ``strict`` mode (text seen on the page, not a metadata field) a name needs two words.
+    """
+    text = _clean(text) or ""
+    if not text:
+        return [], []
+    # Links and handles in parentheses go; so does an unclosed one that holds a link.
+    text = re.sub(r"\([^)]*[/@:][^)]*(?:\)|$)|https?://\S+|<[^>]*>?", " ", text).strip()
+    text = _LABEL.sub("", _BY_PREFIX.sub("", text))
+    text = _BY_PREFIX.sub("", text)
+    text, after_stop = _first_sentence(_parentheses_as_commas(text))
+    end = _BYLINE_END.search(text)
+    if end is not None and end.start() > 0:
+        text = text[: end.start()]
+    elif end is not None and end.start() == 0:
+        return [], []
+    people: list[str] = []
+    orgs: list[str] = []
+    parts = _NAME_SPLIT.split(text)
+    for part in parts:
+        part = _BY_PREFIX.sub("", part.strip(" .:-–—|()[]\"'“”"))
+        if not part:
+            continue
+        words = _before_site_name(part.split(), site_keys or set())
+        # A name stops at a month or weekday, and at an all-capitals word after a
+        # mixed-case name ("Kevin McCoy USA TODAY").
+        for index, word in enumerate(words):
+            bare = word.strip(".,")
+            following = words[index + 1] if index + 1 < len(words) else ""
+            if (bare.lower() in _MONTH_WORDS and (not following or following[:1].isdigit())) or (
+                index >= 2
+                and bare.isupper()
+                and len(bare) > 1
+                and not any(w.isupper() for w in words[:index])
+            ):
+                words = words[:index]
+                break
+        if len(words) < 2 or words[-1].lower() not in _COLLECTIVE_ROLES:
+            if strict or len(parts) > 1:
+                words = _before_lower_case(words)
+            words = _without_role(words)
+        part = " ".join(words)
+        if not part:
+            continue
+        if _is_organisation(part, site_keys or set()):
+            orgs.append(part)
+        elif _is_person_name(part, strict=strict or len(parts) > 1):
+            people.append(part)
+    # After a full stop a byline credits its outlet ("By Ana Ruiz. Quayside Weekly").
+    credit = _cut_at_byline_end(after_stop)
+    if credit and len(credit.split()) <= MAX_NAME_WORDS + 1 and credit[:1].isupper():
+        orgs.append(credit)
+    return people, orgs
+
+
+def _before_site_name(words: list[str], site_keys: set[str]) -> list[str]:
+    """A name ends where the site's own name begins: "Elliot Brownstein Florida Today" on
+    a site named "Florida Today" → "Elliot Brownstein" (two words of name are kept)."""
+    keys = {key.removeprefix("host:") for key in site_keys}
+    for start in range(2, len(words)):
+        for end in range(start + 1, min(len(words), start + 4) + 1):
+            key = _key(" ".join(words[start:end]))
+            if len(key) >= 4 and key in keys:
+                return words[:start]
+    return words
+
+
+def _parentheses_as_commas(text: str) -> str:
+    """Names in parentheses are names in a list ("Ana Ruiz (Tom Lee)"); one word in
+    parentheses inside a name is part of it ("Richard (R.J.) Eskow") and one at its end a
+    handle ("Ana Ruiz (anaruiz)")."""
+    text = re.sub(r"\s*[(（][^\s()（）]+[)）]\s*$", "", text)
+    text = re.sub(r"[(（]([^()（）]*\s[^()（）]*)(?:[)）]|$)", r", \1, ", text)
+    return text
+
+
+def _first_sentence(text: str) -> tuple[str, str]:
+    """``text`` up to its first full stop that ends a word, and what follows it."""
+    for match in _SENTENCE_STOP.finditer(text):
+        before = text[: match.start()].split()
+        if before and before[-1].lower().strip(".") not in _ABBREVIATIONS:
+            return text[: match.start()], text[match.end() :]
+    return text, ""
+
+
+def _cut_at_byline_end(text: str) -> str:
+    end = _BYLINE_END.search(text)
+    if end is not None:
+        text = text[: end.start()]
+    return text.strip(" .,;:-–—|()[]\"'“”")
+
+
+def _before_lower_case(words: list[str]) -> list[str]:
+    """A name stops at a lower-case word ("Tom Lee contributed reporting" → "Tom Lee"), and
+    before a credit phrase ("Rob Ewaschuk Edited by …" → "Rob Ewaschuk")."""
+    for index, word in enumerate(words[1:], start=1):
+        first = word[:1]
+        if (
+            first.isalpha()
+            and first.lower() == first
+            and first.upper() != first
+            and word.lower() not in _PARTICLES
+        ):
+            return words[: index - 1] if word == "by" and index > 2 else words[:index]
+    return words
+
+
+def _without_role(words: list[str]) -> list[str]:
+    """The words that name someone, without a role before or after them: "Staff Writer"
+    → [], "Ana Ruiz Political Correspondent" → "Ana Ruiz", "Senior Editor Ana Ruiz" →
+    "Ana Ruiz"."""
+    lower = [word.lower().strip(".,:") for word in words]
+    # A compound role counts by its head word: "Editor-at-large", "Editor-in-Chief".
+    lower = [word.split("-", 1)[0] for word in lower]
+    role = next((i for i, word in enumerate(lower) if word in _ROLE_WORDS), None)
+    if role is None:
+        return words
+    start = role
+    while start > 0 and lower[start - 1] in _ROLE_QUALIFIERS:
+        start -= 1
+    if start > 0:
+        return words[:start]
+    end = role + 1
+    while end < len(words) and lower[end] in _ROLE_WORDS | _ROLE_QUALIFIERS:
+        end += 1
+    return words[end:]
+
+
+def _is_organisation(part: str, site_keys: set[str]) -> bool:
+    key = _key(part)
+    tokens = part.split()
+    for site in site_keys:
+        if site.startswith("host:"):
+            if len(tokens) != 1:
+                continue
+            site = site[5:]
+        if key and len(site) >= 3 and (key == site or (len(tokens) == 1 and key in site)):
+            return True
+    words = {word.lower().strip(".,") for word in tokens}
+    if words & _ORGANISATION_WORDS:
+        return True
+    if tokens[0] in {"The", "THE", "Die", "Der", "Das", "La", "Le", "Les", "El", "Il"}:
+        return True  # "The Russian", "Le Monde": a title, not a person
+    if len(tokens) == 1 and tokens[0].isupper() and 2 <= len(tokens[0]) <= 5:
+        return True  # an acronym: "PTI", "AFP"
+    return bool(re.search(r"\.(?:com|org|net|co|de|fr|uk)\b", part, re.IGNORECASE))
+
+
+def _is_person_name(part: str, *, strict: bool) -> bool:
+    words = part.split()
+    if not words or len(words) > MAX_NAME_WORDS or any(ch.isdigit() for ch in part):
+        return False
+    if strict and len(words) < 2:
+        return False
+    if words[0].lower().strip(".,") in _MONTH_WORDS:
+        return False  # "Dec", "January 5": a date, not a person
+    if not any(len(word.strip(".,")) > 1 for word in words):
+        return False  # "J J": an avatar's initials
+    named = 0
+    for word in words:
+        lower = word.lower()
+        if lower in _PARTICLES:
+            continue
+        first = word[0]
+        if first.isalpha() and not first.isupper() and first.lower() != first.upper():
+            return False  # a lower-case word in a script that has capitals
+        named += 1
+    return named >= 1 and len(part) <= 60
+
+
+def format_byline(authors: list[str]) -> str | None:
+    """People as a card shows them: "Ana Ruiz", "Ana Ruiz and Tom Lee", "A, B and C"."""
+    names = [name for name in authors if name]
+    if not names:
+        return None
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " and " + names[-1]

@@ -1,0 +1,156 @@
+"""The headline as the page displays it, confirmed by its metadata titles, or the first
+metadata title without the parts that name the site.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from news.metadata.signals import _clean, _first, _itemprop_text, _key, _ld_text, _Signals
+
+MIN_HEADLINE_WORDS = 3
+OVERLAP = 0.5
+# Where a title's parts meet: " | ", " - ", " — ", "_" (Chinese CMS titles) and the space
+# before a trailing bracketed part ("… 【Site】"). Not a colon: in a headline it introduces
+# the subject ("Brexit: MPs vote …"), and its halves are not the site and the story.
+_SEPARATOR = re.compile(
+    r"\s+(?:\||-|–|—|::|·|»|•|/|\\)\s+|\s*_\s*|\s+(?=[<＜【\[][^>＞】\]]+[>＞】\]]$)"
+)
+
+
+def _choose_headline(
+    signals: _Signals, articles: list[dict[str, Any]], site_keys: set[str]
+) -> str | None:
+    references = [
+        value
+        for value in (
+            _ld_text(articles, "headline"),
+            _first(signals.meta, ("og:title",)),
+            _first(signals.meta, ("twitter:title",)),
+            _ld_text(articles, "name"),
+            _itemprop_text(signals, "headline"),
+            signals.title,
+            _first(signals.meta, ("dc.title", "title", "headline", "sailthru.title")),
+        )
+        if value
+    ]
+    references = [_clean(reference) or "" for reference in references]
+    confirmed = _confirmed_display_headline(signals, references, site_keys)
+    if confirmed:
+        return confirmed
+    lone = [h1 for h1 in signals.h1s if not _names_site(h1, site_keys)]
+    title_parts = len(_SEPARATOR.split(signals.title)) if signals.title else 0
+    if len(lone) == 1 and len(references) == (1 if signals.title else 0) and title_parts <= 1:
+        # No headline metadata beyond <title> (often the site's or section's title): the
+        # page's one headline is what a reader sees.
+        return lone[0]
+    for reference in references:
+        headline = strip_site_name(reference, site_keys)
+        if headline and not _only_site(headline, site_keys):
+            return headline
+    # Every metadata title names only the site (a blog's <title>): the heading the page's
+    # markup calls its title, else its first <h1>.
+    for heading in [*signals.titled_headings, *signals.h1s]:
+        if not _names_site(heading, site_keys):
+            return heading
+    return signals.h1s[0] if signals.h1s else None
+
+
+def _confirmed_display_headline(
+    signals: _Signals, references: list[str], site_keys: set[str]
+) -> str | None:
+    """The first on-page headline that a metadata title repeats: in whole, or its main
+    part (the longest part that does not name the site; never a site or section part)."""
+    keys: set[str] = set()
+    prefixes: list[str] = []
+    leading: set[str] = set()
+    for reference in references:
+        if _only_site(reference, site_keys):
+            continue
+        keys.add(_key(reference))
+        parts = [part for part in _SEPARATOR.split(reference) if part.strip()]
+        # The title without its trailing parts ("Headline | Blog | Author" → "Headline").
+        leading.update(_key(" ".join(parts[:end])) for end in range(1, len(parts)))
+        own = [part for part in parts if not _names_site(part, site_keys)]
+        if own:
+            keys.add(_key(max(own, key=len)))
+        if reference.endswith(("…", "...")):
+            prefixes.append(_key(reference.rstrip(".… ")))
+    keys.discard("")
+    candidates = list(signals.h1s)
+    candidates += [_clean(e.text_content()) or "" for e in signals.itemprops.get("headline", [])]
+    # An <h2> is a candidate after the <h1>s: some pages give the <h1> to the site's banner.
+    for candidate in [*candidates, *signals.h2s]:
+        key = _key(candidate)
+        if not key:
+            continue
+        if key in keys or any(len(p) > 20 and key.startswith(p) for p in prefixes):
+            return candidate
+    # Else the first heading that is a metadata title without its trailing parts, when
+    # that leaves a headline-sized text (not a one-word section name).
+    for candidate in [*candidates, *signals.titled_headings, *signals.h2s]:
+        if len(candidate.split()) >= MIN_HEADLINE_WORDS and _key(candidate) in leading:
+            return candidate
+    # Else the first on-page headline that shares most of its words with a metadata title:
+    # sites often give search engines a shorter or reworded title than the one they show.
+    # Of several such headings (a section's heading beside the story's), the one closest
+    # to a metadata title in words.
+    reference_words = [_words(reference) for reference in references]
+    best: tuple[float, str] | None = None
+    for candidate in candidates:
+        words = _words(candidate)
+        if len(words) < MIN_HEADLINE_WORDS:
+            continue
+        for other in reference_words:
+            shared = len(words & other)
+            if other and shared >= OVERLAP * min(len(words), len(other)):
+                closeness = shared / len(words | other)
+                if best is None or closeness > best[0]:
+                    best = (closeness, candidate)
+    return best[1] if best else None
+
+
+def _words(text: str) -> set[str]:
+    return {word for word in re.findall(r"\w+", text.lower()) if len(word) > 2}
+
+
+def strip_site_name(title: str, site_keys: set[str]) -> str | None:
+    """``title`` without leading or trailing parts that name the site ("… | CBC News")."""
+    parts = [part.strip() for part in _SEPARATOR.split(title) if part.strip()]
+    if not parts:
+        return None
+    while len(parts) > 1 and _names_site(_unbracketed(parts[-1]), site_keys):
+        parts.pop()
+    while len(parts) > 1 and _names_site(_unbracketed(parts[0]), site_keys):
+        parts.pop(0)
+    if len(parts) == 1:
+        return parts[0]
+    # Rebuild with the page's own separators between the parts that are left.
+    start = title.find(parts[0])
+    end = title.rfind(parts[-1]) + len(parts[-1])
+    kept = title[start:end].strip() if 0 <= start < end else " - ".join(parts)
+    return kept or None
+
+
+def _unbracketed(part: str) -> str:
+    """A title part without the brackets some sites put around their name ("【Site】")."""
+    return part.strip("<>＜＞【】[]").strip() if part[:1] in "<＜【[" else part
+
+
+def _only_site(title: str, site_keys: set[str]) -> bool:
+    """Whether every part of ``title`` names the site (a blog's "<title>My Blog</title>")."""
+    parts = [part for part in _SEPARATOR.split(title) if part.strip()]
+    return bool(parts) and all(_names_site(part, site_keys) for part in parts)
+
+
+def _names_site(part: str, site_keys: set[str]) -> bool:
+    key = _key(part)
+    if not key or len(part.split()) > 6:
+        return False
+    for site in site_keys:
+        if len(site) < 3:
+            continue
+        if key == site or (len(key) >= 3 and (key in site or site in key)):
+            return True
+    return False

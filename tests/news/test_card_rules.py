@@ -1,0 +1,143 @@
+"""Card rules checked on built pages: each general rule against a page made to show it."""
+
+from __future__ import annotations
+
+from news.extraction import extract_article
+from news.metadata import strip_site_name
+from tests.news.test_metadata import STORY, URL, json_ld, page
+
+UNDATED_URL = "https://www.example.net/pier-rebuilt"
+
+
+def test_a_byline_name_ends_where_the_site_name_begins() -> None:
+    html = page(
+        "<meta property='og:site_name' content='Quayside Today'>",
+        top="<p class='byline'>Ana Ruiz Quayside Today Published 2:16 AM Mar 14, 2025</p>",
+    )
+    assert extract_article(html, url=URL).authors == ["Ana Ruiz"]
+
+
+def test_a_bracketed_site_name_is_cut_and_any_other_bracketed_part_kept() -> None:
+    cut = page(title="North pier to be rebuilt 【Harbour Times】", h1=None)
+    assert extract_article(cut, url=URL).headline == "North pier to be rebuilt"
+    kept = page(title="North pier to be rebuilt 【part 2】", h1=None)
+    assert extract_article(kept, url=URL).headline == "North pier to be rebuilt 【part 2】"
+
+
+def test_a_teaser_tagged_in_capitals_is_dropped_and_a_cited_source_kept() -> None:
+    paragraphs = (
+        *STORY[:2],
+        "Storm hits the east coast [VIDEO]",
+        "Fishing fleet ties up early [Reuters]",
+        *STORY[2:],
+    )
+    body = extract_article(page(paragraphs=paragraphs), url=URL).body
+    assert "[VIDEO]" not in body
+    assert "Fishing fleet ties up early [Reuters]" in body
+
+
+def test_the_headline_in_an_h2_is_found_when_the_h1_is_the_sites_banner() -> None:
+    # The title's trailing parts name nothing the page knows ("Notes", the author).
+    html = page(
+        title="North pier to be rebuilt | Notes | Ana Ruiz",
+        h1="Hi, I'm Ana.",
+    ).replace("<article>", "<article><h2>North pier to be rebuilt</h2>")
+    assert extract_article(html, url=URL).headline == "North pier to be rebuilt"
+
+
+def test_an_h2_equal_to_the_title_beats_a_lone_section_h1() -> None:
+    html = page(
+        title="Superbugs and how you get them",
+        h1="Information and Resources",
+    ).replace("<article>", "<article><h2>Superbugs and how you get them</h2>")
+    assert extract_article(html, url=URL).headline == "Superbugs and how you get them"
+
+
+def test_a_one_word_section_heading_is_not_a_title_prefix() -> None:
+    html = page(title="Local - North pier to be rebuilt", h1=None).replace(
+        "<article>", "<article><h2>Local</h2>"
+    )
+    assert extract_article(html, url=URL).headline == "Local - North pier to be rebuilt"
+
+
+def test_names_in_a_comment_thread_are_not_the_byline() -> None:
+    comments = (
+        "<ul class='comments-list'><li class='comment'><div class='byline'>S Sky</div>"
+        "<p>First!</p></li></ul>"
+    )
+    html = page(top="<div class='author-name'>ANA RUIZ</div>").replace(
+        "<article>", f"<aside>{comments}</aside><article>"
+    )
+    assert extract_article(html, url=URL).authors == ["ANA RUIZ"]
+
+
+def test_the_byline_naming_the_metadata_author_gives_the_co_authors() -> None:
+    data = {"@type": "NewsArticle", "author": {"@type": "Person", "name": "Ana Ruiz"}}
+    top = (
+        "<div class='byline'>By <a href='/a'>Ana Ruiz</a>, <a href='/t'>Tom Lee</a></div>"
+        "<div class='related'><span class='author'>By Eve Stone</span></div>"
+    )
+    draft = extract_article(page(json_ld(data), top=top), url=URL)
+    assert draft.authors == ["Ana Ruiz", "Tom Lee"]
+
+
+def test_a_pen_name_in_author_markup_is_the_author() -> None:
+    html = page(top="<a rel='author' href='/users/howl'>AMournfulHowlInTheNight</a>")
+    assert extract_article(html, url=URL).authors == ["AMournfulHowlInTheNight"]
+    chrome = page(top="<a rel='author' href='/users/howl'>Profile</a>")
+    assert extract_article(chrome, url=URL).authors == []
+
+
+def test_a_numeric_date_is_read_month_first_on_a_us_english_page() -> None:
+    head = "<meta name='publish_date' content='05/08/2014 07:01:00'>"
+    us = page(head).replace("lang='en'", "lang='en-US'")
+    published = extract_article(us, url=UNDATED_URL).published_at
+    assert published is not None
+    assert published.date().isoformat() == "2014-05-08"
+    british = page(head).replace("lang='en'", "lang='en-GB'")
+    published = extract_article(british, url=UNDATED_URL).published_at
+    assert published is not None
+    assert published.date().isoformat() == "2014-08-05"
+
+
+def test_a_heading_with_a_permalink_mark_is_confirmed_by_the_title() -> None:
+    html = page(
+        title="Piers: rebuilding after the storms — Harbour guides",
+        h1="Piers: rebuilding after the storms¶",
+    )
+    assert extract_article(html, url=URL).headline == "Piers: rebuilding after the storms"
+
+
+def test_a_colon_does_not_split_a_title() -> None:
+    # In a headline a colon introduces the subject, even when the subject is the site's
+    # own name; only separators such as " | " and " - " set a site name apart.
+    assert strip_site_name("Harbour Times: the pier reopens", {"harbourtimes"}) == (
+        "Harbour Times: the pier reopens"
+    )
+    assert strip_site_name("The pier reopens | Harbour Times", {"harbourtimes"}) == (
+        "The pier reopens"
+    )
+
+
+def test_a_link_after_by_on_a_line_of_its_own_credits_the_author() -> None:
+    meta = "<p class='article__meta'>By <a href='/staff/ana-ruiz/'>Ana Ruiz</a> on Monday</p>"
+    assert extract_article(page(top=meta), url=URL).authors == ["Ana Ruiz"]
+    heading = "<span>by</span> <h3><a href='/profile/338123'>Sleyca</a></h3>"
+    assert extract_article(page(top=heading), url=URL).authors == ["Sleyca"]
+
+
+def test_a_link_after_by_in_prose_or_a_photo_credit_is_no_byline() -> None:
+    prose = (
+        "<p>The new deck was designed by <a href='/wiki/Tom_Lee'>Tom Lee</a>, the council's"
+        " engineer, who also drew up the plans for the harbour wall in the nineties.</p>"
+    )
+    photo = "<figure><figcaption>Photo by <a href='/staff/eve'>Eve Stone</a></figcaption></figure>"
+    assert extract_article(page(top=prose + photo), url=URL).authors == []
+
+
+def test_a_wire_storys_reporting_credit_names_its_reporters() -> None:
+    credit = "(Reporting by Ana Ruiz in London and Tom Lee in Paris; Editing by Eve Stone)"
+    html = page("<meta name='author' content='Reuters'>", paragraphs=(*STORY, f"<em>{credit}</em>"))
+    draft = extract_article(html, url=URL)
+    assert draft.authors == ["Ana Ruiz", "Tom Lee"]
+    assert draft.credit == "Reuters"
