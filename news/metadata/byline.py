@@ -112,6 +112,11 @@ def _choose_authors(
         people, _ = split_byline(text, site_keys, strict=True)
         rel_people += people or ([text] if _PEN_NAME.fullmatch(text) else [])
     sources.append(rel_people)
+    # An hCard in author markup is explicit: one word is a name here (a blogger's handle).
+    hcard_people: list[str] = []
+    for text in signals.hcard_authors:
+        hcard_people += split_byline(text, site_keys)[0]
+    sources.append(hcard_people)
     element_groups: list[list[str]] = []
     for text, links in signals.byline_texts:
         people, orgs = _byline_element_people(text, links, site_keys)

@@ -141,3 +141,13 @@ def test_a_wire_storys_reporting_credit_names_its_reporters() -> None:
     draft = extract_article(html, url=URL)
     assert draft.authors == ["Ana Ruiz", "Tom Lee"]
     assert draft.credit == "Reuters"
+
+
+def test_an_hcard_in_author_markup_names_the_author_even_in_one_word() -> None:
+    card = "<p class='post-author vcard'>Posted by <span class='fn'>Eleonore</span> at 16:00</p>"
+    assert extract_article(page(top=card), url=URL).authors == ["Eleonore"]
+    comment = (
+        "<div class='comments'><p class='comment-author vcard'>"
+        "<span class='fn'>Tom Lee</span> says:</p></div>"
+    )
+    assert extract_article(page(paragraphs=(*STORY, comment)), url=URL).authors == []
