@@ -151,3 +151,11 @@ def test_an_hcard_in_author_markup_names_the_author_even_in_one_word() -> None:
         "<span class='fn'>Tom Lee</span> says:</p></div>"
     )
     assert extract_article(page(paragraphs=(*STORY, comment)), url=URL).authors == []
+
+
+def test_a_date_written_only_in_the_text_is_found_when_no_markup_gives_one() -> None:
+    # No date markup, no date in the URL: the date is in the words under the headline.
+    dated = "<p>Geschrieben am 24. März 2004 von Genesis</p>"
+    draft = extract_article(page(top=dated), url="https://www.harbourtimes.co.uk/pier")
+    assert draft.published_at is not None
+    assert draft.published_at.date().isoformat() == "2004-03-24"
