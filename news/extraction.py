@@ -303,9 +303,7 @@ def _htmldate(tree: HtmlElement, page_url: str | None) -> datetime | None:
     found = None
     for extensive in (False, True):
         try:
-            found = find_date(
-                tree, url=page_url, original_date=True, extensive_search=extensive
-            )
+            found = find_date(tree, url=page_url, original_date=True, extensive_search=extensive)
         except (ValueError, TypeError):
             return None
         if found:

@@ -60,6 +60,9 @@ _URL_DATE = re.compile(
 )
 _ZONE_SUFFIX = re.compile(r"(?:[zZ]|[+-]\d{2}:?\d{2}|\b(?:utc|gmt)\b)\s*$", re.IGNORECASE)
 _HAS_CLOCK = re.compile(r"\d{1,2}:\d{2}")
+_ISO_MIDNIGHT = re.compile(
+    r"(?P<day>(?:19|20)\d{2}-\d{2}-\d{2})[T ]00:00(?::00(?:\.0+)?)?(?!\d|:\d|\.\d*[1-9])"
+)
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,13 @@ def parse_moment(value: str, *, source: str) -> Moment | None:
         or re.search(r"[+-]\d{2}:?\d{2}\b", value[10:])
         or re.search(r"\b[A-Z]{2,4}T?\b\s*$", value)
     )
+    midnight = _ISO_MIDNIGHT.match(value)
+    if midnight is not None:
+        # Exactly midnight is a date field written as a time ("2018-12-22T00:00:00+0100"):
+        # the day as written, not the instant, which in UTC falls on the day before.
+        day = parse_date_text(midnight["day"])
+        if day is not None:
+            parsed, has_time, has_zone = day, False, False
     if not has_time:
         parsed = datetime.combine(parsed.date(), time(12, 0), tzinfo=UTC)
     return Moment(parsed.astimezone(UTC), has_zone, has_time, source)

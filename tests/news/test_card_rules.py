@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from news.extraction import extract_article
 from news.metadata import strip_site_name
 from tests.news.test_metadata import STORY, URL, json_ld, page
@@ -159,3 +161,13 @@ def test_a_date_written_only_in_the_text_is_found_when_no_markup_gives_one() -> 
     draft = extract_article(page(top=dated), url="https://www.harbourtimes.co.uk/pier")
     assert draft.published_at is not None
     assert draft.published_at.date().isoformat() == "2004-03-24"
+
+
+def test_a_publication_time_of_exactly_midnight_is_the_day_as_written() -> None:
+    data = {"@type": "NewsArticle", "datePublished": "2018-12-22T00:00:00+0100"}
+    draft = extract_article(page(json_ld(data)), url="https://www.harbourtimes.co.uk/pier")
+    assert draft.published_at is not None
+    assert draft.published_at.date().isoformat() == "2018-12-22"
+    timed = {"@type": "NewsArticle", "datePublished": "2018-12-22T00:30:00+0100"}
+    draft = extract_article(page(json_ld(timed)), url="https://www.harbourtimes.co.uk/pier")
+    assert draft.published_at == datetime(2018, 12, 21, 23, 30, tzinfo=UTC)
