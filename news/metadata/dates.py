@@ -218,8 +218,9 @@ def _reconcile(candidates: list[Moment], from_url: Moment | None) -> Moment | No
     """The best-sourced candidate, refined by a more precise one on the same day.
 
     A time with a zone beats a time without one beats a bare date; the earliest source in
-    the list wins among equals. A URL date wins when every other candidate is more than
-    a day away from it (the page's metadata then describes a re-publication).
+    the list wins among equals. A date in the URL is used only when the page gives no
+    other: many sites keep the address a draft was first saved under, so a URL date far
+    from the page's stated publication time is the draft's, not the story's.
     """
     if not candidates:
         return from_url
@@ -227,8 +228,6 @@ def _reconcile(candidates: list[Moment], from_url: Moment | None) -> Moment | No
     for candidate in candidates[1:]:
         if _precision(candidate) > _precision(best) and _near(candidate, best):
             best = candidate
-    if from_url is not None and not any(_near(c, from_url) for c in candidates):
-        return from_url
     return best
 
 

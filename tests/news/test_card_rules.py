@@ -171,3 +171,12 @@ def test_a_publication_time_of_exactly_midnight_is_the_day_as_written() -> None:
     timed = {"@type": "NewsArticle", "datePublished": "2018-12-22T00:30:00+0100"}
     draft = extract_article(page(json_ld(timed)), url="https://www.harbourtimes.co.uk/pier")
     assert draft.published_at == datetime(2018, 12, 21, 23, 30, tzinfo=UTC)
+
+
+def test_the_stated_publication_time_beats_a_distant_date_in_the_url() -> None:
+    data = {"@type": "NewsArticle", "datePublished": "2019-06-17T18:28:00+02:00"}
+    url = "https://www.harbourtimes.co.uk/home/2017/7/12/pier-rebuilt"
+    draft = extract_article(page(json_ld(data)), url=url)
+    assert draft.published_at == datetime(2019, 6, 17, 16, 28, tzinfo=UTC)
+    # With no other date, the URL's still dates the story.
+    assert extract_article(page(), url=url).published_at == datetime(2017, 7, 12, 12, tzinfo=UTC)
