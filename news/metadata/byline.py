@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from news.metadata.signals import _clean, _distinct, _key, _Signals, _types
+from news.metadata.signals import _clean, _distinct, _key, _Signals, _types, _unescape
 
 MAX_NAME_WORDS = 5
 MAX_AUTHORS = 12
@@ -155,9 +155,10 @@ def _ld_people(value: Any, site_keys: set[str]) -> tuple[list[str], list[str]]:
     people: list[str] = []
     orgs: list[str] = []
     values = value if isinstance(value, list) else [value]
+    # JSON-LD is often written from HTML-escaped fields ("Lindsey O&#039;Donnell").
     for item in values[:MAX_AUTHORS]:
         if isinstance(item, str):
-            found, credit = split_byline(item, site_keys)
+            found, credit = split_byline(_unescape(item), site_keys)
             people += found
             orgs += credit
         elif isinstance(item, dict):
@@ -166,6 +167,7 @@ def _ld_people(value: Any, site_keys: set[str]) -> tuple[list[str], list[str]]:
                 name = next((n for n in name if isinstance(n, str)), None)
             if not isinstance(name, str) or not name.strip():
                 continue
+            name = _unescape(name)
             if _types(item) & {"organization", "newsmediaorganization", "corporation"}:
                 orgs.append(name)
                 continue

@@ -180,3 +180,8 @@ def test_the_stated_publication_time_beats_a_distant_date_in_the_url() -> None:
     assert draft.published_at == datetime(2019, 6, 17, 16, 28, tzinfo=UTC)
     # With no other date, the URL's still dates the story.
     assert extract_article(page(), url=url).published_at == datetime(2017, 7, 12, 12, tzinfo=UTC)
+
+
+def test_an_html_escaped_name_in_json_ld_is_read_unescaped() -> None:
+    data = {"@type": "NewsArticle", "author": {"@type": "Person", "name": "Lindsey O&#039;Donnell"}}
+    assert extract_article(page(json_ld(data)), url=URL).authors == ["Lindsey O'Donnell"]
