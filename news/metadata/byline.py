@@ -43,7 +43,10 @@ _ROLE_QUALIFIERS = frozenset(_QUALIFIER_TEXT.split())
 # A pen name in explicit author markup (rel=author): one word in CamelCase or with digits
 # ("AMournfulHowlInTheNight", "Sleyca42"), which no chrome word looks like.
 _PEN_NAME = re.compile(r"(?=\w*[a-z][A-Z0-9])[^\W_]\w{2,39}")
-_LABEL = re.compile(r"^[^\W\d_]{2,20}:\s+")
+# A label before the names ("Author:"), also in its gender-inclusive forms ("Autor/in:").
+_LABEL = re.compile(r"^[^\W\d_]{2,20}(?:[/*][^\W\d_]{1,6})?:\s+")
+# A title before a name is not part of it: "Dr. Ana Ruiz" is credited as "Ana Ruiz".
+_HONORIFICS = frozenset({"dr", "prof", "mr", "mrs", "ms", "mx"})
 # Where a byline's text stops being names: dates, times, "Updated", "|", "View author…".
 _BYLINE_END = re.compile(
     r"\s(?:\||•|·|—|–|-{1,2})\s|\d|\b(?:updated|published|posted|view|follow|read|more|"
@@ -264,6 +267,8 @@ def split_byline(
             if strict or len(parts) > 1:
                 words = _before_lower_case(words)
             words = _without_role(words)
+        while len(words) > 2 and words[0].lower().rstrip(".") in _HONORIFICS:
+            words = words[1:]
         part = " ".join(words)
         if not part:
             continue

@@ -185,3 +185,13 @@ def test_the_stated_publication_time_beats_a_distant_date_in_the_url() -> None:
 def test_an_html_escaped_name_in_json_ld_is_read_unescaped() -> None:
     data = {"@type": "NewsArticle", "author": {"@type": "Person", "name": "Lindsey O&#039;Donnell"}}
     assert extract_article(page(json_ld(data)), url=URL).authors == ["Lindsey O'Donnell"]
+
+
+def test_a_gender_inclusive_label_before_the_byline_is_cut() -> None:
+    top = "<p><span itemprop='author'>Autor/in: Ana Ruiz </span></p>"
+    assert extract_article(page(top=top), url=URL).authors == ["Ana Ruiz"]
+
+
+def test_a_title_before_a_name_is_not_part_of_it() -> None:
+    head = "<meta name='author' content='Dr. Ana Ruiz'>"
+    assert extract_article(page(head), url=URL).authors == ["Ana Ruiz"]
