@@ -9,9 +9,12 @@ a role, the site's name) and split into names; a credit naming an organisation i
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from news.metadata.signals import _clean, _distinct, _key, _Signals, _types, _unescape
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
 
 MAX_NAME_WORDS = 5
 MAX_AUTHORS = 12
@@ -185,7 +188,11 @@ def _ld_people(value: Any, site_keys: set[str]) -> tuple[list[str], list[str]]:
 
 def _microdata_authors(signals: _Signals, site_keys: set[str], credits: list[str]) -> list[str]:
     people: list[str] = []
-    for element in signals.itemprops.get("author", [])[:MAX_AUTHORS]:
+    # The authors of one item: the first that names any. A page's teasers for other
+    # stories are items of their own, and their authors are not this story's.
+    elements = signals.itemprops.get("author", [])
+    item = _item_of(elements[0]) if elements else None
+    for element in [e for e in elements if _item_of(e) is item][:MAX_AUTHORS]:
         if element.tag == "meta":
             text = element.get("content") or ""
         else:
@@ -206,6 +213,11 @@ def _microdata_authors(signals: _Signals, site_keys: set[str], credits: list[str
         people += found
         credits += orgs
     return people
+
+
+def _item_of(element: HtmlElement) -> HtmlElement | None:
+    """The microdata item (nearest ``itemscope`` ancestor) a property belongs to."""
+    return next((a for a in element.iterancestors() if a.get("itemscope") is not None), None)
 
 
 def _byline_element_people(

@@ -195,3 +195,15 @@ def test_a_gender_inclusive_label_before_the_byline_is_cut() -> None:
 def test_a_title_before_a_name_is_not_part_of_it() -> None:
     head = "<meta name='author' content='Dr. Ana Ruiz'>"
     assert extract_article(page(head), url=URL).authors == ["Ana Ruiz"]
+
+
+def test_microdata_authors_of_other_stories_teasers_are_not_the_byline() -> None:
+    def item(name: str) -> str:
+        return (
+            "<div itemscope itemtype='https://schema.org/BlogPosting'>"
+            f"<span itemprop='author'>by {name}</span></div>"
+        )
+
+    teasers = f"<div class='more'>{item('Tom Lee')}{item('Eve Stone')}</div>"
+    html = page(top=item("Ana Ruiz"), paragraphs=(*STORY, teasers))
+    assert extract_article(html, url=URL).authors == ["Ana Ruiz"]
