@@ -48,6 +48,10 @@ _ROLE_QUALIFIERS = frozenset(_QUALIFIER_TEXT.split())
 _PEN_NAME = re.compile(r"(?=\w*[a-z][A-Z0-9])[^\W_]\w{2,39}")
 # A label before the names ("Author:"), also in its gender-inclusive forms ("Autor/in:").
 _LABEL = re.compile(r"^[^\W\d_]{2,20}(?:[/*][^\W\d_]{1,6})?:\s+")
+_WITH_ADDRESS = re.compile(
+    r"(?P<name>[^()]+?)\s*\(\s*(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)*\.[a-z]{2,6}/?\s*\)",
+    re.IGNORECASE,
+)
 # A title before a name is not part of it: "Dr. Ana Ruiz" is credited as "Ana Ruiz".
 _HONORIFICS = frozenset({"dr", "prof", "mr", "mrs", "ms", "mx"})
 # Where a byline's text stops being names: dates, times, "Updated", "|", "View author…".
@@ -244,6 +248,10 @@ def split_byline(
     text = _clean(text) or ""
     if not text:
         return [], []
+    # A credit followed by its web address is the site: "Deutsche Welle (www.dw.com)".
+    site = _WITH_ADDRESS.fullmatch(text)
+    if site is not None:
+        return [], [site["name"]]
     # Links and handles in parentheses go; so does an unclosed one that holds a link.
     text = re.sub(r"\([^)]*[/@:][^)]*(?:\)|$)|https?://\S+|<[^>]*>?", " ", text).strip()
     text = _LABEL.sub("", _BY_PREFIX.sub("", text))
@@ -381,8 +389,8 @@ def _is_organisation(part: str, site_keys: set[str]) -> bool:
     words = {word.lower().strip(".,") for word in tokens}
     if words & _ORGANISATION_WORDS:
         return True
-    if tokens[0] in {"The", "THE", "Die", "Der", "Das", "La", "Le", "Les", "El", "Il"}:
-        return True  # "The Russian", "Le Monde": a title, not a person
+    if tokens[0].capitalize() in {"The", "Die", "Der", "Das", "La", "Le", "Les", "El", "Il"}:
+        return True  # "The Russian", "Le Monde", "DER SPIEGEL": a title, not a person
     if len(tokens) == 1 and tokens[0].isupper() and 2 <= len(tokens[0]) <= 5:
         return True  # an acronym: "PTI", "AFP"
     return bool(re.search(r"\.(?:com|org|net|co|de|fr|uk)\b", part, re.IGNORECASE))

@@ -207,3 +207,12 @@ def test_microdata_authors_of_other_stories_teasers_are_not_the_byline() -> None
     teasers = f"<div class='more'>{item('Tom Lee')}{item('Eve Stone')}</div>"
     html = page(top=item("Ana Ruiz"), paragraphs=(*STORY, teasers))
     assert extract_article(html, url=URL).authors == ["Ana Ruiz"]
+
+
+def test_a_credit_with_its_web_address_or_an_article_in_capitals_is_an_organisation() -> None:
+    head = "<meta name='author' content='Deutsche Welle (www.dw.com)'>"
+    draft = extract_article(page(head), url=URL)
+    assert (draft.authors, draft.credit) == ([], "Deutsche Welle")
+    data = {"@type": "NewsArticle", "creator": ["DER SPIEGEL"]}
+    draft = extract_article(page(json_ld(data)), url=URL)
+    assert (draft.authors, draft.credit) == ([], "DER SPIEGEL")
