@@ -24,7 +24,9 @@ MAX_BY_LINKS = 5
 MAX_DATE_TEXT = 120
 _KEY = re.compile(r"[\W_]+", re.UNICODE)
 _BYLINE_CLASS = re.compile(
-    r"(?:^|[\s_-])(?:by-?line|byl|author(?:s|-?name)?|writer|reporter|contributor|creditline)"
+    r"(?:^|[\s_-])(?:by-?line|byl|author(?:s|-?name)?|writer|reporter|contributor|creditline"
+    # the same words in other languages: German, Spanish, Polish "autor", French "auteur"
+    r"|autor(?:en|in|es|a|e)?|auteurs?|verfasser)"
     r"(?:$|[\s_-])",
     re.IGNORECASE,
 )
@@ -42,7 +44,7 @@ _COPYRIGHT = re.compile(
     r"(?P<name>[^\W\d][\w&'’ .-]{1,60}?)\s*(?:[.,|]|all rights|$)",
     re.IGNORECASE,
 )
-_BYLINE_HINTS = ("byl", "author", "writer", "reporter", "contributor", "credit")
+_BYLINE_HINTS = ("byl", "aut", "writer", "reporter", "contributor", "credit", "verfasser")
 _DATE_HINTS = ("date", "time", "publish", "posted", "stamp", "byline", "meta")
 _DATE_CLASS = re.compile(r"date|time|publish|posted|timestamp|byline|meta", re.IGNORECASE)
 _NOT_DATE_CLASS = re.compile(r"updat|modif|comment|related|reading-time|read-time", re.IGNORECASE)

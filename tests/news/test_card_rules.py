@@ -216,3 +216,10 @@ def test_a_credit_with_its_web_address_or_an_article_in_capitals_is_an_organisat
     data = {"@type": "NewsArticle", "creator": ["DER SPIEGEL"]}
     draft = extract_article(page(json_ld(data)), url=URL)
     assert (draft.authors, draft.credit) == ([], "DER SPIEGEL")
+
+
+def test_a_byline_element_named_in_another_language_is_read() -> None:
+    top = "<div class='dig-autoren'>Von Clemens Höges</div>"
+    assert extract_article(page(top=top), url=URL).authors == ["Clemens Höges"]
+    top = "<p class='auteur'>Par Didier Roy</p>"
+    assert extract_article(page(top=top), url=URL).authors == ["Didier Roy"]
