@@ -47,6 +47,8 @@ _ROLE_QUALIFIERS = frozenset(_QUALIFIER_TEXT.split())
 # ("AMournfulHowlInTheNight", "Sleyca42"), which no chrome word looks like.
 _PEN_NAME = re.compile(r"(?=\w*[a-z][A-Z0-9])[^\W_]\w{2,39}")
 # A label before the names ("Author:"), also in its gender-inclusive forms ("Autor/in:").
+# A user name: one word of letters and digits ("john", "bjoernlinder01").
+_HANDLE = re.compile(r"[^\W_][\w.-]{2,39}")
 _LABEL = re.compile(r"^[^\W\d_]{2,20}(?:[/*][^\W\d_]{1,6})?:\s+")
 _WITH_ADDRESS = re.compile(
     r"(?P<name>[^()]+?)\s*\(\s*(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)*\.[a-z]{2,6}/?\s*\)",
@@ -122,10 +124,14 @@ def _choose_authors(
         people, _ = split_byline(text, site_keys, strict=True)
         rel_people += people or ([text] if _PEN_NAME.fullmatch(text) else [])
     sources.append(rel_people)
-    # An hCard in author markup is explicit: one word is a name here (a blogger's handle).
+    # An hCard in author markup is explicit: one word is a name here, and so is a user
+    # name written in lower case ("john"), unless it names the site or a role ("admin").
     hcard_people: list[str] = []
     for text in signals.hcard_authors:
-        hcard_people += split_byline(text, site_keys)[0]
+        people, _ = split_byline(text, site_keys)
+        if not people and _HANDLE.fullmatch(text) and not _is_organisation(text, site_keys):
+            people = [text]
+        hcard_people += people
     sources.append(hcard_people)
     element_groups: list[list[str]] = []
     for text, links in signals.byline_texts:

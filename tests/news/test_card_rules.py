@@ -223,3 +223,10 @@ def test_a_byline_element_named_in_another_language_is_read() -> None:
     assert extract_article(page(top=top), url=URL).authors == ["Clemens Höges"]
     top = "<p class='auteur'>Par Didier Roy</p>"
     assert extract_article(page(top=top), url=URL).authors == ["Didier Roy"]
+
+
+def test_a_user_name_in_an_hcard_is_the_author_but_a_role_account_is_not() -> None:
+    card = "<span class='author vcard'><a class='url fn n' href='/author/john/'>john</a></span>"
+    assert extract_article(page(top=card), url=URL).authors == ["john"]
+    card = "<span class='author vcard'><a class='url fn n' href='/author/admin/'>admin</a></span>"
+    assert extract_article(page(top=card), url=URL).authors == []
