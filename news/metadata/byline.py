@@ -1,9 +1,10 @@
 """The people a page credits, apart from the organisations (the site, an agency) it credits.
 
 Sources in order of trust: JSON-LD ``author``, microdata ``author``, author meta tags,
-``rel=author`` links, hCard names in author markup, byline elements, links after "By", a wire story's closing
-"(Reporting by …)" line. Byline text is cut where names stop (a date, "Updated",
-a role, the site's name) and split into names; a credit naming an organisation is kept apart.
+``rel=author`` links, hCard names in author markup, byline elements, links after "By", a
+wire story's closing "(Reporting by …)" line. Byline text is cut where names stop (a date,
+"Updated", a role, the site's name) and split into names; a credit naming an organisation
+is kept apart.
 """
 
 from __future__ import annotations
