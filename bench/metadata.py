@@ -19,6 +19,12 @@ A fixed third of the pages is held out (sha1 of "set/page" mod 3 == 0) and repor
 pages of a kind other than ``article`` are skipped there.
 
     python bench/metadata.py --fresh ../fresh
+
+``--fresh-set NAME`` keeps only that set (repeatable); with ``--misses`` it prints our
+misses on that set's pages, so a set used for development can be read page by page while
+the others are scored only as totals.
+
+    python bench/metadata.py --fresh ../fresh --fresh-set trafilatura --misses
 """
 
 from __future__ import annotations
@@ -314,12 +320,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--split", choices=(*SPLITS, "both"), default="both", help="which pages to score"
     )
-    parser.add_argument("--misses", action="store_true", help="print our misses (dev only)")
+    parser.add_argument(
+        "--misses",
+        action="store_true",
+        help="print our misses (dev split; fresh pages only with --fresh-set)",
+    )
     parser.add_argument(
         "--fresh", type=Path, help="also score the fresh set unpacked here (fetch_fresh.py)"
     )
     parser.add_argument(
         "--limit", type=int, default=0, help="score only the first N fresh pages of each set"
+    )
+    parser.add_argument(
+        "--fresh-set",
+        action="append",
+        dest="fresh_sets",
+        help="score only this fresh set (repeatable); needed for --misses on fresh pages",
     )
     arguments = parser.parse_args(argv)
     if arguments.data is None and arguments.fresh is None:
@@ -338,6 +354,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(line)
     if arguments.fresh is not None:
         fresh_pages = load_fresh_pages(arguments.fresh, arguments.limit)
+        if arguments.fresh_sets:
+            fresh_pages = [page for page in fresh_pages if page.group in arguments.fresh_sets]
         groups = tuple(dict.fromkeys(page.group for page in fresh_pages))
         fresh_results: dict[str, Any] = {}
         for name, guess, fields in methods:
@@ -345,6 +363,12 @@ def main(argv: list[str] | None = None) -> int:
         if arguments.data is not None:
             print()
         print(format_table(fresh_results, groups, column="fresh set"))
+        # Misses are shown only for sets named on the command line: a set kept for a
+        # final score is never read page by page.
+        if arguments.misses and arguments.fresh_sets:
+            for group in groups:
+                for line in fresh_results["newsdesk"][0][group].misses:
+                    print(f"{group} {line}")
     return 0
 
 

@@ -290,18 +290,24 @@ def _in_chrome(element: HtmlElement) -> bool:
 
 
 def _htmldate(tree: HtmlElement, page_url: str | None) -> datetime | None:
-    """htmldate's reading of the page's date markup, as the last resort (noon UTC).
+    """htmldate's reading of the page, as the last resort (noon UTC).
 
-    Only its quick search over markup and URL: its extensive search over page text finds a
-    date on most pages that have none (copyright years, comment dates). A 1 January result
-    is dropped: it is what htmldate gives for a bare year.
+    Its quick search over markup and URL first; when that finds nothing, its extensive
+    search over the page's text, which reads the dates a page writes only in prose or
+    in unmarked elements ("Posted on 24.03.2004"). Only pages without any date signal
+    pay for the second search. A 1 January result is dropped: it is what htmldate gives
+    for a bare year (a copyright line).
     """
     from htmldate import find_date
 
-    try:
-        found = find_date(tree, url=page_url, original_date=True, extensive_search=False)
-    except (ValueError, TypeError):
-        return None
+    found = None
+    for extensive in (False, True):
+        try:
+            found = find_date(tree, url=page_url, original_date=True, extensive_search=extensive)
+        except (ValueError, TypeError):
+            return None
+        if found:
+            break
     if not found or found[5:10] == "01-01":
         return None
     try:

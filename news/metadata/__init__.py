@@ -12,15 +12,19 @@ them about any one site:
   otherwise the first metadata title with the parts that name the site (matching
   ``og:site_name``, the publisher or the host name) cut off.
 - ``byline``: the people credited, from the first source that names people in this order:
-  the article's JSON-LD ``author``, microdata ``author``, ``<meta name=author>``-like tags,
-  ``rel=author`` links, byline elements, links after "By", then a wire story's
+  the article's JSON-LD ``author``, microdata ``author`` (of one item), ``<meta
+  name=author>``-like tags, ``rel=author`` links, hCard names in author markup, byline
+  elements (their class in English, German, Spanish, Polish or French), links after "By",
+  then a wire story's
   "(Reporting by …)" line; names in comment threads and asides are not the story's. A
   credit that names an organisation (the site itself, a wire agency, "Staff", "… News") is
   kept apart as ``credit``.
 - ``dates``: machine-readable publication times keep their UTC offset and are stored in
   UTC; a time given with its zone wins over one without; a bare date is taken as noon UTC,
-  so it shows as the same calendar day in any zone from UTC-11 to UTC+11; a date found
-  in the URL is used when nothing else is.
+  so it shows as the same calendar day in any zone from UTC-11 to UTC+11, and so is a
+  time of exactly midnight (a date field written as a time); a date found in the URL is
+  used when nothing else is (for a page with no date at all, ``news.extraction`` then
+  asks htmldate: its markup search, then its search of the text).
 - ``archive``: the same rules applied to the fields an older version stored.
 
 Names with a leading underscore are shared between these modules only; the public API is

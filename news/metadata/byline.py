@@ -1,17 +1,21 @@
 """The people a page credits, apart from the organisations (the site, an agency) it credits.
 
 Sources in order of trust: JSON-LD ``author``, microdata ``author``, author meta tags,
-``rel=author`` links, byline elements, links after "By", a wire story's closing
-"(Reporting by …)" line. Byline text is cut where names stop (a date, "Updated",
-a role, the site's name) and split into names; a credit naming an organisation is kept apart.
+``rel=author`` links, hCard names in author markup, byline elements, links after "By", a
+wire story's closing "(Reporting by …)" line. Byline text is cut where names stop (a date,
+"Updated", a role, the site's name) and split into names; a credit naming an organisation
+is kept apart.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from news.metadata.signals import _clean, _distinct, _key, _Signals, _types
+from news.metadata.signals import _clean, _distinct, _key, _Signals, _types, _unescape
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
 
 MAX_NAME_WORDS = 5
 MAX_AUTHORS = 12
@@ -43,7 +47,16 @@ _ROLE_QUALIFIERS = frozenset(_QUALIFIER_TEXT.split())
 # A pen name in explicit author markup (rel=author): one word in CamelCase or with digits
 # ("AMournfulHowlInTheNight", "Sleyca42"), which no chrome word looks like.
 _PEN_NAME = re.compile(r"(?=\w*[a-z][A-Z0-9])[^\W_]\w{2,39}")
-_LABEL = re.compile(r"^[^\W\d_]{2,20}:\s+")
+# A label before the names ("Author:"), also in its gender-inclusive forms ("Autor/in:").
+# A user name: one word of letters and digits ("john", "bjoernlinder01").
+_HANDLE = re.compile(r"[^\W_][\w.-]{2,39}")
+_LABEL = re.compile(r"^[^\W\d_]{2,20}(?:[/*][^\W\d_]{1,6})?:\s+")
+_WITH_ADDRESS = re.compile(
+    r"(?P<name>[^()]+?)\s*\(\s*(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)*\.[a-z]{2,6}/?\s*\)",
+    re.IGNORECASE,
+)
+# A title before a name is not part of it: "Dr. Ana Ruiz" is credited as "Ana Ruiz".
+_HONORIFICS = frozenset({"dr", "prof", "mr", "mrs", "ms", "mx"})
 # Where a byline's text stops being names: dates, times, "Updated", "|", "View author…".
 _BYLINE_END = re.compile(
     r"\s(?:\||•|·|—|–|-{1,2})\s|\d|\b(?:updated|published|posted|view|follow|read|more|"
@@ -112,6 +125,15 @@ def _choose_authors(
         people, _ = split_byline(text, site_keys, strict=True)
         rel_people += people or ([text] if _PEN_NAME.fullmatch(text) else [])
     sources.append(rel_people)
+    # An hCard in author markup is explicit: one word is a name here, and so is a user
+    # name written in lower case ("john"), unless it names the site or a role ("admin").
+    hcard_people: list[str] = []
+    for text in signals.hcard_authors:
+        people, _ = split_byline(text, site_keys)
+        if not people and _HANDLE.fullmatch(text) and not _is_organisation(text, site_keys):
+            people = [text]
+        hcard_people += people
+    sources.append(hcard_people)
     element_groups: list[list[str]] = []
     for text, links in signals.byline_texts:
         people, orgs = _byline_element_people(text, links, site_keys)
@@ -150,9 +172,10 @@ def _ld_people(value: Any, site_keys: set[str]) -> tuple[list[str], list[str]]:
     people: list[str] = []
     orgs: list[str] = []
     values = value if isinstance(value, list) else [value]
+    # JSON-LD is often written from HTML-escaped fields ("Lindsey O&#039;Donnell").
     for item in values[:MAX_AUTHORS]:
         if isinstance(item, str):
-            found, credit = split_byline(item, site_keys)
+            found, credit = split_byline(_unescape(item), site_keys)
             people += found
             orgs += credit
         elif isinstance(item, dict):
@@ -161,6 +184,7 @@ def _ld_people(value: Any, site_keys: set[str]) -> tuple[list[str], list[str]]:
                 name = next((n for n in name if isinstance(n, str)), None)
             if not isinstance(name, str) or not name.strip():
                 continue
+            name = _unescape(name)
             if _types(item) & {"organization", "newsmediaorganization", "corporation"}:
                 orgs.append(name)
                 continue
@@ -175,7 +199,11 @@ def _ld_people(value: Any, site_keys: set[str]) -> tuple[list[str], list[str]]:
 
 def _microdata_authors(signals: _Signals, site_keys: set[str], credits: list[str]) -> list[str]:
     people: list[str] = []
-    for element in signals.itemprops.get("author", [])[:MAX_AUTHORS]:
+    # The authors of one item: the first that names any. A page's teasers for other
+    # stories are items of their own, and their authors are not this story's.
+    elements = signals.itemprops.get("author", [])
+    item = _item_of(elements[0]) if elements else None
+    for element in [e for e in elements if _item_of(e) is item][:MAX_AUTHORS]:
         if element.tag == "meta":
             text = element.get("content") or ""
         else:
@@ -196,6 +224,11 @@ def _microdata_authors(signals: _Signals, site_keys: set[str], credits: list[str
         people += found
         credits += orgs
     return people
+
+
+def _item_of(element: HtmlElement) -> HtmlElement | None:
+    """The microdata item (nearest ``itemscope`` ancestor) a property belongs to."""
+    return next((a for a in element.iterancestors() if a.get("itemscope") is not None), None)
 
 
 def _byline_element_people(
@@ -222,6 +255,10 @@ def split_byline(
     text = _clean(text) or ""
     if not text:
         return [], []
+    # A credit followed by its web address is the site: "Deutsche Welle (www.dw.com)".
+    site = _WITH_ADDRESS.fullmatch(text)
+    if site is not None:
+        return [], [site["name"]]
     # Links and handles in parentheses go; so does an unclosed one that holds a link.
     text = re.sub(r"\([^)]*[/@:][^)]*(?:\)|$)|https?://\S+|<[^>]*>?", " ", text).strip()
     text = _LABEL.sub("", _BY_PREFIX.sub("", text))
@@ -257,6 +294,8 @@ def split_byline(
             if strict or len(parts) > 1:
                 words = _before_lower_case(words)
             words = _without_role(words)
+        while len(words) > 2 and words[0].lower().rstrip(".") in _HONORIFICS:
+            words = words[1:]
         part = " ".join(words)
         if not part:
             continue
@@ -357,8 +396,8 @@ def _is_organisation(part: str, site_keys: set[str]) -> bool:
     words = {word.lower().strip(".,") for word in tokens}
     if words & _ORGANISATION_WORDS:
         return True
-    if tokens[0] in {"The", "THE", "Die", "Der", "Das", "La", "Le", "Les", "El", "Il"}:
-        return True  # "The Russian", "Le Monde": a title, not a person
+    if tokens[0].capitalize() in {"The", "Die", "Der", "Das", "La", "Le", "Les", "El", "Il"}:
+        return True  # "The Russian", "Le Monde", "DER SPIEGEL": a title, not a person
     if len(tokens) == 1 and tokens[0].isupper() and 2 <= len(tokens[0]) <= 5:
         return True  # an acronym: "PTI", "AFP"
     return bool(re.search(r"\.(?:com|org|net|co|de|fr|uk)\b", part, re.IGNORECASE))

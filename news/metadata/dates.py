@@ -60,6 +60,9 @@ _URL_DATE = re.compile(
 )
 _ZONE_SUFFIX = re.compile(r"(?:[zZ]|[+-]\d{2}:?\d{2}|\b(?:utc|gmt)\b)\s*$", re.IGNORECASE)
 _HAS_CLOCK = re.compile(r"\d{1,2}:\d{2}")
+_ISO_MIDNIGHT = re.compile(
+    r"(?P<day>(?:19|20)\d{2}-\d{2}-\d{2})[T ]00:00(?::00(?:\.0+)?)?(?!\d|:\d|\.\d*[1-9])"
+)
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,13 @@ def parse_moment(value: str, *, source: str) -> Moment | None:
         or re.search(r"[+-]\d{2}:?\d{2}\b", value[10:])
         or re.search(r"\b[A-Z]{2,4}T?\b\s*$", value)
     )
+    midnight = _ISO_MIDNIGHT.match(value)
+    if midnight is not None:
+        # Exactly midnight is a date field written as a time ("2018-12-22T00:00:00+0100"):
+        # the day as written, not the instant, which in UTC falls on the day before.
+        day = parse_date_text(midnight["day"])
+        if day is not None:
+            parsed, has_time, has_zone = day, False, False
     if not has_time:
         parsed = datetime.combine(parsed.date(), time(12, 0), tzinfo=UTC)
     return Moment(parsed.astimezone(UTC), has_zone, has_time, source)
@@ -208,8 +218,9 @@ def _reconcile(candidates: list[Moment], from_url: Moment | None) -> Moment | No
     """The best-sourced candidate, refined by a more precise one on the same day.
 
     A time with a zone beats a time without one beats a bare date; the earliest source in
-    the list wins among equals. A URL date wins when every other candidate is more than
-    a day away from it (the page's metadata then describes a re-publication).
+    the list wins among equals. A date in the URL is used only when the page gives no
+    other: many sites keep the address a draft was first saved under, so a URL date far
+    from the page's stated publication time is the draft's, not the story's.
     """
     if not candidates:
         return from_url
@@ -217,8 +228,6 @@ def _reconcile(candidates: list[Moment], from_url: Moment | None) -> Moment | No
     for candidate in candidates[1:]:
         if _precision(candidate) > _precision(best) and _near(candidate, best):
             best = candidate
-    if from_url is not None and not any(_near(c, from_url) for c in candidates):
-        return from_url
     return best
 
 

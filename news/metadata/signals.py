@@ -24,7 +24,9 @@ MAX_BY_LINKS = 5
 MAX_DATE_TEXT = 120
 _KEY = re.compile(r"[\W_]+", re.UNICODE)
 _BYLINE_CLASS = re.compile(
-    r"(?:^|[\s_-])(?:by-?line|byl|author(?:s|-?name)?|writer|reporter|contributor|creditline)"
+    r"(?:^|[\s_-])(?:by-?line|byl|author(?:s|-?name)?|writer|reporter|contributor|creditline"
+    # the same words in other languages: German, Spanish, Polish "autor", French "auteur"
+    r"|autor(?:en|in|es|a|e)?|auteurs?|verfasser)"
     r"(?:$|[\s_-])",
     re.IGNORECASE,
 )
@@ -42,7 +44,7 @@ _COPYRIGHT = re.compile(
     r"(?P<name>[^\W\d][\w&'’ .-]{1,60}?)\s*(?:[.,|]|all rights|$)",
     re.IGNORECASE,
 )
-_BYLINE_HINTS = ("byl", "author", "writer", "reporter", "contributor", "credit")
+_BYLINE_HINTS = ("byl", "aut", "writer", "reporter", "contributor", "credit", "verfasser")
 _DATE_HINTS = ("date", "time", "publish", "posted", "stamp", "byline", "meta")
 _DATE_CLASS = re.compile(r"date|time|publish|posted|timestamp|byline|meta", re.IGNORECASE)
 _NOT_DATE_CLASS = re.compile(r"updat|modif|comment|related|reading-time|read-time", re.IGNORECASE)
@@ -76,6 +78,8 @@ class _Signals:
     by_links: list[str] = field(default_factory=list)
     # The names of a wire story's closing credit: "(Reporting by Will Dunham; Editing by …)".
     reporting_credits: list[str] = field(default_factory=list)
+    # hCard names inside author markup: <span class="author vcard"><span class="fn">…</span>.
+    hcard_authors: list[str] = field(default_factory=list)
     byline_texts: list[tuple[str, list[str]]] = field(default_factory=list)
     times: list[tuple[str, str, bool]] = field(default_factory=list)  # (datetime, text, marked)
     date_texts: list[str] = field(default_factory=list)
@@ -157,6 +161,8 @@ def _collect(tree: HtmlElement) -> _Signals:
             match = _REPORTING_BY.match(element.text or "")
             if match:
                 signals.reporting_credits.append(match["names"])
+        if len(signals.hcard_authors) < MAX_BY_LINKS and _is_hcard_author(element):
+            signals.hcard_authors.append(_clean(element.text_content()) or "")
         itemprop = element.get("itemprop")
         if itemprop:
             for name in itemprop.lower().split():
@@ -252,6 +258,21 @@ def _is_by_link(link: HtmlElement) -> bool:
     return not any(
         ancestor.tag in ("footer", "figure", "figcaption") for ancestor in link.iterancestors()
     ) and not _in_comments(link)
+
+
+def _is_hcard_author(element: HtmlElement) -> bool:
+    """Whether ``element`` is the name of an hCard inside an element marked as the author
+    (hAtom's ``<span class="author vcard"><span class="fn">Ned Deily</span></span>``, which
+    blog engines write): the page's own statement of who wrote it, outside comments."""
+    classes = (element.get("class") or "").split()
+    if "fn" not in classes and "nickname" not in classes:
+        return False
+    for depth, ancestor in enumerate(element.iterancestors()):
+        if depth >= 3:
+            return False
+        if any("author" in name.lower() for name in (ancestor.get("class") or "").split()):
+            return not _in_comments(element)
+    return False
 
 
 def _in_comments(element: HtmlElement) -> bool:

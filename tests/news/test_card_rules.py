@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from news.extraction import extract_article
 from news.metadata import strip_site_name
 from tests.news.test_metadata import STORY, URL, json_ld, page
@@ -141,3 +143,90 @@ def test_a_wire_storys_reporting_credit_names_its_reporters() -> None:
     draft = extract_article(html, url=URL)
     assert draft.authors == ["Ana Ruiz", "Tom Lee"]
     assert draft.credit == "Reuters"
+
+
+def test_an_hcard_in_author_markup_names_the_author_even_in_one_word() -> None:
+    card = "<p class='post-author vcard'>Posted by <span class='fn'>Eleonore</span> at 16:00</p>"
+    assert extract_article(page(top=card), url=URL).authors == ["Eleonore"]
+    comment = (
+        "<div class='comments'><p class='comment-author vcard'>"
+        "<span class='fn'>Tom Lee</span> says:</p></div>"
+    )
+    assert extract_article(page(paragraphs=(*STORY, comment)), url=URL).authors == []
+
+
+def test_a_date_written_only_in_the_text_is_found_when_no_markup_gives_one() -> None:
+    # No date markup, no date in the URL: the date is in the words under the headline.
+    dated = "<p>Geschrieben am 24. März 2004 von Genesis</p>"
+    draft = extract_article(page(top=dated), url="https://www.harbourtimes.co.uk/pier")
+    assert draft.published_at is not None
+    assert draft.published_at.date().isoformat() == "2004-03-24"
+
+
+def test_a_publication_time_of_exactly_midnight_is_the_day_as_written() -> None:
+    data = {"@type": "NewsArticle", "datePublished": "2018-12-22T00:00:00+0100"}
+    draft = extract_article(page(json_ld(data)), url="https://www.harbourtimes.co.uk/pier")
+    assert draft.published_at is not None
+    assert draft.published_at.date().isoformat() == "2018-12-22"
+    timed = {"@type": "NewsArticle", "datePublished": "2018-12-22T00:30:00+0100"}
+    draft = extract_article(page(json_ld(timed)), url="https://www.harbourtimes.co.uk/pier")
+    assert draft.published_at == datetime(2018, 12, 21, 23, 30, tzinfo=UTC)
+
+
+def test_the_stated_publication_time_beats_a_distant_date_in_the_url() -> None:
+    data = {"@type": "NewsArticle", "datePublished": "2019-06-17T18:28:00+02:00"}
+    url = "https://www.harbourtimes.co.uk/home/2017/7/12/pier-rebuilt"
+    draft = extract_article(page(json_ld(data)), url=url)
+    assert draft.published_at == datetime(2019, 6, 17, 16, 28, tzinfo=UTC)
+    # With no other date, the URL's still dates the story.
+    assert extract_article(page(), url=url).published_at == datetime(2017, 7, 12, 12, tzinfo=UTC)
+
+
+def test_an_html_escaped_name_in_json_ld_is_read_unescaped() -> None:
+    data = {"@type": "NewsArticle", "author": {"@type": "Person", "name": "Lindsey O&#039;Donnell"}}
+    assert extract_article(page(json_ld(data)), url=URL).authors == ["Lindsey O'Donnell"]
+
+
+def test_a_gender_inclusive_label_before_the_byline_is_cut() -> None:
+    top = "<p><span itemprop='author'>Autor/in: Ana Ruiz </span></p>"
+    assert extract_article(page(top=top), url=URL).authors == ["Ana Ruiz"]
+
+
+def test_a_title_before_a_name_is_not_part_of_it() -> None:
+    head = "<meta name='author' content='Dr. Ana Ruiz'>"
+    assert extract_article(page(head), url=URL).authors == ["Ana Ruiz"]
+
+
+def test_microdata_authors_of_other_stories_teasers_are_not_the_byline() -> None:
+    def item(name: str) -> str:
+        return (
+            "<div itemscope itemtype='https://schema.org/BlogPosting'>"
+            f"<span itemprop='author'>by {name}</span></div>"
+        )
+
+    teasers = f"<div class='more'>{item('Tom Lee')}{item('Eve Stone')}</div>"
+    html = page(top=item("Ana Ruiz"), paragraphs=(*STORY, teasers))
+    assert extract_article(html, url=URL).authors == ["Ana Ruiz"]
+
+
+def test_a_credit_with_its_web_address_or_an_article_in_capitals_is_an_organisation() -> None:
+    head = "<meta name='author' content='Deutsche Welle (www.dw.com)'>"
+    draft = extract_article(page(head), url=URL)
+    assert (draft.authors, draft.credit) == ([], "Deutsche Welle")
+    data = {"@type": "NewsArticle", "creator": ["DER SPIEGEL"]}
+    draft = extract_article(page(json_ld(data)), url=URL)
+    assert (draft.authors, draft.credit) == ([], "DER SPIEGEL")
+
+
+def test_a_byline_element_named_in_another_language_is_read() -> None:
+    top = "<div class='dig-autoren'>Von Clemens Höges</div>"
+    assert extract_article(page(top=top), url=URL).authors == ["Clemens Höges"]
+    top = "<p class='auteur'>Par Didier Roy</p>"
+    assert extract_article(page(top=top), url=URL).authors == ["Didier Roy"]
+
+
+def test_a_user_name_in_an_hcard_is_the_author_but_a_role_account_is_not() -> None:
+    card = "<span class='author vcard'><a class='url fn n' href='/author/john/'>john</a></span>"
+    assert extract_article(page(top=card), url=URL).authors == ["john"]
+    card = "<span class='author vcard'><a class='url fn n' href='/author/admin/'>admin</a></span>"
+    assert extract_article(page(top=card), url=URL).authors == []
