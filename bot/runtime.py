@@ -16,9 +16,9 @@ from bot.feed_poller import FeedPoller, build_feed_poller
 from bot.metrics import prepare_multiprocess_directory, record_link, start_metrics_server
 from bot.server import NewsdeskWsgi
 from bot.settings import Settings
-from bot.webhook import cms_job_runners
 from bot.wiring import build_services, file_limits
 from bot.worker import JobSource, Worker, WorkSource, wait_for_shutdown
+from storage.cms import cms_job_runners
 from storage.services import Services
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,5 @@
-"""``POST /hooks/publish``: the CMS publish webhook, and the worker runner for queued events.
+"""``POST /hooks/publish``: the CMS publish webhook's HTTP endpoint (``storage.cms`` receives
+the events and runs the queued ones).
 
 Answers: 202 ``{"ok": true, "story_id": N, "status": "done"|"queued", "event_key": …}``;
 400 for a body that breaks its own framing (a broken chunked encoding); 401 for a missing,
@@ -19,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
-from bot.worker import JobRunner, PermanentFailure
 from news.errors import NewsdeskError
 from news.webhooks import (
     MAX_PAYLOAD_BYTES,
@@ -31,8 +31,7 @@ from news.webhooks import (
     parse_publish_event,
     verify_signature,
 )
-from storage.cms import CMS_EVENT_JOB, CmsEvents, QueuedEventFailed
-from storage.queue import ClaimedJob
+from storage.cms import CmsEvents
 from storage.services import Services
 
 if TYPE_CHECKING:
@@ -189,18 +188,3 @@ def _read_chunked(stream: Any, limit: int) -> bytes | None:
         body += data
         if bytes(stream.readline(3)).strip() != b"":
             raise BrokenBody("the chunked body is broken: a chunk is longer than its size")
-
-
-def cms_job_runners(services: Services) -> dict[str, JobRunner]:
-    """The worker runner for CMS events queued until their page is fetched."""
-    events = CmsEvents(services)
-
-    def run_cms_event(job: ClaimedJob) -> None:
-        try:
-            events.run_queued_event(str(job.payload["key"]), dict(job.payload["event"]))
-        except QueuedEventFailed as error:
-            if not error.retryable:
-                raise PermanentFailure(error.reason) from error
-            raise
-
-    return {CMS_EVENT_JOB: run_cms_event}

@@ -32,11 +32,23 @@ from storage.database import insert_ignoring_conflicts
 from storage.ingest import IngestResult, StoryOverrides
 from storage.models import Article, ArticleVersion, WebhookEvent, utc_now
 from storage.publishing import publish_article, record_story_change, unpublish_article
-from storage.queue import enqueue_job
+from storage.queue import ClaimedJob, JobKind, JobRunner, PermanentFailure
 from storage.services import Services
 from storage.states import WebhookEventState
 
 CMS_EVENT_JOB = "cms_event"
+
+
+@dataclass(frozen=True)
+class QueuedCmsEvent:
+    """A CMS event waiting for its page to be fetched: its idempotency key and the event as
+    received (read again as a ``PublishEvent`` when it runs)."""
+
+    key: str
+    event: dict[str, Any]
+
+
+CMS_EVENT = JobKind(CMS_EVENT_JOB, QueuedCmsEvent)
 EVENT_STATES = tuple(WebhookEventState)
 # Fetch failures worth retrying: the page may answer later.
 RETRYABLE_ERRORS: tuple[type[NewsdeskError], ...] = (TimedOut, ConnectionFailed)
@@ -291,9 +303,8 @@ class CmsEvents:
                 session=session,
             ):
                 return self._duplicate(key, session)
-            enqueue_job(
-                CMS_EVENT_JOB,
-                {"key": key, "event": event.model_dump(mode="json")},
+            CMS_EVENT.enqueue(
+                QueuedCmsEvent(key, event.model_dump(mode="json")),
                 session=session,
                 dedupe_key=f"cms:{key}",
             )
@@ -382,3 +393,19 @@ class CmsEvents:
                 row.state = WebhookEventState.FAILED
                 row.error = reason[:2000]
                 row.processed_at = utc_now()
+
+
+def cms_job_runners(services: Services) -> dict[str, JobRunner]:
+    """The worker runner for CMS events queued until their page is fetched."""
+    events = CmsEvents(services)
+
+    def run_cms_event(job: ClaimedJob) -> None:
+        queued = CMS_EVENT.read(job)
+        try:
+            events.run_queued_event(queued.key, queued.event)
+        except QueuedEventFailed as error:
+            if not error.retryable:
+                raise PermanentFailure(error.reason) from error
+            raise
+
+    return {CMS_EVENT_JOB: run_cms_event}

@@ -19,13 +19,14 @@ from sqlalchemy import func, select
 from bot.app import create_app
 from bot.server import LocalServer, NewsdeskWsgi
 from bot.settings import Settings
-from bot.webhook import PUBLISH_PATH, cms_job_runners
+from bot.webhook import PUBLISH_PATH
 from bot.wiring import build_services
 from bot.worker import JobSource, Worker
 from news.webhooks import MAX_PAYLOAD_BYTES, parse_publish_event, sign_payload
 from storage.articles import NewShare, count_articles, find_article_by_url
-from storage.cms import event_draft, story_overrides
+from storage.cms import CMS_EVENT_JOB, cms_job_runners, event_draft, story_overrides
 from storage.models import Article, Delivery, Job, WebhookEvent
+from storage.queue import ClaimedJob, MalformedPayload
 from storage.services import Services
 from storage.subscriptions import subscribe
 from tests.pageserver import PageServer
@@ -499,3 +500,12 @@ def test_broken_or_oversized_chunked_bodies_are_refused_and_store_nothing(
 
     assert (answered, reply["error"]) == (status, error)
     assert hook.count(WebhookEvent) == 0
+
+
+def test_a_queued_event_whose_payload_does_not_fit_fails_at_once(hook: Hook) -> None:
+    run = cms_job_runners(hook.services)[CMS_EVENT_JOB]
+    job = ClaimedJob(
+        id=1, kind=CMS_EVENT_JOB, payload={"key": 7}, attempts=0, progress={}, worker_id="w"
+    )
+    with pytest.raises(MalformedPayload, match="key"):
+        run(job)
