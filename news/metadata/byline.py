@@ -147,6 +147,14 @@ def _choose_authors(
         people, _ = split_byline(text, site_keys)
         by_people += people
     sources.append(by_people)
+    # Then a line that labels its names as the author's ("Von Ana Ruiz", "Author: Ana
+    # Ruiz", "Publicado por: Ana Ruiz"), read like byline text: two words make a name.
+    # A page whose labelled lines name different people lists stories (a weekly edition,
+    # teasers): none of them is its byline.
+    labelled = [split_byline(text, site_keys, strict=True)[0] for text in signals.labelled_bylines]
+    named = [people for people in labelled if people]
+    agreed = all({_key(n) for n in people} == {_key(n) for n in named[0]} for people in named)
+    sources.append(named[0] if named and agreed else [])
     # Last, a wire story's closing "(Reporting by …; Editing by …)" line.
     reporters: list[str] = []
     for text in signals.reporting_credits:
@@ -413,6 +421,8 @@ def _is_person_name(part: str, *, strict: bool) -> bool:
         return False  # "Dec", "January 5": a date, not a person
     if not any(len(word.strip(".,")) > 1 for word in words):
         return False  # "J J": an avatar's initials
+    if not all(any(ch.isalpha() for ch in word) for word in words):
+        return False  # a word of punctuation ("ライトハウス ／"): a separator, not a name
     named = 0
     for word in words:
         lower = word.lower()
