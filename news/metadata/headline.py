@@ -10,7 +10,6 @@ from typing import Any
 from news.metadata.signals import _clean, _first, _itemprop_text, _key, _ld_text, _Signals
 
 MIN_HEADLINE_WORDS = 3
-LONE_H1_WORDS = 4
 MAX_KICKER_WORDS = 3
 OVERLAP = 0.5
 # Where a title's parts meet: " | ", " - ", " — ", "_" (Chinese CMS titles) and the space
@@ -47,12 +46,6 @@ def _choose_headline(
         # No headline metadata beyond <title> (often the site's or section's title): the
         # page's one headline is what a reader sees.
         return lone[0]
-    if len(lone) == 1 and len(signals.h1s) == 1 and len(lone[0].split()) >= LONE_H1_WORDS:
-        # The page's one headline-sized <h1> against metadata titles that share none of
-        # its words: the titles are a teaser written for search engines and shares.
-        words = _words(lone[0])
-        if words and not any(words & _words(reference) for reference in references):
-            return lone[0]
     for reference in references:
         headline = strip_site_name(reference, site_keys)
         if headline and not _only_site(headline, site_keys):
@@ -90,7 +83,6 @@ def _confirmed_display_headline(
     keys.discard("")
     candidates = list(signals.h1s)
     candidates += [_clean(e.text_content()) or "" for e in signals.itemprops.get("headline", [])]
-    # An <h2> is a candidate after the <h1>s: some pages give the <h1> to the site's banner.
     # A heading that is a kicker and the metadata title ("Topic: <og:title>"): the site
     # itself gives the headline without its kicker.
     for candidate in candidates:
@@ -98,6 +90,7 @@ def _confirmed_display_headline(
         short_kicker = colon and len(kicker.split()) <= MAX_KICKER_WORDS
         if short_kicker and len(rest.split()) >= MIN_HEADLINE_WORDS and _key(rest) in whole:
             return rest
+    # An <h2> is a candidate after the <h1>s: some pages give the <h1> to the site's banner.
     for candidate in [*candidates, *signals.h2s]:
         key = _key(candidate)
         if not key:
