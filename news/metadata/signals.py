@@ -277,16 +277,18 @@ _LABELLED_TAGS = frozenset(
 # A label that says who wrote the story, then the names: "By", "Von", "Written by:",
 # "Publicado por:", "Author:" (a bare label word needs its colon, or an element of its own).
 _BY_LABEL = (
-    r"(?:(?:written|posted|reported|geschrieben|verfasst|veröffentlicht|publicado|escrito|"
-    r"publié|écrit|publicat)\s+)?(?:by|von|par|por|door|przez)"
+    r"(?:(?:written|posted|reported|submitted|added|created|geschrieben|verfasst|"
+    r"veröffentlicht|gespeichert|hinzugefügt|erstellt|eingestellt|publicado|escrito|publié|"
+    r"écrit|publicat)\s+)?(?:by|von|par|por|door|przez)"
 )
 _AUTHOR_LABEL = r"(?:authors?|autor(?:in|en|a|es)?(?:/in)?|auteurs?|verfasser(?:in)?)"
 _PUBLISHED_LABEL = (
     r"(?:published|posted|veröffentlicht|erschienen|publié|publicado|pubblicato|date|datum|"
     r"fecha|data)(?:\s+(?:on|am|le|el|il|em|at))?"
 )
-# What may come before the label on the same line: a short date or place and a separator.
-_LINE_LEAD = r"(?:[^|•·]{1,30}?\s(?:[|•·–—-])\s+)?"
+# What may come before the label on the same line: a short date or place and a separator,
+# or a date and time alone ("11.09.2011, 16:20 von …").
+_LINE_LEAD = r"(?:[^|•·]{1,30}?\s(?:[|•·–—-])\s+|\d[\d.:/]*(?:,?\s+\d[\d.:/]*)*,?\s+)?"
 _LABELLED_BYLINE = re.compile(
     rf"^{_LINE_LEAD}(?:{_BY_LABEL}\s*:?|{_AUTHOR_LABEL}\s*:)\s+(?P<names>\S.*)$", re.I
 )
@@ -302,7 +304,7 @@ _LABEL_LEAD = re.compile(
 )
 # The letters every label starts with, and the marks that separate a lead from a label: a
 # cheap test before the label pattern, which most of a page's text does not pass.
-_LABEL_INITIALS = frozenset("abdefgprvwé")
+_LABEL_INITIALS = frozenset("abcdefghprsvwé")
 _LEAD_MARKS = ("|", "•", "·", " - ", " – ", " — ")
 _INLINE_LEAD = frozenset({"b", "strong", "span", "time", "em", "i", "small"})
 _LINE_BREAKS = frozenset({"br", "p", "div", "ul", "ol", "li", "table", "h1", "h2", "h3", "hr"})
@@ -341,7 +343,7 @@ def _starts_with_label(text: str) -> bool:
     """Whether ``text`` starts with a byline or date label, maybe after a short lead."""
     text = text.lstrip()[:60]
     # A label after a short lead needs the separator between them.
-    initial = bool(text) and text[0].lower() in _LABEL_INITIALS
+    initial = bool(text) and (text[0].lower() in _LABEL_INITIALS or text[0].isdigit())
     if not initial and not any(mark in text for mark in _LEAD_MARKS):
         return False
     return _LABEL_LEAD.match(text) is not None

@@ -282,3 +282,17 @@ def test_a_kicker_before_the_metadata_title_in_the_heading_is_cut() -> None:
     # A colon inside a headline the metadata gives whole is kept.
     whole = page(title="Brexit: MPs vote again | Harbour Times", h1="Brexit: MPs vote again")
     assert extract_article(whole, url=URL).headline == "Brexit: MPs vote again"
+
+
+def test_one_word_on_a_labelled_line_with_only_a_date_is_a_user_name() -> None:
+    lines = (
+        "<div class='meta'>posted by harbourfan at 12:53</div>",
+        "<div class='submitted'>Gespeichert von <span class='username'>harbourfan</span>"
+        " am 24. Juli 2017 - 18:55</div>",
+        "<div><small>11.09.2011, 16:20 von harbourfan</small></div>",
+    )
+    for line in lines:
+        assert extract_article(page(top=line), url=URL).authors == ["harbourfan"], line
+    # One word followed by more words is prose, and a role account is nobody.
+    for line in ("<p>By the way, the pier</p>", "<p>Posted by admin on 3 May 2019</p>"):
+        assert extract_article(page(top=line), url=URL).authors == [], line
