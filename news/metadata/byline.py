@@ -147,6 +147,17 @@ def _choose_authors(
         people, _ = split_byline(text, site_keys)
         by_people += people
     sources.append(by_people)
+    # Then a line that labels its names as the author's ("Von Ana Ruiz", "Author: Ana
+    # Ruiz", "Publicado por: Ana Ruiz"), read like byline text: two words make a name.
+    # A page whose labelled lines name different people lists stories (a weekly edition,
+    # teasers): none of them is its byline.
+    labelled = [
+        split_byline(text, site_keys, strict=True)[0] or _labelled_handle(text, site_keys)
+        for text in signals.labelled_bylines
+    ]
+    named = [people for people in labelled if people]
+    agreed = all({_key(n) for n in people} == {_key(n) for n in named[0]} for people in named)
+    sources.append(named[0] if named and agreed else [])
     # Last, a wire story's closing "(Reporting by …; Editing by …)" line.
     reporters: list[str] = []
     for text in signals.reporting_credits:
@@ -166,6 +177,25 @@ def _choose_authors(
                     break
             return chosen[:MAX_AUTHORS], _clean(credits[0]) if credits else None
     return [], _clean(credits[0]) if credits else None
+
+
+# What may follow a one-word name on a labelled line: a separator, or a date or time.
+_AFTER_HANDLE = re.compile(r"(?:[|•·,–—-]|\d|(?:at|am|um|on|le|el|il|em|à)\s+\d)", re.I)
+_ONE_WORD = re.compile(r"\s*(?P<name>[^\W\d_][\w.-]{1,39}?)\.?(?:\s+(?P<rest>.*))?")
+
+
+def _labelled_handle(text: str, site_keys: set[str]) -> list[str]:
+    """A one-word name on a line that labels it and says nothing else but a date or time:
+    "posted by Stadler at 12:53", "von jovelstefan", "Gespeichert von rasos am 24. Juli"."""
+    match = _ONE_WORD.fullmatch(_clean(text) or "")
+    if match is None:
+        return []
+    rest, name = match["rest"] or "", match["name"]
+    if rest and not _AFTER_HANDLE.match(rest):
+        return []
+    if name.lower() in _MONTH_WORDS or _is_organisation(name, site_keys):
+        return []
+    return [name]
 
 
 def _ld_people(value: Any, site_keys: set[str]) -> tuple[list[str], list[str]]:
@@ -413,6 +443,8 @@ def _is_person_name(part: str, *, strict: bool) -> bool:
         return False  # "Dec", "January 5": a date, not a person
     if not any(len(word.strip(".,")) > 1 for word in words):
         return False  # "J J": an avatar's initials
+    if not all(any(ch.isalpha() for ch in word) for word in words):
+        return False  # a word of punctuation ("ライトハウス ／"): a separator, not a name
     named = 0
     for word in words:
         lower = word.lower()

@@ -166,6 +166,11 @@ def _choose_published(
     for value, text, marked in signals.times:
         if marked:
             candidates += _moments(value or text, "time", us)
+    # A date the page labels as its publication's ("Published on 7 June 2019").
+    for text in signals.labelled_dates:
+        moment = parse_visible_date(_day_first(text) if us else text)
+        if moment is not None:
+            candidates.append(Moment(moment.at, moment.has_zone, moment.has_time, "labelled"))
     for item in articles:
         candidates += _moments(item.get("dateCreated"), "json-ld created", us)
     for item in pages:

@@ -10,6 +10,7 @@ from typing import Any
 from news.metadata.signals import _clean, _first, _itemprop_text, _key, _ld_text, _Signals
 
 MIN_HEADLINE_WORDS = 3
+MAX_KICKER_WORDS = 3
 OVERLAP = 0.5
 # Where a title's parts meet: " | ", " - ", " — ", "_" (Chinese CMS titles) and the space
 # before a trailing bracketed part ("… 【Site】"). Not a colon: in a headline it introduces
@@ -63,12 +64,14 @@ def _confirmed_display_headline(
     """The first on-page headline that a metadata title repeats: in whole, or its main
     part (the longest part that does not name the site; never a site or section part)."""
     keys: set[str] = set()
+    whole: set[str] = set()  # the metadata titles as given, whole
     prefixes: list[str] = []
     leading: set[str] = set()
     for reference in references:
         if _only_site(reference, site_keys):
             continue
         keys.add(_key(reference))
+        whole.add(_key(reference))
         parts = [part for part in _SEPARATOR.split(reference) if part.strip()]
         # The title without its trailing parts ("Headline | Blog | Author" → "Headline").
         leading.update(_key(" ".join(parts[:end])) for end in range(1, len(parts)))
@@ -80,6 +83,13 @@ def _confirmed_display_headline(
     keys.discard("")
     candidates = list(signals.h1s)
     candidates += [_clean(e.text_content()) or "" for e in signals.itemprops.get("headline", [])]
+    # A heading that is a kicker and the metadata title ("Topic: <og:title>"): the site
+    # itself gives the headline without its kicker.
+    for candidate in candidates:
+        kicker, colon, rest = candidate.partition(": ")
+        short_kicker = colon and len(kicker.split()) <= MAX_KICKER_WORDS
+        if short_kicker and len(rest.split()) >= MIN_HEADLINE_WORDS and _key(rest) in whole:
+            return rest
     # An <h2> is a candidate after the <h1>s: some pages give the <h1> to the site's banner.
     for candidate in [*candidates, *signals.h2s]:
         key = _key(candidate)

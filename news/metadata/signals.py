@@ -90,6 +90,11 @@ class _Signals:
     # The first <h2>s: where a page whose <h1> is its banner shows the story's headline.
     h2s: list[str] = field(default_factory=list)
     lang: str = ""  # the page's <html lang>, lower-case ("en-us")
+    # Lines that label their names as the author: "Von Ana Ruiz", "Written by: <a>…</a>",
+    # "<strong>Author</strong> Ana Ruiz", "12/05/2018 - Publicado por: Ana Ruiz".
+    labelled_bylines: list[str] = field(default_factory=list)
+    # Lines that label a date as the publication's: "Published on 7 June 2019", "Date 10.06.2013".
+    labelled_dates: list[str] = field(default_factory=list)
 
 
 def _collect(tree: HtmlElement) -> _Signals:
@@ -163,6 +168,11 @@ def _collect(tree: HtmlElement) -> _Signals:
                 signals.reporting_credits.append(match["names"])
         if len(signals.hcard_authors) < MAX_BY_LINKS and _is_hcard_author(element):
             signals.hcard_authors.append(_clean(element.text_content()) or "")
+        if tag in _LABELLED_TAGS and (
+            len(signals.labelled_bylines) < MAX_BY_LINKS
+            or len(signals.labelled_dates) < MAX_BY_LINKS
+        ):
+            _read_labelled_line(element, signals)
         itemprop = element.get("itemprop")
         if itemprop:
             for name in itemprop.lower().split():
@@ -258,6 +268,133 @@ def _is_by_link(link: HtmlElement) -> bool:
     return not any(
         ancestor.tag in ("footer", "figure", "figcaption") for ancestor in link.iterancestors()
     ) and not _in_comments(link)
+
+
+_LABELLED_TAGS = frozenset(
+    {"p", "div", "span", "em", "i", "strong", "b", "small", "li", "dt", "th", "label", "address"}
+    | {"br"}
+)
+# A label that says who wrote the story, then the names: "By", "Von", "Written by:",
+# "Publicado por:", "Author:" (a bare label word needs its colon, or an element of its own).
+_BY_LABEL = (
+    r"(?:(?:written|posted|reported|submitted|added|created|geschrieben|verfasst|"
+    r"veröffentlicht|gespeichert|hinzugefügt|erstellt|eingestellt|publicado|escrito|publié|"
+    r"écrit|publicat)\s+)?(?:by|von|par|por|door|przez)"
+)
+_AUTHOR_LABEL = r"(?:authors?|autor(?:in|en|a|es)?(?:/in)?|auteurs?|verfasser(?:in)?)"
+_PUBLISHED_LABEL = (
+    r"(?:published|posted|veröffentlicht|erschienen|publié|publicado|pubblicato|date|datum|"
+    r"fecha|data)(?:\s+(?:on|am|le|el|il|em|at))?"
+)
+# What may come before the label on the same line: a short date or place and a separator,
+# or a date and time alone ("11.09.2011, 16:20 von …").
+_LINE_LEAD = r"(?:[^|•·]{1,30}?\s(?:[|•·–—-])\s+|\d[\d.:/]*(?:,?\s+\d[\d.:/]*)*,?\s+)?"
+_LABELLED_BYLINE = re.compile(
+    rf"^{_LINE_LEAD}(?:{_BY_LABEL}\s*:?|{_AUTHOR_LABEL}\s*:)\s+(?P<names>\S.*)$", re.I
+)
+_LABELLED_DATE = re.compile(
+    rf"^{_LINE_LEAD}{_PUBLISHED_LABEL}\s*:?\s+(?!(?:by|von|par|por|door|przez)\b)(?P<date>\S.*)$",
+    re.I,
+)
+_BARE_LABEL = re.compile(
+    rf"^\s*(?:(?P<by>{_BY_LABEL}|{_AUTHOR_LABEL})|(?P<date>{_PUBLISHED_LABEL}))\s*:?\s*$", re.I
+)
+_LABEL_LEAD = re.compile(
+    rf"^\s*{_LINE_LEAD}(?:{_BY_LABEL}|{_AUTHOR_LABEL}|{_PUBLISHED_LABEL})\b", re.I
+)
+# The letters every label starts with, and the marks that separate a lead from a label: a
+# cheap test before the label pattern, which most of a page's text does not pass.
+_LABEL_INITIALS = frozenset("abcdefghprsvwé")
+_LEAD_MARKS = ("|", "•", "·", " - ", " – ", " — ")
+_INLINE_LEAD = frozenset({"b", "strong", "span", "time", "em", "i", "small"})
+_LINE_BREAKS = frozenset({"br", "p", "div", "ul", "ol", "li", "table", "h1", "h2", "h3", "hr"})
+MAX_LABELLED_LINE = 120
+
+
+def _read_labelled_line(element: HtmlElement, signals: _Signals) -> None:
+    """Read ``element`` as a labelled byline or date line, when its own text starts with a
+    label ("Von …", "Author:", "Published on …") or is only a label followed by the value
+    (``<strong>Author</strong> Ana Ruiz``). The line ends at a line break or block."""
+    if element.tag == "br":
+        # A line of its own after a break: "<br>Published on 7 June 2019".
+        tail = element.tail or ""
+        if _starts_with_label(tail) and not _in_chrome(element):
+            _add_labelled(tail, signals)
+        return
+    own = element.text or ""
+    lead = own
+    if not own or own.isspace():
+        first = element[0] if len(element) else None
+        tail = first.tail if first is not None else None
+        if not tail or tail.isspace() or first is None or first.tag not in _INLINE_LEAD:
+            return
+        # "<b>05/10/2018</b> - Publicado por: Ana Ruiz": the label follows a short date.
+        lead = f"{_bounded_text(first, 30) or '-' * 61} {tail}"
+    if not _starts_with_label(lead) or _in_chrome(element):
+        return
+    if len(element) == 0 and _BARE_LABEL.match(own):
+        # A label element of its own: the value is the text after it.
+        _add_labelled(f"{own.strip().rstrip(':')}: {_line_after(element)}", signals)
+        return
+    _add_labelled(_line_of(element), signals)
+
+
+def _starts_with_label(text: str) -> bool:
+    """Whether ``text`` starts with a byline or date label, maybe after a short lead."""
+    text = text.lstrip()[:60]
+    # A label after a short lead needs the separator between them.
+    initial = bool(text) and (text[0].lower() in _LABEL_INITIALS or text[0].isdigit())
+    if not initial and not any(mark in text for mark in _LEAD_MARKS):
+        return False
+    return _LABEL_LEAD.match(text) is not None
+
+
+def _line_of(element: HtmlElement) -> str:
+    """The element's text up to its first line break or block child, bounded."""
+    parts = [element.text or ""]
+    length = len(parts[0])
+    for child in element:
+        if not isinstance(child.tag, str):
+            parts.append(child.tail or "")  # a comment: only its tail is text
+            continue
+        if child.tag in _LINE_BREAKS:
+            break
+        text = child.text_content() + (child.tail or "")
+        length += len(text)
+        if length > MAX_LABELLED_LINE * 2:
+            return ""
+        parts.append(text)
+    return _clean(" ".join(parts)) or ""
+
+
+def _line_after(element: HtmlElement) -> str:
+    """The text that follows a label element: its tail, else its next sibling's text."""
+    tail = (element.tail or "").strip()
+    if tail:
+        return tail
+    following = element.getnext()
+    if following is None or not isinstance(following.tag, str) or following.tag in _LINE_BREAKS:
+        return ""
+    return _bounded_text(following, MAX_LABELLED_LINE) or ""
+
+
+def _add_labelled(line: str, signals: _Signals) -> None:
+    line = _clean(line) or ""
+    if not line or len(line) > MAX_LABELLED_LINE:
+        return
+    date = _LABELLED_DATE.match(line)
+    if date is not None and len(signals.labelled_dates) < MAX_BY_LINKS:
+        signals.labelled_dates.append(date["date"])
+    byline = _LABELLED_BYLINE.match(line)
+    if byline is not None and len(signals.labelled_bylines) < MAX_BY_LINKS:
+        signals.labelled_bylines.append(byline["names"])
+
+
+def _in_chrome(element: HtmlElement) -> bool:
+    """Whether ``element`` is in a comment thread, an aside, a footer or a figure."""
+    if _in_comments(element):
+        return True
+    return any(a.tag in ("footer", "figure", "figcaption") for a in element.iterancestors())
 
 
 def _is_hcard_author(element: HtmlElement) -> bool:

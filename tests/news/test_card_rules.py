@@ -230,3 +230,69 @@ def test_a_user_name_in_an_hcard_is_the_author_but_a_role_account_is_not() -> No
     assert extract_article(page(top=card), url=URL).authors == ["john"]
     card = "<span class='author vcard'><a class='url fn n' href='/author/admin/'>admin</a></span>"
     assert extract_article(page(top=card), url=URL).authors == []
+
+
+# --- labelled bylines and dates, kickers ----------------------------------------------------
+
+
+def _day(html: str) -> str | None:
+    published = extract_article(html, url=UNDATED_URL).published_at
+    return published.date().isoformat() if published else None
+
+
+def test_a_line_that_labels_its_names_as_the_authors_is_a_byline() -> None:
+    lines = (
+        "<p><em>Von Ana Ruiz</em></p>",
+        "<p><em>Written by: <a href='https://elsewhere.org/ana'>Ana Ruiz</a></em></p>",
+        "<ul><li><strong>Author</strong>\nAna Ruiz\n</li></ul>",
+        "<div>Autor: <a href='https://elsewhere.org/ana'>Ana Ruiz</a><br><a href='/'>Feed</a></div>",
+        "<small><b>05/10/2018</b> - Publicado por: Ana Ruiz - Categoria: <a>Local</a></small>",
+    )
+    for line in lines:
+        assert extract_article(page(top=line), url=URL).authors == ["Ana Ruiz"], line
+
+
+def test_labelled_lines_that_name_different_people_are_a_list_of_stories() -> None:
+    top = "<p><em>By Ana Ruiz</em></p><p>Pier</p><p><em>By Tom Lee</em></p>"
+    assert extract_article(page(top=top), url=URL).authors == []
+
+
+def test_a_label_and_a_word_of_punctuation_are_not_a_name() -> None:
+    top = "<p>by 港湾法律事務所 ／ 2016.12.01</p>"
+    assert extract_article(page(top=top), url=URL).authors == []
+
+
+def test_a_date_labelled_as_the_publications_beats_an_unlabelled_time() -> None:
+    calendar = "<div><time datetime='2019-12-11'>11.12.2019</time></div>"
+    labelled = (
+        "<ul><li><strong>Date</strong>\n10.06.2019\n</li></ul>",
+        "<div><strong>Source</strong><br>\nPublished on 10.06.2019</div>",
+        "<p>Veröffentlicht am 10.06.2019</p>",
+    )
+    for line in labelled:
+        assert _day(page(top=calendar + line)) == "2019-06-10", line
+
+
+def test_a_kicker_before_the_metadata_title_in_the_heading_is_cut() -> None:
+    head = "<meta property='og:title' content='North pier to be rebuilt'>"
+    html = page(
+        head, title="Harbour: North pier to be rebuilt", h1="Harbour: North pier to be rebuilt"
+    )
+    assert extract_article(html, url=URL).headline == "North pier to be rebuilt"
+    # A colon inside a headline the metadata gives whole is kept.
+    whole = page(title="Brexit: MPs vote again | Harbour Times", h1="Brexit: MPs vote again")
+    assert extract_article(whole, url=URL).headline == "Brexit: MPs vote again"
+
+
+def test_one_word_on_a_labelled_line_with_only_a_date_is_a_user_name() -> None:
+    lines = (
+        "<div class='meta'>posted by harbourfan at 12:53</div>",
+        "<div class='submitted'>Gespeichert von <span class='username'>harbourfan</span>"
+        " am 24. Juli 2017 - 18:55</div>",
+        "<div><small>11.09.2011, 16:20 von harbourfan</small></div>",
+    )
+    for line in lines:
+        assert extract_article(page(top=line), url=URL).authors == ["harbourfan"], line
+    # One word followed by more words is prose, and a role account is nobody.
+    for line in ("<p>By the way, the pier</p>", "<p>Posted by admin on 3 May 2019</p>"):
+        assert extract_article(page(top=line), url=URL).authors == [], line
