@@ -354,11 +354,18 @@ class _SqliteBackend:
         }
 
 
+# A phrase of single letters is a dotted acronym ("U S" for "U.S."): PostgreSQL's parser
+# reads "U.S." in a story as one token, "u.s", so the letters are bound with their dots.
+_LETTERS = re.compile(r"[^\W\d_](?: [^\W\d_])+")
+
+
 def _tsquery_any(alternatives: Sequence[str], params: dict[str, str]) -> str:
     parts = []
     for alternative in alternatives:
         name = f"ts{len(params)}"
-        params[name] = alternative
+        params[name] = (
+            alternative.replace(" ", ".") + "." if _LETTERS.fullmatch(alternative) else alternative
+        )
         parts.append(f"phraseto_tsquery('english'::regconfig, :{name})")
     return "(" + " || ".join(parts) + ")"
 

@@ -24,13 +24,16 @@ from news.questions.tokens import (
     clean_term,
 )
 from news.questions.vocabulary import (
+    ACRONYM,
     COUNT_NOUNS,
     FLOW_WORDS,
     GREETINGS,
     HARD_BOUNDARY,
     HELP_PHRASES,
     INTENT_PHRASES,
+    MEMBER_WORDS,
     NAME_CONNECTORS,
+    PERSON_VERBS,
     PHRASE_CONNECTORS,
     SOFT_WORDS,
     STATUS_VALUES,
@@ -60,6 +63,11 @@ def _alias_index(aliases: AliasTable) -> tuple[dict[tuple[str, ...], str], int]:
             key = _words_key(cleans)
             if key and len(key) <= 8:
                 index.setdefault(key, name)
+    for canonical, region in aliases.regions.items():
+        for name in (canonical, *region.aliases):
+            key = _words_key([clean_term(name)])
+            if key and len(key) <= 8:
+                index.setdefault(key, name)
     longest = max((len(key) for key in index), default=1)
     if len(_ALIAS_INDEXES) >= 8:
         _ALIAS_INDEXES.clear()
@@ -87,6 +95,8 @@ class _Parser(_DateGrammar):
         # Typed In Title Case: capitals say nothing about names.
         self.title_case = len(content) >= 3 and all(t.text[:1].isupper() for t in content)
         self.index, self.longest_alias = _alias_index(aliases)
+        for i, token in enumerate(tokens):
+            token.name = token.name or _is_the_united_states(tokens, i)
 
     # filters --------------------------------------------------------------------------------
 
@@ -203,7 +213,7 @@ class _Parser(_DateGrammar):
         capital_limit, lower_limit = (5, 3) if byline else (6, 4)
         used, name = self.name_run(i + 1, capital_limit=capital_limit, lower_limit=lower_limit)
         bare = re.sub(r"(?i)^(the|a) ", "", name)
-        if not used or self.aliases.canonical(bare) is not None:
+        if not used or self.aliases.canonical(bare) is not None or self.aliases.region(bare):
             return 0
         if byline:
             self.out.byline = _clean_name(name) or self.out.byline
@@ -325,6 +335,8 @@ class _Parser(_DateGrammar):
     # topic ----------------------------------------------------------------------------------
 
     def is_stop(self, token: _Token) -> bool:
+        if token.name:
+            return False
         folded = token.clean.casefold()
         if folded not in STOP_WORDS and token.word not in STOP_WORDS:
             return not token.clean
@@ -349,8 +361,15 @@ class _Parser(_DateGrammar):
 
     def alias_group(self, span: list[_Token], name: str) -> TermGroup:
         label = " ".join(t.text for t in span)
-        alternatives = [" ".join(t.clean for t in span)]
-        alternatives += [clean_term(n) for n in self.aliases.expand(name)]
+        region = self.aliases.region(name)
+        if region is not None and self.aliases.canonical(name) is None:
+            return TermGroup(label, _region_alternatives(self.aliases, region))
+        # The name as the table spells it, not as typed: "brazil" typed in lower case is
+        # still the proper name "Brazil", which search tells apart from a common word by
+        # its capital (a capitalised common noun mid-sentence is a company's name; a
+        # proper name is not). The typed words are the same name, so they are not added.
+        alternatives = [clean_term(name)]
+        alternatives += [_search_form(n) for n in self.aliases.expand(name)]
         return TermGroup(label, _unique(alternatives))
 
     def run_groups(self, run: list[_Token]) -> list[TermGroup | None]:
@@ -375,6 +394,12 @@ class _Parser(_DateGrammar):
                 size, name = match
                 items.append(self.alias_group(run[j : j + size], name))
                 j += size
+                # "EC countries", "OPEC members", "Gulf member states": the name of a
+                # group of countries says "its members" already.
+                if j < len(run) and run[j].word == "member":
+                    j += 1
+                if j < len(run) and run[j].word in MEMBER_WORDS and run[j].word != "member":
+                    j += 1
                 continue
             if token.word in TITLE_WORDS and self.is_capitalised(run, j + 1):
                 j += 1  # "Secretary Baker": the title is not a subject word
@@ -485,6 +510,74 @@ class _Parser(_DateGrammar):
                 if used:
                     self.consume(i, used)
                     break
+
+
+def _search_form(name: str) -> str:
+    """A table name as search words; a dotted acronym as its letters (``U.S.`` → ``U S``).
+
+    Wire copy writes "U.S.", which the search engines read as its letters ("u", "s") or
+    as one dotted token, never as the word "us"; searched as ``US`` it would find the
+    pronoun and miss the country. Its letters, a phrase, find "U.S." and not "us".
+    """
+    if ACRONYM.fullmatch(name) and name.endswith("."):
+        return " ".join(c for c in name if c != ".")
+    return clean_term(name)
+
+
+MEMBER_NAMES = 4  # names searched for each member of a region
+
+
+def _region_alternatives(aliases: AliasTable, canonical: str) -> tuple[str, ...]:
+    """A region's own names, then its members' names: a story about any member is about
+    the region ("gulf arab states" finds Kuwait). Of each member, the names of at most
+    three words that no shorter name of it already finds ("Saudi Arabia" finds "Kingdom
+    of Saudi Arabia"), at most ``MEMBER_NAMES``: the search stays a bounded list."""
+    region = aliases.regions[canonical]
+    found = [_search_form(n) for n in (canonical, *region.aliases)]
+    for member in region.members:
+        names = [_search_form(n) for n in aliases.expand(member)]
+        names = [n for n in dict.fromkeys(names) if n and len(n.split()) <= 3]
+        kept = [n for n in names if not any(other != n and _contains(n, other) for other in names)]
+        found += kept[:MEMBER_NAMES]
+    return _unique(found)
+
+
+def _contains(longer: str, shorter: str) -> bool:
+    """Whether the words of ``shorter`` appear, together, among those of ``longer``."""
+    return f" {shorter.casefold()} " in f" {longer.casefold()} "
+
+
+# Words after "us" that it describes, as a name would: "us news", "us stories".
+_NEWS_NOUNS = COUNT_NOUNS | {"news", "coverage", "updates", "update"}
+
+
+def _is_the_united_states(tokens: Sequence[_Token], i: int) -> bool:
+    """Whether the word at ``i`` is "US" the country, not "us" the pronoun.
+
+    Typed "US" or "U.S." (capitals, dots) it is the country. In lower case, editors use
+    it both ways, and the words around it tell: after a verb that takes a person ("tell
+    us", "show us") it is the pronoun; after "the" ("news from the us") it is the
+    country; right before a subject word it describes ("us interest rates", "us ec
+    trade dispute", "us news") it is the country; anywhere else ("what do you have for
+    us") the pronoun.
+    """
+    token = tokens[i]
+    if token.kind != "word" or token.clean.casefold() != "us":
+        return False
+    if token.text.isupper() or "." in token.text:
+        return True
+
+    def word(k: int) -> str:
+        return tokens[k].word if 0 <= k < len(tokens) and tokens[k].kind == "word" else ""
+
+    before, after = word(i - 1), word(i + 1)
+    if before in PERSON_VERBS:
+        return False
+    if before == "the":
+        return True
+    if token.ends_clause or not after:
+        return False
+    return after in _NEWS_NOUNS or (after not in STOP_WORDS and tokens[i + 1].clean != "")
 
 
 def _script(text: str) -> str:

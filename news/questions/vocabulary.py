@@ -26,6 +26,15 @@ STOP_WORDS = _word_set(
     up more stuff things let know just also not without so but if as via per else other
     out saying say says said doing talking lately currently"""
 )
+# Verbs that take a person as their object: "us" right after one is the pronoun ("tell us
+# about oil", "show us wheat stories"), whatever follows it.
+PERSON_VERBS = _word_set(
+    """tell show give let get find send bring keep help catch update brief remind ping
+    email mail message alert fill"""
+)
+# Words after a group of countries that only say "its members" ("EC countries", "OPEC
+# members", "Gulf states"): the group's name says it already, so they are not required.
+MEMBER_WORDS = _word_set("countries country members member nations states governments")
 # Hedge words editors add to a subject ("the lead market", "UK trade figures"): they rank,
 # but a story about the subject need not use them.
 SOFT_WORDS = _word_set("market markets figures data numbers situation outlook sector scene")

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from news.aliases import AliasTable, load_alias_table
+from news.aliases import AliasTable, Region, load_alias_table, parse_alias_table
+from news.errors import NewsdeskError
 from news.questions import (
     MAX_LIMIT,
     MAX_QUESTION_CHARS,
@@ -307,13 +308,54 @@ def test_alias_expansion_lists_every_name_of_the_topic() -> None:
 def test_alias_typed_as_an_alias_keeps_what_was_typed_first() -> None:
     (group,) = parse("Britain").groups
     assert group.alternatives[0] == "Britain"
-    assert set(group.alternatives) == {"Britain", "UK", "United Kingdom", "British"}
+    assert set(group.alternatives) == {"Britain", "UK", "United Kingdom", "British", "U K"}
 
 
 def test_dotted_acronyms_become_plain_words() -> None:
     (group,) = parse("latest on the U.S.").groups
     assert group.label == "U.S."
-    assert group.alternatives == ("US", "United States", "United States of America", "American")
+    # A dotted name of the table is searched as its letters: wire copy's "U.S.", not "us".
+    assert group.alternatives == (
+        "US",
+        "United States",
+        "United States of America",
+        "American",
+        "U S",
+    )
+
+
+def test_a_name_typed_in_lower_case_is_searched_as_the_table_spells_it() -> None:
+    (group,) = parse("latest on ukraine").groups
+    assert group.label == "ukraine"
+    assert group.alternatives == UKRAINE
+    (group,) = parse("what's new with kyiv").groups
+    assert group.alternatives[0] == "Kyiv"
+
+
+@pytest.mark.parametrize(
+    ("text", "country"),
+    [
+        ("us interest rates", True),  # before a subject word it describes: the country
+        ("any us news", True),
+        ("news from the us", True),  # after "the": the country
+        ("gasoline in the us", True),
+        ("u.s. wheat", True),  # dots or capitals: the country
+        ("US", True),
+        ("tell us about wheat", False),  # after a verb that takes a person: the pronoun
+        ("show us wheat stories", False),
+        ("what do you have for us", False),  # nothing after it: the pronoun
+    ],
+)
+def test_lower_case_us_is_the_country_only_where_it_is_used_as_a_name(
+    text: str, country: bool
+) -> None:
+    question = parse(text)
+    assert any("United States" in g.alternatives for g in question.groups) == country
+
+
+def test_members_after_a_group_of_countries_are_not_a_required_word() -> None:
+    assert labels(parse("UN members")) == ["UN"]
+    assert labels(parse("un member states")) == ["un"]
 
 
 def test_multi_word_alias_is_matched_longest_first() -> None:
@@ -526,3 +568,64 @@ def test_clean_term(text: str, expected: str) -> None:
 )
 def test_describe_built_questions(question: Question, expected: str) -> None:
     assert question.describe() == expected
+
+
+REGIONAL = AliasTable(
+    {
+        "Belgium": ("Belgian", "Kingdom of Belgium", "Brussels"),
+        "Netherlands": ("Dutch", "Holland"),
+        "Luxembourg": ("Luxembourger",),
+    },
+    {"Benelux": Region(("Benelux countries",), ("Belgium", "Netherlands", "Luxembourg"))},
+)
+
+
+def test_a_region_is_searched_as_any_of_its_members() -> None:
+    question = parse_question("news from the benelux", now=NOW, aliases=REGIONAL)
+    assert question.outlet is None
+    (group,) = question.groups
+    assert group.label == "benelux"
+    # The region's names, then each member's; a longer name that a shorter one finds
+    # ("Kingdom of Belgium") is left out.
+    assert group.alternatives == (
+        "Benelux",
+        "Benelux countries",
+        "Belgium",
+        "Belgian",
+        "Brussels",
+        "Netherlands",
+        "Dutch",
+        "Holland",
+        "Luxembourg",
+        "Luxembourger",
+    )
+    assert REGIONAL.canonical("Benelux") is None  # a region is not a topic to tag
+
+
+def test_regions_are_read_from_the_alias_file_format() -> None:
+    table = parse_alias_table(
+        '[Gulf]\naliases = ["Gulf states"]\nmembers = ["Kuwait", "Qatar"]\n'
+        '[Kuwait]\naliases = ["Kuwaiti"]\n'
+    )
+    assert table.region("gulf states") == "Gulf"
+    assert table.regions["Gulf"] == Region(("Gulf states",), ("Kuwait", "Qatar"))
+    assert table.topics == {"Kuwait": ("Kuwaiti",)}
+    with pytest.raises(NewsdeskError, match="members must be"):
+        parse_alias_table('[Gulf]\naliases = []\nmembers = "Kuwait"\n')
+
+
+def test_builtin_regions_are_bounded_and_name_nothing_else() -> None:
+    aliases = load_alias_table()
+    assert len(aliases.regions) >= 20
+    for canonical, region in aliases.regions.items():
+        for name in (canonical, *region.aliases):
+            assert aliases.canonical(name) is None, name  # no region name is a topic's
+        for member in region.members:
+            assert aliases.canonical(member) is not None, member  # every member is known
+        question = parse_question(canonical, now=NOW, aliases=aliases)
+        (group,) = question.groups
+        assert len(group.alternatives) <= 4 + 4 * len(region.members) + len(region.aliases)
+        assert len(group.alternatives) <= 100
+    gulf = parse_question("gulf arab states", now=NOW, aliases=aliases).groups[0]
+    assert {"Kuwait", "Saudi", "Qatar"} <= set(gulf.alternatives)  # "Saudi" finds Saudi Arabia
+    assert "Iran" not in gulf.alternatives

@@ -774,3 +774,18 @@ def test_postgresql_reads_headline_terms_on_the_headline_index(postgres_schema_u
         )
     engine.dispose()
     assert "ix_articles_headline_vector" in plan
+
+
+def test_a_dotted_acronym_searched_as_letters_finds_it_and_not_the_pronoun(
+    session_factory: SessionFactory,
+) -> None:
+    # The parser gives "U.S." as its letters "U S": both engines must find "U.S." in a
+    # story with it, and not the pronoun "us".
+    with session_factory.begin() as session:
+        session.add_all(
+            [
+                make_article("Wheat sales rise", "U.S. wheat sales rose in May.", days_ago=1),
+                make_article("Wheat sales to us", "Millers told us wheat was dear.", days_ago=2),
+            ]
+        )
+    assert _headlines(session_factory, ask(("U S",), ("wheat",))) == ["Wheat sales rise"]
