@@ -536,6 +536,12 @@ def _region_alternatives(aliases: AliasTable, canonical: str) -> tuple[str, ...]
     found = [_search_form(n) for n in (canonical, *region.aliases)]
     for member in region.members:
         names = [_search_form(n) for n in aliases.expand(member)]
+        if (aliases.canonical(member) or member).casefold() != member.casefold():
+            # A former or part state filed under another ("East Germany" under Germany,
+            # the Soviet Union under Russia): its own names, those that start as it
+            # does ("East German", "Soviet"), not the whole country's.
+            first = member.split()[0].casefold()
+            names = [n for n in names if n.split()[0].casefold() == first]
         names = [n for n in dict.fromkeys(names) if n and len(n.split()) <= 3]
         kept = [n for n in names if not any(other != n and _contains(n, other) for other in names)]
         found += kept[:MEMBER_NAMES]

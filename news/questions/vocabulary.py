@@ -24,7 +24,7 @@ STOP_WORDS = _word_set(
     all anything something everything please pls plz thanks thank can could would will should
     hey hi hello ok okay newsdesk latest newest recent updates update happening happened going
     up more stuff things let know just also not without so but if as via per else other
-    out saying say says said doing talking lately currently"""
+    out saying say says said doing talking lately currently many much heading headed"""
 )
 # Verbs that take a person as their object: "us" right after one is the pronoun ("tell us
 # about oil", "show us wheat stories"), whatever follows it.
@@ -95,6 +95,10 @@ LATEST_PHRASES: tuple[tuple[str, ...], ...] = tuple(
         "what's new",
         "whats new",
         "what is new",
+        "what's the word",
+        "whats the word",
+        "what is the word",
+        "any word",
         "what happened",
         "is there anything",
         "are there any",

@@ -59,6 +59,10 @@ CASES: list[Any] = [
     ("news about Gaza", {"intent": Intent.LATEST, "topic": "Gaza"}),
     ("updates on the election", {"intent": Intent.LATEST, "topic": "election"}),
     ("what's happening in Gaza", {"intent": Intent.LATEST, "topic": "Gaza"}),
+    ("what's the word on Gaza", {"intent": Intent.LATEST, "groups": ["Gaza"]}),
+    ("any word from Kyiv", {"intent": Intent.LATEST, "groups": ["Kyiv"]}),
+    ("how many strikes this week", {"groups": ["strikes"]}),
+    ("where are rates heading?", {"groups": ["rates"]}),
     ("LATEST ON THE UK", {"intent": Intent.LATEST, "topic": "UK", "groups": ["UK"]}),
     (
         "please show me the latest news about Russia sanctions",
@@ -422,7 +426,9 @@ def test_builtin_alias_table_expands_common_topics() -> None:
         ("US consumer prices", "consumer prices", {"CPI", "consumer price index"}),
         ("UK unemployment", "unemployment", {"jobless"}),
         ("US interest rates", "interest rates", {"prime rate", "discount rate", "rate cut"}),
-        ("Japan GNP", "GNP", {"gross national product"}),
+        ("Japan GNP", "GNP", {"gross national product", "GDP"}),
+        ("Japanese economic growth", "economic growth", {"GNP", "GDP"}),
+        ("German inflation", "inflation", {"CPI", "consumer prices"}),
         ("Japan industrial production", "industrial production", {"industrial output"}),
         ("US retail sales", "retail sales", {"retail sales"}),
     ],
@@ -629,3 +635,12 @@ def test_builtin_regions_are_bounded_and_name_nothing_else() -> None:
     gulf = parse_question("gulf arab states", now=NOW, aliases=aliases).groups[0]
     assert {"Kuwait", "Saudi", "Qatar"} <= set(gulf.alternatives)  # "Saudi" finds Saudi Arabia
     assert "Iran" not in gulf.alternatives
+
+
+def test_a_former_state_in_a_region_is_searched_by_its_own_names() -> None:
+    table = AliasTable(
+        {"Germany": ("German", "Berlin", "East Germany", "East German")},
+        {"East bloc": Region((), ("East Germany",))},
+    )
+    (group,) = parse_question("east bloc", now=NOW, aliases=table).groups
+    assert group.alternatives == ("East bloc", "East Germany", "East German")
