@@ -13,6 +13,7 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, tzinfo
 
 from news.aliases import AliasTable
+from news.gazetteer import place_phrases
 from news.questions.dates import ISO_DATE, _DateGrammar
 from news.questions.model import MAX_EXCLUDED, MAX_GROUPS, MAX_LIMIT, Intent, Question, TermGroup
 from news.questions.tokens import (
@@ -213,8 +214,13 @@ class _Parser(_DateGrammar):
         capital_limit, lower_limit = (5, 3) if byline else (6, 4)
         used, name = self.name_run(i + 1, capital_limit=capital_limit, lower_limit=lower_limit)
         bare = re.sub(r"(?i)^(the|a) ", "", name)
-        if not used or self.aliases.canonical(bare) is not None or self.aliases.region(bare):
-            return 0
+        if (
+            not used
+            or self.aliases.canonical(bare) is not None
+            or self.aliases.region(bare)
+            or tuple(bare.casefold().split()) in place_phrases()
+        ):
+            return 0  # a place: part of the subject
         if byline:
             self.out.byline = _clean_name(name) or self.out.byline
             return 1 + used
@@ -384,6 +390,13 @@ class _Parser(_DateGrammar):
                 continue
             match = self.alias_match(run, j)
             name_size = self.name_phrase(run, j)
+            place = self.place_phrase(run, j)
+            if place is not None and (match is None or match[0] < place[0]) and not name_size:
+                size, spellings = place
+                label = " ".join(t.text for t in run[j : j + size])
+                items.append(TermGroup(label, _unique([clean_term(n) for n in spellings])))
+                j += size
+                continue
             if name_size and (match is None or match[0] < name_size):
                 span = run[j : j + name_size]
                 text = " ".join(t.text for t in span)
@@ -427,6 +440,17 @@ class _Parser(_DateGrammar):
                     self.phrases.append(f"{previous.clean} {token.clean}")
             j += 1
         return items
+
+    @staticmethod
+    def place_phrase(run: list[_Token], j: int) -> tuple[int, tuple[str, ...]] | None:
+        """A multi-word place name at ``j`` in any case ("sao paulo", "new york"): the
+        tokens it takes and its spellings; None when there is none."""
+        phrases = place_phrases()
+        for size in (4, 3, 2):
+            key = tuple(t.clean.casefold() for t in run[j : j + size])
+            if len(key) == size and key in phrases:
+                return size, phrases[key]
+        return None
 
     @staticmethod
     def is_capitalised(run: list[_Token], j: int) -> bool:

@@ -644,3 +644,20 @@ def test_a_former_state_in_a_region_is_searched_by_its_own_names() -> None:
     )
     (group,) = parse_question("east bloc", now=NOW, aliases=table).groups
     assert group.alternatives == ("East bloc", "East Germany", "East German")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A city of a million people or a state is one name in any case, not two words.
+        ("sao paulo coffee", [("sao paulo", ("São Paulo", "Sao Paulo")), ("coffee", ("coffee",))]),
+        ("new mexico oil", [("new mexico", ("New Mexico",)), ("oil", ("oil",))]),
+        ("news from rio de janeiro", [("rio de janeiro", ("Rio de Janeiro",))]),
+    ],
+)
+def test_a_multi_word_place_is_one_name_in_lower_case(
+    text: str, expected: list[tuple[str, tuple[str, ...]]]
+) -> None:
+    question = parse(text)
+    assert question.outlet is None
+    assert [(g.label, g.alternatives) for g in question.groups] == expected
