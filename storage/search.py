@@ -1107,6 +1107,17 @@ def search_articles(
         ordered, about = _about_order(session, terms, found, need=need, now=now)
     else:
         ordered, scores = _rank_relevant(backend, terms, filters, need=need, now=now)
+    if not ordered and question.broader is not None:
+        # Nothing matches every word: answer on the named subjects, the plain words
+        # ranking ("ghana cocoa harvest" with no story saying "harvest").
+        return search_articles(
+            question.broader,
+            session=session,
+            limit=limit,
+            offset=offset,
+            viewer_channel_id=viewer_channel_id,
+            now=now,
+        )
     page = ordered[offset : offset + limit]
     next_offset = offset + limit if len(ordered) > offset + limit else None
     if about:

@@ -7,6 +7,7 @@ own means "what is happening with it now". ``top N``, ``search``, ``find`` and
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections.abc import Collection, Sequence
@@ -697,7 +698,7 @@ def parse_question(
     as_subject = None
     if parser.outlet_unsure:
         as_subject = parse_question(text, now=now, aliases=aliases, timezone=timezone, outlets=())
-    return Question(
+    question = Question(
         raw=cleaned,
         intent=out.intent or out.intent_hint or Intent.LATEST,
         topic=topic,
@@ -715,3 +716,28 @@ def parse_question(
         asked=out.intent is not None or out.intent_hint is not None or out.limit is not None,
         as_subject=as_subject,
     )
+    return dataclasses.replace(question, broader=_broader(question))
+
+
+def _is_named(group: TermGroup) -> bool:
+    """A subject the tables or the typing named: a place, institution, region, figure
+    (several names) or a phrase; not a plain word."""
+    return group.phrase or len(group.alternatives) > 1
+
+
+def _broader(question: Question) -> Question | None:
+    """``question`` with its plain required words made ranking words, when it names a
+    subject besides them; None when there is nothing to loosen.
+
+    "brazil coffee harvest delays", when no story says all of it, still has Brazil to
+    answer on; the plain words then rank rather than filter.
+    """
+    required = [g for g in question.groups if not g.optional]
+    named = [g for g in required if _is_named(g)]
+    if not named or len(named) == len(required):
+        return None
+    groups = tuple(
+        g if g.optional or _is_named(g) else dataclasses.replace(g, optional=True)
+        for g in question.groups
+    )
+    return dataclasses.replace(question, groups=groups)

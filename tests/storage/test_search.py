@@ -789,3 +789,31 @@ def test_a_dotted_acronym_searched_as_letters_finds_it_and_not_the_pronoun(
             ]
         )
     assert _headlines(session_factory, ask(("U S",), ("wheat",))) == ["Wheat sales rise"]
+
+
+def test_when_nothing_matches_every_word_the_named_subject_answers(
+    session_factory: SessionFactory,
+) -> None:
+    aliases = AliasTable({"Ghana": ("Ghanaian", "Accra")})
+    with session_factory.begin() as session:
+        session.add_all(
+            [
+                make_article(
+                    "Ghana cocoa crop seen lower", "Ghana's cocoa crop falls.", days_ago=1
+                ),
+                make_article("Ghana cocoa harvest starts", "Ghana's cocoa harvest.", days_ago=3),
+                make_article("Coffee harvest ends", "The coffee harvest ended.", days_ago=2),
+            ]
+        )
+    strict = parse_question("ghana cocoa harvest", now=NOW, aliases=aliases)
+    assert _headlines(session_factory, strict) == ["Ghana cocoa harvest starts"]
+    loose = parse_question("ghana cocoa harvest delays", now=NOW, aliases=aliases)
+    with session_factory() as session:
+        page = search_articles(loose, session=session, now=NOW)
+    # No story says all four: Ghana is required, the plain words only rank.
+    assert [h.headline for h in page.hits] == [
+        "Ghana cocoa harvest starts",
+        "Ghana cocoa crop seen lower",
+    ]
+    assert page.question.broader is None
+    assert all("Ghana" in h.why for h in page.hits)
