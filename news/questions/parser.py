@@ -12,9 +12,10 @@ import re
 import unicodedata
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 
 from news.aliases import AliasTable
-from news.gazetteer import place_phrases
+from news.gazetteer import load_gazetteer, place_phrases
 from news.questions.dates import ISO_DATE, _DateGrammar
 from news.questions.model import MAX_EXCLUDED, MAX_GROUPS, MAX_LIMIT, Intent, Question, TermGroup
 from news.questions.tokens import (
@@ -418,6 +419,17 @@ class _Parser(_DateGrammar):
             if token.word in TITLE_WORDS and self.is_capitalised(run, j + 1):
                 j += 1  # "Secretary Baker": the title is not a subject word
                 continue
+            previous_group = items[-1] if items else None
+            if (
+                token.word in ("rates", "rate")
+                and previous_group is not None
+                and _is_place_group(previous_group)
+                and self.aliases.canonical(RATES_TOPIC) is not None
+            ):
+                # "canadian rates", "UK rates": a country's rates are its interest rates.
+                items.append(self.alias_group([token], RATES_TOPIC))
+                j += 1
+                continue
             if not self.is_stop(token):
                 previous = run[j - 1] if j > 0 else None
                 after_commodity = (
@@ -550,6 +562,21 @@ def _search_form(name: str) -> str:
 
 
 MEMBER_NAMES = 4  # names searched for each member of a region
+RATES_TOPIC = "interest rates"
+
+
+def _is_place_group(group: TermGroup) -> bool:
+    """Whether a group is a country: one of its names is a country's (the gazetteer's)."""
+    return any(_fold(a) in _country_names() for a in group.alternatives)
+
+
+def _fold(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+@lru_cache(maxsize=1)
+def _country_names() -> frozenset[str]:
+    return frozenset(_fold(n) for names in load_gazetteer().names.values() for n in names)
 
 
 def _region_alternatives(aliases: AliasTable, canonical: str) -> tuple[str, ...]:

@@ -677,3 +677,17 @@ def test_a_question_naming_a_subject_can_be_answered_with_its_plain_words_rankin
     # Nothing to loosen: only plain words, or only named subjects.
     assert parse("grain harvest").broader is None
     assert parse("ukraine or russia").broader is None
+
+
+@pytest.mark.parametrize(
+    ("text", "rates"),
+    [
+        ("canadian rates", True),  # a country's rates are its interest rates
+        ("are uk rates going up?", True),
+        ("freight rates", False),  # after a common word, the word itself
+        ("rates", False),
+    ],
+)
+def test_a_countrys_rates_are_its_interest_rates(text: str, rates: bool) -> None:
+    groups = parse_question(text, now=NOW, aliases=load_alias_table()).groups
+    assert ("prime rate" in groups[-1].alternatives) == rates
