@@ -755,6 +755,9 @@ class _About:
     # Every subject in the headline, or in the lead of a story tagged with it that names
     # it again: a story about them, not one that names them in passing further down.
     strong: bool = False
+    # Every subject in the headline or the tagged topics, whatever the body's length: a
+    # story about them, if a short one, before stories naming them in passing.
+    prominent: bool = False
 
     @property
     def leads(self) -> bool:
@@ -838,9 +841,11 @@ def _about(terms: _Terms, story: _Story) -> _About:
     scores: list[float] = []
     clear: list[bool] = []
     strong: list[bool] = []
+    prominent: list[bool] = []
     reasons: list[str] = []
     for group in terms.groups:
         best, best_reason, group_clear, group_strong = 0.0, "", False, False
+        group_prominent = False
         for alternative in group:
             pattern = _term_pattern(alternative)
             proper = alternative[:1].isupper()
@@ -856,6 +861,7 @@ def _about(terms: _Terms, story: _Story) -> _About:
             # tagged with it that names it again.
             lead_subject = early > 0 and tagged and early + later >= 2
             group_strong = group_strong or head > 0 or lead_subject
+            group_prominent = group_prominent or head > 0 or (tagged and early + later > 0)
             if score > best:
                 best = score
                 parts = []
@@ -870,6 +876,7 @@ def _about(terms: _Terms, story: _Story) -> _About:
         scores.append(best)
         clear.append(group_clear)
         strong.append(group_strong)
+        prominent.append(group_prominent)
         if best_reason:
             reasons.append(best_reason)
     if not scores or min(scores) == 0.0:
@@ -892,6 +899,7 @@ def _about(terms: _Terms, story: _Story) -> _About:
         "; ".join(reasons[:2]),
         clear=all(clear) and substance >= CLEAR_SUBSTANCE,
         strong=all(strong) and substance >= CLEAR_SUBSTANCE,
+        prominent=all(prominent),
     )
 
 
@@ -1009,10 +1017,12 @@ def _about_order(
     def key(candidate: _Candidate) -> tuple[int, float, datetime, int]:
         found = about[candidate.article_id]
         if found.leads:
-            return (2, 0.0, candidate.sort_at, candidate.article_id)
+            return (3, 0.0, candidate.sort_at, candidate.article_id)
         age = max((newest - candidate.sort_at).total_seconds() / 86400.0, 0.0)
         decayed = found.score * 0.5 ** (age / ABOUT_HALF_LIFE_DAYS)
-        return (int(found.score > 0), decayed, candidate.sort_at, candidate.article_id)
+        # Stories about the subjects, if short, before those naming them in passing.
+        standing = 1 + found.prominent if found.score > 0 else 0
+        return (standing, decayed, candidate.sort_at, candidate.article_id)
 
     ordered = sorted(candidates, key=key, reverse=True)
     # Wire copy is often sent twice: a repeated headline goes after the other stories.

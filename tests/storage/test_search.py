@@ -817,3 +817,24 @@ def test_when_nothing_matches_every_word_the_named_subject_answers(
     ]
     assert page.question.broader is None
     assert all("Ghana" in h.why for h in page.hits)
+
+
+def test_latest_puts_a_short_story_about_the_subject_before_a_newer_passing_mention(
+    session_factory: SessionFactory,
+) -> None:
+    with session_factory.begin() as session:
+        session.add_all(
+            [
+                make_article("Zinc prices rise", "Zinc rose.", days_ago=40),
+                make_article(
+                    "Metals markets mixed at the close",
+                    "Copper fell and aluminium was steady while zinc edged up in thin "
+                    "trade, dealers said, with nickel unchanged on the day.",
+                    days_ago=1,
+                ),
+            ]
+        )
+    assert _headlines(session_factory, ask(("zinc",))) == [
+        "Zinc prices rise",  # the subject in the headline, if a flash
+        "Metals markets mixed at the close",  # newer, but zinc in passing
+    ]
