@@ -12,6 +12,10 @@ the ideal for five hits is 3.0).
 
 ``--fresh FILE`` also asks every question of FILE (same format as the dev set, no holdout
 split) as a set of its own, a column beside the others in the same tables.
+
+A set named ``<set>-lower`` in ``--sets`` (``dev-lower``, ``tuned-lower``, ``fresh-lower``)
+asks every question of ``<set>`` again with the text lower-cased, as editors often type it:
+the same judgments, so the difference between the two columns is what capitals were worth.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -219,6 +223,14 @@ def read_fresh_questions(path: Path) -> list[Asked]:
     """A held-out file such as ``bench/data/fresh_questions.tsv``: every question is asked,
     as the set "fresh" (no hash split)."""
     return read_questions(path, lambda question: "fresh")
+
+
+LOWER_SUFFIX = "-lower"
+
+
+def lowered(asked: list[Asked], set_name: str) -> list[Asked]:
+    """Every question of ``asked`` lower-cased, as the set ``set_name``; judgments kept."""
+    return [replace(a, set_name=set_name, text=a.text.lower()) for a in asked]
 
 
 def with_enough_stories(
@@ -439,7 +451,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         type=Path,
         help="also ask every question of this file (dev format, no holdout split) as 'fresh'",
     )
-    parser.add_argument("--sets", default="tuned,dev", help="which sets to ask: tuned,dev")
+    parser.add_argument(
+        "--sets",
+        default="tuned,dev",
+        help="which sets to ask: tuned, dev, and <set>-lower for a set lower-cased "
+        "(tuned-lower, dev-lower, fresh-lower with --fresh)",
+    )
     parser.add_argument("--per-question", action="store_true", help="print every question")
     parser.add_argument("--details", type=Path, help="write every judgment as JSON lines")
     args = parser.parse_args(argv)
@@ -454,17 +471,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         sets.append("holdout")
     if args.fresh and "fresh" not in sets:
         sets.append("fresh")
-    questions: list[Asked] = []
-    if "tuned" in sets:
-        questions += tuned_questions(labels)
-    dev = [a for a in read_dev_questions(args.questions) if a.set_name in sets]
+    sets = list(dict.fromkeys(sets))
+    bases = {name.removesuffix(LOWER_SUFFIX) for name in sets}
+    asked: list[Asked] = []
+    if "tuned" in bases:
+        asked += tuned_questions(labels)
+    dev = [a for a in read_dev_questions(args.questions) if a.set_name in bases]
     kept, few = with_enough_stories(dev, stories)
-    questions += kept
+    asked += kept
     left_out = f"{len(few)} dev questions"
     if args.fresh:
         kept, few_fresh = with_enough_stories(read_fresh_questions(args.fresh), stories)
-        questions += kept
+        asked += kept
         left_out += f" and {len(few_fresh)} fresh questions"
+    questions: list[Asked] = []
+    for name in sets:
+        base = name.removesuffix(LOWER_SUFFIX)
+        of_base = [a for a in asked if a.set_name == base]
+        questions += of_base if name == base else lowered(of_base, name)
     tagged = "empty" if args.no_topics else "tagged by news.topics.tag_topics"
     print(
         f"{len(stories)} dated stories, {len(questions)} questions "

@@ -19,10 +19,24 @@ def _fold(name: str) -> str:
 
 
 @dataclass(frozen=True)
+class Region:
+    """A region or group of countries: its other names, and its members (topic names)."""
+
+    aliases: tuple[str, ...] = ()
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class AliasTable:
-    """Canonical topic names and their aliases, looked up case-insensitively."""
+    """Canonical topic names and their aliases, looked up case-insensitively.
+
+    ``regions`` are groups of places ("Gulf Arab states"): a question about one asks
+    about every member. They are not topics: a story is tagged with its countries, not
+    with every region they belong to.
+    """
 
     topics: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    regions: Mapping[str, Region] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         index: dict[str, str] = {}
@@ -30,6 +44,16 @@ class AliasTable:
             for name in (canonical, *aliases):
                 index.setdefault(_fold(name), canonical)
         object.__setattr__(self, "_index", index)
+        regions: dict[str, str] = {}
+        for canonical, region in self.regions.items():
+            for name in (canonical, *region.aliases):
+                regions.setdefault(_fold(name), canonical)
+        object.__setattr__(self, "_regions", regions)
+
+    def region(self, name: str) -> str | None:
+        """The region ``name`` is a name of, if any (``Gulf states`` → ``Gulf Arab states``)."""
+        regions: dict[str, str] = self._regions  # type: ignore[attr-defined]
+        return regions.get(_fold(name))
 
     def canonical(self, name: str) -> str | None:
         """The canonical topic for ``name`` (itself an alias or canonical name), if any."""
@@ -50,22 +74,35 @@ class AliasTable:
         """This table with ``other``'s entries added; ``other`` wins for a topic in both."""
         topics = dict(self.topics)
         topics.update(other.topics)
-        return AliasTable(topics)
+        regions = dict(self.regions)
+        regions.update(other.regions)
+        return AliasTable(topics, regions)
 
 
 def parse_alias_table(text: str, *, source: str = "aliases") -> AliasTable:
-    """Read a TOML alias table: ``[Topic]`` tables each with ``aliases = [...]``."""
+    """Read a TOML alias table: ``[Topic]`` tables each with ``aliases = [...]``.
+
+    A table with ``members = [...]`` (places the table knows) is a region: its names
+    stand for every member ("Benelux" for Belgium, the Netherlands and Luxembourg).
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise NewsdeskError(f"{source}: not valid TOML ({error})") from error
     topics: dict[str, tuple[str, ...]] = {}
+    regions: dict[str, Region] = {}
     for canonical, entry in data.items():
         aliases = entry.get("aliases", []) if isinstance(entry, dict) else None
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
             raise NewsdeskError(f'{source}: [{canonical}] needs aliases = ["…", …]')
-        topics[canonical] = tuple(aliases)
-    return AliasTable(topics)
+        members = entry.get("members") if isinstance(entry, dict) else None
+        if members is None:
+            topics[canonical] = tuple(aliases)
+        elif isinstance(members, list) and members and all(isinstance(m, str) for m in members):
+            regions[canonical] = Region(tuple(aliases), tuple(members))
+        else:
+            raise NewsdeskError(f'{source}: [{canonical}] members must be ["…", …]')
+    return AliasTable(topics, regions)
 
 
 def builtin_alias_table() -> AliasTable:
@@ -74,7 +111,9 @@ def builtin_alias_table() -> AliasTable:
 
     builtin = resources.files("news").joinpath("data/aliases.toml").read_text(encoding="utf-8")
     curated = parse_alias_table(builtin, source="built-in aliases")
-    return AliasTable(place_topics(dict(curated.topics)))
+    regions = resources.files("news").joinpath("data/regions.toml").read_text(encoding="utf-8")
+    regional = parse_alias_table(regions, source="built-in regions")
+    return AliasTable(place_topics(dict(curated.topics)), regional.regions)
 
 
 def load_alias_table(extra_files: Iterable[Path] = ()) -> AliasTable:

@@ -164,3 +164,38 @@ def place_topics(
 def names_of(code: str) -> Iterable[str]:
     """The generated names of one country (ISO alpha-2), preferred first."""
     return load_gazetteer().names.get(code, ())
+
+
+# A city of this many people is known by name in questions; smaller ones are more often
+# words ("Sugar Land", "Live Oak") than the place asked about.
+PHRASE_CITY_POPULATION = 1_000_000
+
+
+@lru_cache(maxsize=1)
+def place_phrases() -> dict[tuple[str, ...], tuple[str, ...]]:
+    """Multi-word place names that are not countries, by their folded words: the spellings
+    of each (``("sao", "paulo")`` → ``("São Paulo", "Sao Paulo")``).
+
+    GeoNames cities of ``PHRASE_CITY_POPULATION`` people or more (``news/data/cities.tsv``)
+    and the states and provinces of the United States, Canada and Australia
+    (``pycountry``): in a question typed in lower case, "new york" or "sao paulo" is one
+    name, not two words (and "new mexico" is not Mexico).
+    """
+    import pycountry
+
+    names: list[str] = []
+    text = resources.files("news").joinpath("data/cities.tsv").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, population = line.split("\t")[:3]
+            if int(population) >= PHRASE_CITY_POPULATION:
+                names.append(name)
+    for country in ("US", "CA", "AU"):
+        names.extend(s.name for s in pycountry.subdivisions.get(country_code=country) or ())
+    phrases: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for name in names:
+        words = tuple(_plain(name).casefold().split())
+        if 2 <= len(words) <= 4:
+            spellings = phrases.get(words, ())
+            phrases[words] = tuple(dict.fromkeys([*spellings, name, _plain(name)]))
+    return phrases

@@ -354,11 +354,18 @@ class _SqliteBackend:
         }
 
 
+# A phrase of single letters is a dotted acronym ("U S" for "U.S."): PostgreSQL's parser
+# reads "U.S." in a story as one token, "u.s", so the letters are bound with their dots.
+_LETTERS = re.compile(r"[^\W\d_](?: [^\W\d_])+")
+
+
 def _tsquery_any(alternatives: Sequence[str], params: dict[str, str]) -> str:
     parts = []
     for alternative in alternatives:
         name = f"ts{len(params)}"
-        params[name] = alternative
+        params[name] = (
+            alternative.replace(" ", ".") + "." if _LETTERS.fullmatch(alternative) else alternative
+        )
         parts.append(f"phraseto_tsquery('english'::regconfig, :{name})")
     return "(" + " || ".join(parts) + ")"
 
@@ -748,6 +755,9 @@ class _About:
     # Every subject in the headline, or in the lead of a story tagged with it that names
     # it again: a story about them, not one that names them in passing further down.
     strong: bool = False
+    # Every subject in the headline or the tagged topics, whatever the body's length: a
+    # story about them, if a short one, before stories naming them in passing.
+    prominent: bool = False
 
     @property
     def leads(self) -> bool:
@@ -831,9 +841,11 @@ def _about(terms: _Terms, story: _Story) -> _About:
     scores: list[float] = []
     clear: list[bool] = []
     strong: list[bool] = []
+    prominent: list[bool] = []
     reasons: list[str] = []
     for group in terms.groups:
         best, best_reason, group_clear, group_strong = 0.0, "", False, False
+        group_prominent = False
         for alternative in group:
             pattern = _term_pattern(alternative)
             proper = alternative[:1].isupper()
@@ -849,6 +861,7 @@ def _about(terms: _Terms, story: _Story) -> _About:
             # tagged with it that names it again.
             lead_subject = early > 0 and tagged and early + later >= 2
             group_strong = group_strong or head > 0 or lead_subject
+            group_prominent = group_prominent or head > 0 or (tagged and early + later > 0)
             if score > best:
                 best = score
                 parts = []
@@ -863,6 +876,7 @@ def _about(terms: _Terms, story: _Story) -> _About:
         scores.append(best)
         clear.append(group_clear)
         strong.append(group_strong)
+        prominent.append(group_prominent)
         if best_reason:
             reasons.append(best_reason)
     if not scores or min(scores) == 0.0:
@@ -885,6 +899,7 @@ def _about(terms: _Terms, story: _Story) -> _About:
         "; ".join(reasons[:2]),
         clear=all(clear) and substance >= CLEAR_SUBSTANCE,
         strong=all(strong) and substance >= CLEAR_SUBSTANCE,
+        prominent=all(prominent),
     )
 
 
@@ -1002,10 +1017,12 @@ def _about_order(
     def key(candidate: _Candidate) -> tuple[int, float, datetime, int]:
         found = about[candidate.article_id]
         if found.leads:
-            return (2, 0.0, candidate.sort_at, candidate.article_id)
+            return (3, 0.0, candidate.sort_at, candidate.article_id)
         age = max((newest - candidate.sort_at).total_seconds() / 86400.0, 0.0)
         decayed = found.score * 0.5 ** (age / ABOUT_HALF_LIFE_DAYS)
-        return (int(found.score > 0), decayed, candidate.sort_at, candidate.article_id)
+        # Stories about the subjects, if short, before those naming them in passing.
+        standing = 1 + found.prominent if found.score > 0 else 0
+        return (standing, decayed, candidate.sort_at, candidate.article_id)
 
     ordered = sorted(candidates, key=key, reverse=True)
     # Wire copy is often sent twice: a repeated headline goes after the other stories.
@@ -1100,6 +1117,17 @@ def search_articles(
         ordered, about = _about_order(session, terms, found, need=need, now=now)
     else:
         ordered, scores = _rank_relevant(backend, terms, filters, need=need, now=now)
+    if not ordered and question.broader is not None:
+        # Nothing matches every word: answer on the named subjects, the plain words
+        # ranking ("ghana cocoa harvest" with no story saying "harvest").
+        return search_articles(
+            question.broader,
+            session=session,
+            limit=limit,
+            offset=offset,
+            viewer_channel_id=viewer_channel_id,
+            now=now,
+        )
     page = ordered[offset : offset + limit]
     next_offset = offset + limit if len(ordered) > offset + limit else None
     if about:

@@ -19,6 +19,7 @@ from bench.relevance import (
     DEV_QUESTIONS,
     Asked,
     is_holdout,
+    lowered,
     main,
     parse_judgment,
     read_dev_questions,
@@ -184,3 +185,33 @@ def test_fresh_questions_are_a_column_beside_dev(
             line.startswith(f"| {system} |") and "(n=2)" in line for line in printed.splitlines()
         )
     assert "| fresh | paraphrase | 2 |" in printed
+
+
+def test_a_lower_set_asks_the_same_questions_lower_cased(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asked = [Asked("dev", "names", "News from Ghana", parse_judgment("place:ghana"))]
+    assert lowered(asked, "dev-lower") == [
+        Asked("dev-lower", "names", "news from ghana", asked[0].clauses)
+    ]
+
+    stories = [
+        story(n, f"GHANA COCOA CROP {n}", "Ghana's cocoa crop is up.", places=["ghana"])
+        for n in range(1, 7)
+    ]
+    data = tmp_path / "reuters.jsonl.gz"
+    with gzip.open(data, "wt", encoding="utf-8") as out:
+        out.writelines(json.dumps(s) + "\n" for s in stories)
+    dev = write_questions(tmp_path / "dev.tsv", [("names", "Ghana news", "place:ghana")])
+    assert not is_holdout("Ghana news")
+    main(
+        [
+            *("--data", str(data), "--engines", "sqlite", "--sets", "dev,dev-lower"),
+            *("--questions", str(dev), "--per-question"),
+        ]
+    )
+    printed = capsys.readouterr().out
+    assert "2 questions (dev: 1, dev-lower: 1;" in printed
+    assert "| system | dev: p@5 / newest found | dev-lower: p@5 / newest found |" in printed
+    assert "| dev | names | Ghana news |" in printed
+    assert "| dev-lower | names | ghana news |" in printed

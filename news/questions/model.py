@@ -60,6 +60,10 @@ class Question:
     # the name read as part of the subject instead ("news from Peking" when no outlet is
     # called Peking). Search takes it when the archive has no such outlet.
     as_subject: Question | None = None
+    # The same question with its plain words ranking rather than required, when it also
+    # names a subject ("ghana cocoa harvest": Ghana and cocoa stay required, "harvest"
+    # ranks). Search takes it only when nothing matches every word.
+    broader: Question | None = None
 
     @property
     def has_subject(self) -> bool:

@@ -7,12 +7,15 @@ own means "what is happening with it now". ``top N``, ``search``, ``find`` and
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 
 from news.aliases import AliasTable
+from news.gazetteer import load_gazetteer, place_phrases
 from news.questions.dates import ISO_DATE, _DateGrammar
 from news.questions.model import MAX_EXCLUDED, MAX_GROUPS, MAX_LIMIT, Intent, Question, TermGroup
 from news.questions.tokens import (
@@ -24,13 +27,16 @@ from news.questions.tokens import (
     clean_term,
 )
 from news.questions.vocabulary import (
+    ACRONYM,
     COUNT_NOUNS,
     FLOW_WORDS,
     GREETINGS,
     HARD_BOUNDARY,
     HELP_PHRASES,
     INTENT_PHRASES,
+    MEMBER_WORDS,
     NAME_CONNECTORS,
+    PERSON_VERBS,
     PHRASE_CONNECTORS,
     SOFT_WORDS,
     STATUS_VALUES,
@@ -60,6 +66,11 @@ def _alias_index(aliases: AliasTable) -> tuple[dict[tuple[str, ...], str], int]:
             key = _words_key(cleans)
             if key and len(key) <= 8:
                 index.setdefault(key, name)
+    for canonical, region in aliases.regions.items():
+        for name in (canonical, *region.aliases):
+            key = _words_key([clean_term(name)])
+            if key and len(key) <= 8:
+                index.setdefault(key, name)
     longest = max((len(key) for key in index), default=1)
     if len(_ALIAS_INDEXES) >= 8:
         _ALIAS_INDEXES.clear()
@@ -87,6 +98,8 @@ class _Parser(_DateGrammar):
         # Typed In Title Case: capitals say nothing about names.
         self.title_case = len(content) >= 3 and all(t.text[:1].isupper() for t in content)
         self.index, self.longest_alias = _alias_index(aliases)
+        for i, token in enumerate(tokens):
+            token.name = token.name or _is_the_united_states(tokens, i)
 
     # filters --------------------------------------------------------------------------------
 
@@ -203,8 +216,13 @@ class _Parser(_DateGrammar):
         capital_limit, lower_limit = (5, 3) if byline else (6, 4)
         used, name = self.name_run(i + 1, capital_limit=capital_limit, lower_limit=lower_limit)
         bare = re.sub(r"(?i)^(the|a) ", "", name)
-        if not used or self.aliases.canonical(bare) is not None:
-            return 0
+        if (
+            not used
+            or self.aliases.canonical(bare) is not None
+            or self.aliases.region(bare)
+            or tuple(bare.casefold().split()) in place_phrases()
+        ):
+            return 0  # a place: part of the subject
         if byline:
             self.out.byline = _clean_name(name) or self.out.byline
             return 1 + used
@@ -325,6 +343,8 @@ class _Parser(_DateGrammar):
     # topic ----------------------------------------------------------------------------------
 
     def is_stop(self, token: _Token) -> bool:
+        if token.name:
+            return False
         folded = token.clean.casefold()
         if folded not in STOP_WORDS and token.word not in STOP_WORDS:
             return not token.clean
@@ -349,8 +369,15 @@ class _Parser(_DateGrammar):
 
     def alias_group(self, span: list[_Token], name: str) -> TermGroup:
         label = " ".join(t.text for t in span)
-        alternatives = [" ".join(t.clean for t in span)]
-        alternatives += [clean_term(n) for n in self.aliases.expand(name)]
+        region = self.aliases.region(name)
+        if region is not None and self.aliases.canonical(name) is None:
+            return TermGroup(label, _region_alternatives(self.aliases, region))
+        # The name as the table spells it, not as typed: "brazil" typed in lower case is
+        # still the proper name "Brazil", which search tells apart from a common word by
+        # its capital (a capitalised common noun mid-sentence is a company's name; a
+        # proper name is not). The typed words are the same name, so they are not added.
+        alternatives = [clean_term(name)]
+        alternatives += [_search_form(n) for n in self.aliases.expand(name)]
         return TermGroup(label, _unique(alternatives))
 
     def run_groups(self, run: list[_Token]) -> list[TermGroup | None]:
@@ -365,6 +392,13 @@ class _Parser(_DateGrammar):
                 continue
             match = self.alias_match(run, j)
             name_size = self.name_phrase(run, j)
+            place = self.place_phrase(run, j)
+            if place is not None and (match is None or match[0] < place[0]) and not name_size:
+                size, spellings = place
+                label = " ".join(t.text for t in run[j : j + size])
+                items.append(TermGroup(label, _unique([clean_term(n) for n in spellings])))
+                j += size
+                continue
             if name_size and (match is None or match[0] < name_size):
                 span = run[j : j + name_size]
                 text = " ".join(t.text for t in span)
@@ -375,9 +409,26 @@ class _Parser(_DateGrammar):
                 size, name = match
                 items.append(self.alias_group(run[j : j + size], name))
                 j += size
+                # "EC countries", "OPEC members", "Gulf member states": the name of a
+                # group of countries says "its members" already.
+                if j < len(run) and run[j].word == "member":
+                    j += 1
+                if j < len(run) and run[j].word in MEMBER_WORDS and run[j].word != "member":
+                    j += 1
                 continue
             if token.word in TITLE_WORDS and self.is_capitalised(run, j + 1):
                 j += 1  # "Secretary Baker": the title is not a subject word
+                continue
+            previous_group = items[-1] if items else None
+            if (
+                token.word in ("rates", "rate")
+                and previous_group is not None
+                and _is_place_group(previous_group)
+                and self.aliases.canonical(RATES_TOPIC) is not None
+            ):
+                # "canadian rates", "UK rates": a country's rates are its interest rates.
+                items.append(self.alias_group([token], RATES_TOPIC))
+                j += 1
                 continue
             if not self.is_stop(token):
                 previous = run[j - 1] if j > 0 else None
@@ -402,6 +453,17 @@ class _Parser(_DateGrammar):
                     self.phrases.append(f"{previous.clean} {token.clean}")
             j += 1
         return items
+
+    @staticmethod
+    def place_phrase(run: list[_Token], j: int) -> tuple[int, tuple[str, ...]] | None:
+        """A multi-word place name at ``j`` in any case ("sao paulo", "new york"): the
+        tokens it takes and its spellings; None when there is none."""
+        phrases = place_phrases()
+        for size in (4, 3, 2):
+            key = tuple(t.clean.casefold() for t in run[j : j + size])
+            if len(key) == size and key in phrases:
+                return size, phrases[key]
+        return None
 
     @staticmethod
     def is_capitalised(run: list[_Token], j: int) -> bool:
@@ -485,6 +547,95 @@ class _Parser(_DateGrammar):
                 if used:
                     self.consume(i, used)
                     break
+
+
+def _search_form(name: str) -> str:
+    """A table name as search words; a dotted acronym as its letters (``U.S.`` → ``U S``).
+
+    Wire copy writes "U.S.", which the search engines read as its letters ("u", "s") or
+    as one dotted token, never as the word "us"; searched as ``US`` it would find the
+    pronoun and miss the country. Its letters, a phrase, find "U.S." and not "us".
+    """
+    if ACRONYM.fullmatch(name) and name.endswith("."):
+        return " ".join(c for c in name if c != ".")
+    return clean_term(name)
+
+
+MEMBER_NAMES = 4  # names searched for each member of a region
+RATES_TOPIC = "interest rates"
+
+
+def _is_place_group(group: TermGroup) -> bool:
+    """Whether a group is a country: one of its names is a country's (the gazetteer's)."""
+    return any(_fold(a) in _country_names() for a in group.alternatives)
+
+
+def _fold(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+@lru_cache(maxsize=1)
+def _country_names() -> frozenset[str]:
+    return frozenset(_fold(n) for names in load_gazetteer().names.values() for n in names)
+
+
+def _region_alternatives(aliases: AliasTable, canonical: str) -> tuple[str, ...]:
+    """A region's own names, then its members' names: a story about any member is about
+    the region ("gulf arab states" finds Kuwait). Of each member, the names of at most
+    three words that no shorter name of it already finds ("Saudi Arabia" finds "Kingdom
+    of Saudi Arabia"), at most ``MEMBER_NAMES``: the search stays a bounded list."""
+    region = aliases.regions[canonical]
+    found = [_search_form(n) for n in (canonical, *region.aliases)]
+    for member in region.members:
+        names = [_search_form(n) for n in aliases.expand(member)]
+        if (aliases.canonical(member) or member).casefold() != member.casefold():
+            # A former or part state filed under another ("East Germany" under Germany,
+            # the Soviet Union under Russia): its own names, those that start as it
+            # does ("East German", "Soviet"), not the whole country's.
+            first = member.split()[0].casefold()
+            names = [n for n in names if n.split()[0].casefold() == first]
+        names = [n for n in dict.fromkeys(names) if n and len(n.split()) <= 3]
+        kept = [n for n in names if not any(other != n and _contains(n, other) for other in names)]
+        found += kept[:MEMBER_NAMES]
+    return _unique(found)
+
+
+def _contains(longer: str, shorter: str) -> bool:
+    """Whether the words of ``shorter`` appear, together, among those of ``longer``."""
+    return f" {shorter.casefold()} " in f" {longer.casefold()} "
+
+
+# Words after "us" that it describes, as a name would: "us news", "us stories".
+_NEWS_NOUNS = COUNT_NOUNS | {"news", "coverage", "updates", "update"}
+
+
+def _is_the_united_states(tokens: Sequence[_Token], i: int) -> bool:
+    """Whether the word at ``i`` is "US" the country, not "us" the pronoun.
+
+    Typed "US" or "U.S." (capitals, dots) it is the country. In lower case, editors use
+    it both ways, and the words around it tell: after a verb that takes a person ("tell
+    us", "show us") it is the pronoun; after "the" ("news from the us") it is the
+    country; right before a subject word it describes ("us interest rates", "us ec
+    trade dispute", "us news") it is the country; anywhere else ("what do you have for
+    us") the pronoun.
+    """
+    token = tokens[i]
+    if token.kind != "word" or token.clean.casefold() != "us":
+        return False
+    if token.text.isupper() or "." in token.text:
+        return True
+
+    def word(k: int) -> str:
+        return tokens[k].word if 0 <= k < len(tokens) and tokens[k].kind == "word" else ""
+
+    before, after = word(i - 1), word(i + 1)
+    if before in PERSON_VERBS:
+        return False
+    if before == "the":
+        return True
+    if token.ends_clause or not after:
+        return False
+    return after in _NEWS_NOUNS or (after not in STOP_WORDS and tokens[i + 1].clean != "")
 
 
 def _script(text: str) -> str:
@@ -574,7 +725,7 @@ def parse_question(
     as_subject = None
     if parser.outlet_unsure:
         as_subject = parse_question(text, now=now, aliases=aliases, timezone=timezone, outlets=())
-    return Question(
+    question = Question(
         raw=cleaned,
         intent=out.intent or out.intent_hint or Intent.LATEST,
         topic=topic,
@@ -592,3 +743,28 @@ def parse_question(
         asked=out.intent is not None or out.intent_hint is not None or out.limit is not None,
         as_subject=as_subject,
     )
+    return dataclasses.replace(question, broader=_broader(question))
+
+
+def _is_named(group: TermGroup) -> bool:
+    """A subject the tables or the typing named: a place, institution, region, figure
+    (several names) or a phrase; not a plain word."""
+    return group.phrase or len(group.alternatives) > 1
+
+
+def _broader(question: Question) -> Question | None:
+    """``question`` with its plain required words made ranking words, when it names a
+    subject besides them; None when there is nothing to loosen.
+
+    "brazil coffee harvest delays", when no story says all of it, still has Brazil to
+    answer on; the plain words then rank rather than filter.
+    """
+    required = [g for g in question.groups if not g.optional]
+    named = [g for g in required if _is_named(g)]
+    if not named or len(named) == len(required):
+        return None
+    groups = tuple(
+        g if g.optional or _is_named(g) else dataclasses.replace(g, optional=True)
+        for g in question.groups
+    )
+    return dataclasses.replace(question, groups=groups)

@@ -84,6 +84,8 @@ class _Token:
     ends_clause: bool = False
     key: str = ""
     quoted: bool = False
+    # Read as a name whatever its case: lower-case "us" used as the United States.
+    name: bool = False
 
     @property
     def word(self) -> str:

@@ -24,8 +24,17 @@ STOP_WORDS = _word_set(
     all anything something everything please pls plz thanks thank can could would will should
     hey hi hello ok okay newsdesk latest newest recent updates update happening happened going
     up more stuff things let know just also not without so but if as via per else other
-    out saying say says said doing talking lately currently"""
+    out saying say says said doing talking lately currently many much heading headed"""
 )
+# Verbs that take a person as their object: "us" right after one is the pronoun ("tell us
+# about oil", "show us wheat stories"), whatever follows it.
+PERSON_VERBS = _word_set(
+    """tell show give let get find send bring keep help catch update brief remind ping
+    email mail message alert fill"""
+)
+# Words after a group of countries that only say "its members" ("EC countries", "OPEC
+# members", "Gulf states"): the group's name says it already, so they are not required.
+MEMBER_WORDS = _word_set("countries country members member nations states governments")
 # Hedge words editors add to a subject ("the lead market", "UK trade figures"): they rank,
 # but a story about the subject need not use them.
 SOFT_WORDS = _word_set("market markets figures data numbers situation outlook sector scene")
@@ -86,6 +95,10 @@ LATEST_PHRASES: tuple[tuple[str, ...], ...] = tuple(
         "what's new",
         "whats new",
         "what is new",
+        "what's the word",
+        "whats the word",
+        "what is the word",
+        "any word",
         "what happened",
         "is there anything",
         "are there any",

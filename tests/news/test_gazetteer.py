@@ -56,6 +56,11 @@ def test_every_country_has_names_and_the_table_is_of_a_known_size() -> None:
         ("sterling", "sterling"),
         ("Deutsche mark", "German mark"),
         ("Britain", "UK"),
+        ("Dutch central bank", "Netherlands Bank"),
+        ("riksbank", "Riksbank"),
+        ("tin council", "International Tin Council"),
+        ("USDA", "US Agriculture Department"),
+        ("ITC", None),  # two bodies go by it: neither
     ],
 )
 def test_names_editors_use_find_their_subject(name: str, canonical: str | None) -> None:
@@ -139,3 +144,14 @@ def test_names_are_phrases_and_filler_is_dropped(
     parsed = parse_question(question, now=NOW, aliases=load_alias_table())
     assert [g.label for g in parsed.groups] == labels
     assert [g.label for g in parsed.groups if g.optional] == optional
+
+
+def test_place_phrases_are_multi_word_cities_and_states_only() -> None:
+    from news.gazetteer import place_phrases
+
+    phrases = place_phrases()
+    assert phrases[("sao", "paulo")] == ("São Paulo", "Sao Paulo")
+    assert ("new", "york") in phrases  # a state
+    assert ("sugar", "land") not in phrases  # a small city whose name is two words
+    assert all(2 <= len(words) <= 4 for words in phrases)
+    assert len(phrases) < 500

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from news.aliases import AliasTable, load_alias_table
+from news.aliases import AliasTable, Region, load_alias_table, parse_alias_table
+from news.errors import NewsdeskError
 from news.questions import (
     MAX_LIMIT,
     MAX_QUESTION_CHARS,
@@ -58,6 +59,10 @@ CASES: list[Any] = [
     ("news about Gaza", {"intent": Intent.LATEST, "topic": "Gaza"}),
     ("updates on the election", {"intent": Intent.LATEST, "topic": "election"}),
     ("what's happening in Gaza", {"intent": Intent.LATEST, "topic": "Gaza"}),
+    ("what's the word on Gaza", {"intent": Intent.LATEST, "groups": ["Gaza"]}),
+    ("any word from Kyiv", {"intent": Intent.LATEST, "groups": ["Kyiv"]}),
+    ("how many strikes this week", {"groups": ["strikes"]}),
+    ("where are rates heading?", {"groups": ["rates"]}),
     ("LATEST ON THE UK", {"intent": Intent.LATEST, "topic": "UK", "groups": ["UK"]}),
     (
         "please show me the latest news about Russia sanctions",
@@ -307,13 +312,54 @@ def test_alias_expansion_lists_every_name_of_the_topic() -> None:
 def test_alias_typed_as_an_alias_keeps_what_was_typed_first() -> None:
     (group,) = parse("Britain").groups
     assert group.alternatives[0] == "Britain"
-    assert set(group.alternatives) == {"Britain", "UK", "United Kingdom", "British"}
+    assert set(group.alternatives) == {"Britain", "UK", "United Kingdom", "British", "U K"}
 
 
 def test_dotted_acronyms_become_plain_words() -> None:
     (group,) = parse("latest on the U.S.").groups
     assert group.label == "U.S."
-    assert group.alternatives == ("US", "United States", "United States of America", "American")
+    # A dotted name of the table is searched as its letters: wire copy's "U.S.", not "us".
+    assert group.alternatives == (
+        "US",
+        "United States",
+        "United States of America",
+        "American",
+        "U S",
+    )
+
+
+def test_a_name_typed_in_lower_case_is_searched_as_the_table_spells_it() -> None:
+    (group,) = parse("latest on ukraine").groups
+    assert group.label == "ukraine"
+    assert group.alternatives == UKRAINE
+    (group,) = parse("what's new with kyiv").groups
+    assert group.alternatives[0] == "Kyiv"
+
+
+@pytest.mark.parametrize(
+    ("text", "country"),
+    [
+        ("us interest rates", True),  # before a subject word it describes: the country
+        ("any us news", True),
+        ("news from the us", True),  # after "the": the country
+        ("gasoline in the us", True),
+        ("u.s. wheat", True),  # dots or capitals: the country
+        ("US", True),
+        ("tell us about wheat", False),  # after a verb that takes a person: the pronoun
+        ("show us wheat stories", False),
+        ("what do you have for us", False),  # nothing after it: the pronoun
+    ],
+)
+def test_lower_case_us_is_the_country_only_where_it_is_used_as_a_name(
+    text: str, country: bool
+) -> None:
+    question = parse(text)
+    assert any("United States" in g.alternatives for g in question.groups) == country
+
+
+def test_members_after_a_group_of_countries_are_not_a_required_word() -> None:
+    assert labels(parse("UN members")) == ["UN"]
+    assert labels(parse("un member states")) == ["un"]
 
 
 def test_multi_word_alias_is_matched_longest_first() -> None:
@@ -380,7 +426,7 @@ def test_builtin_alias_table_expands_common_topics() -> None:
         ("US consumer prices", "consumer prices", {"CPI", "consumer price index"}),
         ("UK unemployment", "unemployment", {"jobless"}),
         ("US interest rates", "interest rates", {"prime rate", "discount rate", "rate cut"}),
-        ("Japan GNP", "GNP", {"gross national product"}),
+        ("Japan GNP", "GNP", {"gross national product", "GDP"}),
         ("Japan industrial production", "industrial production", {"industrial output"}),
         ("US retail sales", "retail sales", {"retail sales"}),
     ],
@@ -526,3 +572,122 @@ def test_clean_term(text: str, expected: str) -> None:
 )
 def test_describe_built_questions(question: Question, expected: str) -> None:
     assert question.describe() == expected
+
+
+REGIONAL = AliasTable(
+    {
+        "Belgium": ("Belgian", "Kingdom of Belgium", "Brussels"),
+        "Netherlands": ("Dutch", "Holland"),
+        "Luxembourg": ("Luxembourger",),
+    },
+    {"Benelux": Region(("Benelux countries",), ("Belgium", "Netherlands", "Luxembourg"))},
+)
+
+
+def test_a_region_is_searched_as_any_of_its_members() -> None:
+    question = parse_question("news from the benelux", now=NOW, aliases=REGIONAL)
+    assert question.outlet is None
+    (group,) = question.groups
+    assert group.label == "benelux"
+    # The region's names, then each member's; a longer name that a shorter one finds
+    # ("Kingdom of Belgium") is left out.
+    assert group.alternatives == (
+        "Benelux",
+        "Benelux countries",
+        "Belgium",
+        "Belgian",
+        "Brussels",
+        "Netherlands",
+        "Dutch",
+        "Holland",
+        "Luxembourg",
+        "Luxembourger",
+    )
+    assert REGIONAL.canonical("Benelux") is None  # a region is not a topic to tag
+
+
+def test_regions_are_read_from_the_alias_file_format() -> None:
+    table = parse_alias_table(
+        '[Gulf]\naliases = ["Gulf states"]\nmembers = ["Kuwait", "Qatar"]\n'
+        '[Kuwait]\naliases = ["Kuwaiti"]\n'
+    )
+    assert table.region("gulf states") == "Gulf"
+    assert table.regions["Gulf"] == Region(("Gulf states",), ("Kuwait", "Qatar"))
+    assert table.topics == {"Kuwait": ("Kuwaiti",)}
+    with pytest.raises(NewsdeskError, match="members must be"):
+        parse_alias_table('[Gulf]\naliases = []\nmembers = "Kuwait"\n')
+
+
+def test_builtin_regions_are_bounded_and_name_nothing_else() -> None:
+    aliases = load_alias_table()
+    assert len(aliases.regions) >= 20
+    for canonical, region in aliases.regions.items():
+        for name in (canonical, *region.aliases):
+            assert aliases.canonical(name) is None, name  # no region name is a topic's
+        for member in region.members:
+            assert aliases.canonical(member) is not None, member  # every member is known
+        question = parse_question(canonical, now=NOW, aliases=aliases)
+        (group,) = question.groups
+        assert len(group.alternatives) <= 4 + 4 * len(region.members) + len(region.aliases)
+        assert len(group.alternatives) <= 100
+    gulf = parse_question("gulf arab states", now=NOW, aliases=aliases).groups[0]
+    assert {"Kuwait", "Saudi", "Qatar"} <= set(gulf.alternatives)  # "Saudi" finds Saudi Arabia
+    assert "Iran" not in gulf.alternatives
+
+
+def test_a_former_state_in_a_region_is_searched_by_its_own_names() -> None:
+    table = AliasTable(
+        {"Germany": ("German", "Berlin", "East Germany", "East German")},
+        {"East bloc": Region((), ("East Germany",))},
+    )
+    (group,) = parse_question("east bloc", now=NOW, aliases=table).groups
+    assert group.alternatives == ("East bloc", "East Germany", "East German")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A city of a million people or a state is one name in any case, not two words.
+        ("sao paulo coffee", [("sao paulo", ("São Paulo", "Sao Paulo")), ("coffee", ("coffee",))]),
+        ("new mexico oil", [("new mexico", ("New Mexico",)), ("oil", ("oil",))]),
+        ("news from rio de janeiro", [("rio de janeiro", ("Rio de Janeiro",))]),
+    ],
+)
+def test_a_multi_word_place_is_one_name_in_lower_case(
+    text: str, expected: list[tuple[str, tuple[str, ...]]]
+) -> None:
+    question = parse(text)
+    assert question.outlet is None
+    assert [(g.label, g.alternatives) for g in question.groups] == expected
+
+
+def test_a_question_naming_a_subject_can_be_answered_with_its_plain_words_ranking() -> None:
+    question = parse("ukraine grain harvest")
+    assert [(g.label, g.optional) for g in question.groups] == [
+        ("ukraine", False),
+        ("grain", False),
+        ("harvest", False),
+    ]
+    assert question.broader is not None
+    assert [(g.label, g.optional) for g in question.broader.groups] == [
+        ("ukraine", False),
+        ("grain", True),
+        ("harvest", True),
+    ]
+    # Nothing to loosen: only plain words, or only named subjects.
+    assert parse("grain harvest").broader is None
+    assert parse("ukraine or russia").broader is None
+
+
+@pytest.mark.parametrize(
+    ("text", "rates"),
+    [
+        ("canadian rates", True),  # a country's rates are its interest rates
+        ("are uk rates going up?", True),
+        ("freight rates", False),  # after a common word, the word itself
+        ("rates", False),
+    ],
+)
+def test_a_countrys_rates_are_its_interest_rates(text: str, rates: bool) -> None:
+    groups = parse_question(text, now=NOW, aliases=load_alias_table()).groups
+    assert ("prime rate" in groups[-1].alternatives) == rates

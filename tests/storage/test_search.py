@@ -774,3 +774,67 @@ def test_postgresql_reads_headline_terms_on_the_headline_index(postgres_schema_u
         )
     engine.dispose()
     assert "ix_articles_headline_vector" in plan
+
+
+def test_a_dotted_acronym_searched_as_letters_finds_it_and_not_the_pronoun(
+    session_factory: SessionFactory,
+) -> None:
+    # The parser gives "U.S." as its letters "U S": both engines must find "U.S." in a
+    # story with it, and not the pronoun "us".
+    with session_factory.begin() as session:
+        session.add_all(
+            [
+                make_article("Wheat sales rise", "U.S. wheat sales rose in May.", days_ago=1),
+                make_article("Wheat sales to us", "Millers told us wheat was dear.", days_ago=2),
+            ]
+        )
+    assert _headlines(session_factory, ask(("U S",), ("wheat",))) == ["Wheat sales rise"]
+
+
+def test_when_nothing_matches_every_word_the_named_subject_answers(
+    session_factory: SessionFactory,
+) -> None:
+    aliases = AliasTable({"Ghana": ("Ghanaian", "Accra")})
+    with session_factory.begin() as session:
+        session.add_all(
+            [
+                make_article(
+                    "Ghana cocoa crop seen lower", "Ghana's cocoa crop falls.", days_ago=1
+                ),
+                make_article("Ghana cocoa harvest starts", "Ghana's cocoa harvest.", days_ago=3),
+                make_article("Coffee harvest ends", "The coffee harvest ended.", days_ago=2),
+            ]
+        )
+    strict = parse_question("ghana cocoa harvest", now=NOW, aliases=aliases)
+    assert _headlines(session_factory, strict) == ["Ghana cocoa harvest starts"]
+    loose = parse_question("ghana cocoa harvest delays", now=NOW, aliases=aliases)
+    with session_factory() as session:
+        page = search_articles(loose, session=session, now=NOW)
+    # No story says all four: Ghana is required, the plain words only rank.
+    assert [h.headline for h in page.hits] == [
+        "Ghana cocoa harvest starts",
+        "Ghana cocoa crop seen lower",
+    ]
+    assert page.question.broader is None
+    assert all("Ghana" in h.why for h in page.hits)
+
+
+def test_latest_puts_a_short_story_about_the_subject_before_a_newer_passing_mention(
+    session_factory: SessionFactory,
+) -> None:
+    with session_factory.begin() as session:
+        session.add_all(
+            [
+                make_article("Zinc prices rise", "Zinc rose.", days_ago=40),
+                make_article(
+                    "Metals markets mixed at the close",
+                    "Copper fell and aluminium was steady while zinc edged up in thin "
+                    "trade, dealers said, with nickel unchanged on the day.",
+                    days_ago=1,
+                ),
+            ]
+        )
+    assert _headlines(session_factory, ask(("zinc",))) == [
+        "Zinc prices rise",  # the subject in the headline, if a flash
+        "Metals markets mixed at the close",  # newer, but zinc in passing
+    ]
