@@ -42,7 +42,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
+from functools import lru_cache
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import (
@@ -379,28 +379,58 @@ HEADLINE_VECTOR = "to_tsvector('english'::regconfig, coalesce(articles.headline,
 class _PostgresBackend:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._span: tuple[datetime | None, list[bool], datetime] | None = None
 
-    @cached_property
+    @property
     def oldest(self) -> datetime | None:
         """The oldest story's ``sort_at`` (read once per search, on the index)."""
-        return self.session.scalar(select(func.min(Article.sort_at)))
+        if self._span is None:
+            raise RuntimeError("windows() reads the archive's span first")
+        return self._span[0]
 
     def windows(self, now: datetime) -> list[datetime | None]:
         """Lower bounds of the widening windows, ending at the first that holds every story.
 
         A young archive is covered by the first window already; reading the wider ones
-        would return the same rows again.
+        would return the same rows again. A window that holds no story beyond the narrower
+        one before it (nothing archived from that stretch of time) is left out too: it
+        would read no rows either.
         """
-        oldest = self.oldest
+        oldest, adds = self._read_span(now)
         bounds: list[datetime | None] = []
-        for days in POSTGRES_WINDOW_DAYS:
+        for number, days in enumerate(POSTGRES_WINDOW_DAYS):
             bound = None if days is None else now - timedelta(days=days)
+            more = adds[number]
             if oldest is not None and bound is not None and bound <= oldest:
-                bound = None
-            bounds.append(bound)
+                bound, more = None, any(adds[number:])
+            if more:
+                bounds.append(bound)
             if bound is None:
                 break
         return bounds
+
+    def _read_span(self, now: datetime) -> tuple[datetime | None, list[bool]]:
+        """The oldest story's ``sort_at``, and for each window whether any story is in it
+        and not in the narrower one before: one read, of index probes on ``sort_at``."""
+        if self._span is None or self._span[2] != now:
+            probes = []
+            newer: datetime | None = None
+            for number, days in enumerate(POSTGRES_WINDOW_DAYS):
+                bound = None if days is None else now - timedelta(days=days)
+                stretch = []
+                if bound is not None:
+                    stretch.append(
+                        Article.sort_at >= bindparam(f"from_{number}", bound, UtcDateTime())
+                    )
+                if newer is not None:
+                    stretch.append(
+                        Article.sort_at < bindparam(f"to_{number}", newer, UtcDateTime())
+                    )
+                probes.append(select(Article.id).where(*stretch).exists().label(f"adds_{number}"))
+                newer = bound
+            row = self.session.execute(select(func.min(Article.sort_at), *probes)).one()
+            self._span = (row[0], [bool(value) for value in row[1:]], now)
+        return self._span[0], self._span[1]
 
     def match_clause(self, terms: _Terms, *, tier: Tier) -> ColumnElement[bool]:
         params: dict[str, str] = {}
@@ -462,10 +492,11 @@ class _PostgresBackend:
             headline = f"{HEADLINE_VECTOR} @@ {_tsquery_any(terms.alternatives, params)}"
             match = and_(match, text(headline).bindparams(**params))
         found: list[_Candidate] = []
+        windows = self.windows(now)
         if self.oldest is None:
             return found  # nothing archived yet
         after: tuple[datetime, int] | None = None  # the last match read: go on from there
-        for bound in self.windows(now):
+        for bound in windows:
             window = [] if bound is None else [Article.sort_at >= bound]
             scan = max(POSTGRES_FIRST_SCAN, 4 * need)
             while True:
@@ -755,6 +786,7 @@ class _About:
         return self.clear or self.strong
 
 
+@lru_cache(maxsize=4096)
 def _term_pattern(alternative: str) -> re.Pattern[str]:
     words = alternative.split()
     proper = alternative[:1].isupper()
