@@ -1,28 +1,35 @@
 """CPU per request, by kind: this tree beside a baseline tree, in CPU time (not wall time).
 
 Each tree runs in a subprocess of its own (``PYTHONPATH=<tree>``) that builds the real
-WSGI app (``bot.runtime.build_wsgi``: Bolt, signature checks, the listeners) and the real
-worker (``bot.runtime.start_workers``, its threads stopped; jobs are run one at a time with
-``run_once`` in the measuring thread) on a fresh, migrated SQLite file or PostgreSQL schema.
-The Slack stand-in and the page server run in this (the parent) process, so their CPU is
-not counted. The archive is seeded with ``--stories`` pages like ``bench.load``'s (shared
-as links and archived by the worker), then each round sends ``--requests`` signed requests
-of each kind and runs the jobs they queue:
+WSGI app (``bot.runtime.build_wsgi``: Bolt, signature checks, the listeners, the CMS
+webhook) and the real worker (``bot.runtime.start_workers``, its threads stopped; jobs run
+one at a time with ``run_once`` in the measuring thread) on a fresh SQLite file or
+PostgreSQL schema that the tree migrates itself. The Slack stand-in and the page server run
+in this (the parent) process, so their CPU is not counted. The archive is seeded as
+``bench.load``'s is: ``--stories`` pages shared as links and archived by the worker (their
+publication date long past) and ``--published`` stories published through the webhook
+(dated now). Each round then sends ``--requests`` signed requests of each kind and runs the
+jobs they queue:
 
 - ``command``: ``/news latest …`` (``bench.load``'s command texts), answered in the ack;
 - ``mention``: an app mention (``bench.load``'s questions): the ack, then the answer job;
 - ``link (re-share)``: a link to an archived page: the ack, then the ingest job (a known
   page: no fetch);
 - ``link (new page)``: a link to a page not archived yet: the ack, then the ingest job
-  (fetch, extraction, card metadata, summary, store, reply card);
-- ``plain``: a channel message without a link (the ack only).
+  (fetch, extraction, card metadata, summary, topics, store, reply card);
+- ``plain``: a channel message without a link (the ack only);
+- ``publish``: a signed CMS publish webhook (one for every five requests of the others).
 
-CPU is ``time.process_time()`` of the subprocess around each batch, and for PostgreSQL the
-CPU of the server backends serving the subprocess's connections (``/proc/PID/schedstat``).
-The first round warms up and is not counted; the table gives the median of the others.
+CPU is ``time.process_time()`` of the subprocess around each batch, and for PostgreSQL
+the CPU of the server backends serving the subprocess's connections
+(``/proc/PID/schedstat``); the statement count per request is given beside it. The first
+round warms up and is not counted; the table gives the median of the others. The machine
+is shared, so compare trees run in turn (``--repeat``) rather than runs far apart.
+``--profile KIND`` writes a cProfile (CPU clock) of that kind's counted batches,
+``--log-sql FILE`` every statement.
 
-    .venv/bin/python -m bench.request_cpu --baseline /work/wt/cpu-base
-    .venv/bin/python -m bench.request_cpu --engines sqlite --rounds 5 --requests 30
+    .venv/bin/python -m bench.request_cpu --baseline /work/wt/cpu-base --rounds 4 --repeat 2
+    .venv/bin/python -m bench.request_cpu --engines sqlite --kinds command,mention
 """
 
 from __future__ import annotations
