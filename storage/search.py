@@ -804,6 +804,13 @@ def _term_pattern(alternative: str) -> re.Pattern[str]:
     return re.compile(edge + body + after, re.IGNORECASE)
 
 
+@lru_cache(maxsize=1024)
+def _group_pattern(group: tuple[str, ...]) -> re.Pattern[str]:
+    """Any alternative's ``_term_pattern``: it finds nothing in a text where none of them
+    would find anything."""
+    return re.compile("|".join(f"(?:{_term_pattern(a).pattern})" for a in group), re.IGNORECASE)
+
+
 def _is_company_use(text: str, start: int, end: int, *, words: frozenset[str]) -> bool:
     """Whether the mention at text[start:end] is part of a company's name: a ticker or
     one of ``words`` among the capitalised words that follow it."""
@@ -866,12 +873,19 @@ def _about(terms: _Terms, story: _Story) -> _About:
     reasons: list[str] = []
     for group in terms.groups:
         best, best_reason, group_clear, group_strong = 0.0, "", False, False
+        # Where no alternative of the group occurs at all, none is counted: one search each.
+        anywhere = _group_pattern(group)
+        in_head, in_lead, in_rest = (
+            anywhere.search(text) is not None for text in (story.headline, lead, rest)
+        )
         for alternative in group:
             pattern = _term_pattern(alternative)
             proper = alternative[:1].isupper()
-            head = _mentions(pattern, story.headline, proper=proper, headline=True)
-            early = _mentions(pattern, lead, proper=proper, headline=False)
-            later = _mentions(pattern, rest, proper=proper, headline=False)
+            head = (
+                _mentions(pattern, story.headline, proper=proper, headline=True) if in_head else 0
+            )
+            early = _mentions(pattern, lead, proper=proper, headline=False) if in_lead else 0
+            later = _mentions(pattern, rest, proper=proper, headline=False) if in_rest else 0
             tagged = alternative.casefold() in topics
             score = (
                 3.0 * (head > 0) + 2.0 * tagged + 1.5 * (early > 0) + 0.5 * min(early + later, 4)
@@ -952,7 +966,8 @@ def _is_clear(terms: _Terms, story: _Story) -> bool:
     if not terms.groups or _substance(story) < CLEAR_SUBSTANCE:
         return False
     return all(
-        any(
+        _group_pattern(group).search(story.headline) is not None
+        and any(
             _mentions(
                 _term_pattern(alternative),
                 story.headline,

@@ -24,6 +24,8 @@ from storage.search import (
     MATCH_END,
     MATCH_START,
     SearchPage,
+    _group_pattern,
+    _term_pattern,
     include_schema_object,
     search_articles,
 )
@@ -805,3 +807,22 @@ def test_postgresql_reads_headline_terms_on_the_headline_index(postgres_schema_u
         )
     engine.dispose()
     assert "ix_articles_headline_vector" in plan
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ukraine's grain",
+        "pro-Ukraine rally",
+        "Kyiv talks",
+        "two currencies fell",
+        "the currency-board rule",
+        "UKRAINE AND POLAND",
+        "nothing here",
+        "",
+    ],
+)
+def test_a_group_pattern_finds_something_where_an_alternative_does(text: str) -> None:
+    for group in [("Ukraine", "Kyiv"), ("currency", "money supply"), ("Kyiv",)]:
+        alone = any(_term_pattern(a).search(text) for a in group)
+        assert (_group_pattern(group).search(text) is not None) == alone, (group, text)
