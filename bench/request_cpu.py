@@ -177,8 +177,26 @@ def child(plan_path: Path) -> None:
     for request in plan["seed"]:
         send(request)
     drain()
+    import gc
+
+    collecting = [0.0, 0.0]  # CPU seconds in the garbage collector; when the current one began
+
+    def time_collections(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collecting[1] = time.process_time()
+        else:
+            collecting[0] += time.process_time() - collecting[1]
+
+    gc.callbacks.append(time_collections)
+    if plan.get("freeze"):
+        gc.freeze()  # what is built by now lives as long as the process: never scanned again
     results: dict[str, list[dict[str, float]]] = {kind: [] for kind in plan["kinds"]}
     profiles: list[Any] = []
+    sampler: Any = None
+    if plan.get("profile") and plan.get("sampling"):
+        from pyinstrument import Profiler  # an optional tool: pip install pyinstrument
+
+        sampler = Profiler(interval=0.0002, async_mode="disabled")
     for round_requests in plan["rounds"]:
         for kind in plan["kinds"]:
             batch = [r for r in round_requests if r["kind"] == kind]
@@ -187,8 +205,12 @@ def child(plan_path: Path) -> None:
                 import cProfile
 
                 profiler = cProfile.Profile(time.process_time)
-                profiler.enable()
+                if sampler is not None:
+                    sampler.start()
+                else:
+                    profiler.enable()
             cpu, db, sent = time.process_time(), _backend_cpu(backends), statements[0]
+            collected = collecting[0]
             for request in batch:
                 if plan.get("log_sql"):
                     logged.append(f"-- {kind}: {request.get('text', '')}")
@@ -199,9 +221,13 @@ def child(plan_path: Path) -> None:
             done = drain()
             work_cpu, work_db = time.process_time() - cpu, _backend_cpu(backends) - db
             work_statements = statements[0] - sent
+            collected = collecting[0] - collected
             if profiler is not None:
-                profiler.disable()
-                profiles.append(profiler)
+                if sampler is not None:
+                    sampler.stop()
+                else:
+                    profiler.disable()
+                    profiles.append(profiler)
             if kind in ("mention", "link (re-share)", "link (new page)") and done != len(batch):
                 raise RuntimeError(f"{kind}: {done} jobs run for {len(batch)} requests")
             n = len(batch)
@@ -213,10 +239,13 @@ def child(plan_path: Path) -> None:
                     "db_worker": 1000 * work_db / n,
                     "sql_web": web_statements / n,
                     "sql_worker": work_statements / n,
+                    "gc": 1000 * collected / n,
                 }
             )
     if plan.get("log_sql"):
         Path(plan["log_sql"]).write_text("\n".join(logged))
+    if sampler is not None:
+        Path(plan["profile_out"]).write_text(sampler.output_text(show_all=False, timeline=False))
     if profiles:
         import pstats
 
@@ -356,6 +385,8 @@ def measure_tree(
     profile_out: Path | None = None,
     kinds: tuple[str, ...] = KINDS,
     log_sql: Path | None = None,
+    freeze: bool = False,
+    sampling: bool = False,
 ) -> dict[str, Any]:
     from standin.slack import SlackStandin
     from tests.pageserver import PageServer
@@ -385,6 +416,8 @@ def measure_tree(
                         "out": str(out),
                         "profile": profile,
                         "kinds": list(kinds),
+                        "freeze": freeze,
+                        "sampling": sampling,
                         "log_sql": f"{log_sql}.{engine}.{tree.name}" if log_sql else None,
                         "profile_out": f"{profile_out}.{engine}.{tree.name}",
                     }
@@ -425,7 +458,7 @@ def table(
     trees = list(dict.fromkeys(tree for tree, _ in measured))
     lines = [
         "| engine | kind | "
-        + " | ".join(f"{t}: web / worker / db ms (SQL web / worker)" for t in trees)
+        + " | ".join(f"{t}: web / worker / db ms (SQL web / worker; gc ms)" for t in trees)
         + " |",
         "|---|---|" + "---|" * len(trees),
     ]
@@ -437,7 +470,8 @@ def table(
                 web, work = _median(rows, "web"), _median(rows, "worker")
                 db = _median(rows, "db_web") + _median(rows, "db_worker")
                 sql = f"{_median(rows, 'sql_web'):.1f} / {_median(rows, 'sql_worker'):.1f}"
-                cells.append(f"{web:.2f} / {work:.2f} / {db:.2f} ({sql})")
+                collected = _median(rows, "gc")
+                cells.append(f"{web:.2f} / {work:.2f} / {db:.2f} ({sql}; {collected:.2f})")
             lines.append(f"| {engine} | {kind} | " + " | ".join(cells) + " |")
     return lines
 
@@ -456,6 +490,12 @@ def main(argv: list[str] | None = None) -> None:
         "--repeat", type=int, default=1, help="run the trees in turn this many times, pooled"
     )
     parser.add_argument("--kinds", default=",".join(KINDS), help="kinds to measure")
+    parser.add_argument(
+        "--sampling", action="store_true", help="--profile with pyinstrument (text) instead"
+    )
+    parser.add_argument(
+        "--gc-freeze", action="store_true", help="gc.freeze() once seeded (as after a fork)"
+    )
     parser.add_argument("--log-sql", type=Path, help="write every statement here (.ENGINE.TREE)")
     parser.add_argument("--profile", choices=KINDS, help="cProfile this kind's counted batches")
     parser.add_argument(
@@ -491,6 +531,8 @@ def main(argv: list[str] | None = None) -> None:
                     profile_out=args.profile_out.resolve(),
                     kinds=tuple(kinds),
                     log_sql=args.log_sql,
+                    freeze=args.gc_freeze,
+                    sampling=args.sampling,
                 )
                 earlier = measured.setdefault((name, engine), result)
                 if earlier is not result:  # pool the counted rounds of every repeat
