@@ -47,6 +47,7 @@ from typing import Any, Literal, Protocol
 
 from sqlalchemy import (
     ColumnElement,
+    Executable,
     Integer,
     and_,
     bindparam,
@@ -376,6 +377,23 @@ SEARCH_VECTOR = "articles.search_vector"
 HEADLINE_VECTOR = "to_tsvector('english'::regconfig, coalesce(articles.headline, ''))"
 
 
+def _span_statement() -> Executable:
+    """``min(sort_at)``, then for each of ``POSTGRES_WINDOW_DAYS`` whether a story has a
+    ``sort_at`` from that window's bound (``from_N``) to the narrower one's (``to_N``)."""
+    probes = []
+    for number, days in enumerate(POSTGRES_WINDOW_DAYS):
+        stretch = []
+        if days is not None:
+            stretch.append(Article.sort_at >= bindparam(f"from_{number}", type_=UtcDateTime()))
+        if number > 0:
+            stretch.append(Article.sort_at < bindparam(f"to_{number}", type_=UtcDateTime()))
+        probes.append(select(Article.id).where(*stretch).exists().label(f"adds_{number}"))
+    return select(func.min(Article.sort_at), *probes)
+
+
+_SPAN_STATEMENT = _span_statement()
+
+
 class _PostgresBackend:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -413,22 +431,10 @@ class _PostgresBackend:
         """The oldest story's ``sort_at``, and for each window whether any story is in it
         and not in the narrower one before: one read, of index probes on ``sort_at``."""
         if self._span is None or self._span[2] != now:
-            probes = []
-            newer: datetime | None = None
-            for number, days in enumerate(POSTGRES_WINDOW_DAYS):
-                bound = None if days is None else now - timedelta(days=days)
-                stretch = []
-                if bound is not None:
-                    stretch.append(
-                        Article.sort_at >= bindparam(f"from_{number}", bound, UtcDateTime())
-                    )
-                if newer is not None:
-                    stretch.append(
-                        Article.sort_at < bindparam(f"to_{number}", newer, UtcDateTime())
-                    )
-                probes.append(select(Article.id).where(*stretch).exists().label(f"adds_{number}"))
-                newer = bound
-            row = self.session.execute(select(func.min(Article.sort_at), *probes)).one()
+            bounds = [None if d is None else now - timedelta(days=d) for d in POSTGRES_WINDOW_DAYS]
+            params = {f"from_{n}": b for n, b in enumerate(bounds) if b is not None}
+            params.update({f"to_{n + 1}": b for n, b in enumerate(bounds[:-1]) if b is not None})
+            row = self.session.execute(_SPAN_STATEMENT, params).one()
             self._span = (row[0], [bool(value) for value in row[1:]], now)
         return self._span[0], self._span[1]
 
