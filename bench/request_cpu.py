@@ -448,6 +448,25 @@ def measure_tree(
             drop()
 
 
+# bench.load's mix; a shared link is a new page about once in 14 there (200 pages, ~3,000
+# links a minute at 200 requests/s), otherwise a re-share.
+LOAD_MIX = {"link": 0.25, "plain": 0.40, "mention": 0.15, "command": 0.195, "publish": 0.005}
+NEW_PAGE_SHARE = 0.07
+
+
+def load_mix_cost(rows_by_kind: dict[str, list[dict[str, float]]]) -> float | None:
+    """CPU ms of all roles (web, worker, database) per request in ``bench.load``'s mix."""
+
+    def cost(kind: str) -> float:
+        rows = rows_by_kind[kind]
+        return sum(_median(rows, f) for f in ("web", "worker", "db_web", "db_worker"))
+
+    if not all(rows_by_kind.get(kind) for kind in KINDS):
+        return None
+    link = (1 - NEW_PAGE_SHARE) * cost("link (re-share)") + NEW_PAGE_SHARE * cost("link (new page)")
+    return sum(share * (link if kind == "link" else cost(kind)) for kind, share in LOAD_MIX.items())
+
+
 def _median(rows: list[dict[str, float]], field: str) -> float:
     return statistics.median(row[field] for row in rows[1:]) if len(rows) > 1 else 0.0
 
@@ -473,6 +492,10 @@ def table(
                 collected = _median(rows, "gc")
                 cells.append(f"{web:.2f} / {work:.2f} / {db:.2f} ({sql}; {collected:.2f})")
             lines.append(f"| {engine} | {kind} | " + " | ".join(cells) + " |")
+        mixed = [load_mix_cost(measured[(tree, engine)]["results"]) for tree in trees]
+        if all(m is not None for m in mixed):
+            cells = [f"{m:.2f} (all roles)" for m in mixed if m is not None]
+            lines.append(f"| {engine} | bench.load mix | " + " | ".join(cells) + " |")
     return lines
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from bench.request_cpu import KINDS, ROOT, _environ, measure_tree, table
+from bench.request_cpu import KINDS, ROOT, _environ, load_mix_cost, measure_tree, table
 
 pytestmark = pytest.mark.slow
 
@@ -37,4 +37,11 @@ def test_every_kind_is_measured_on_a_small_archive(tmp_path: Path) -> None:
         assert rows[1]["web"] > 0
     assert set(result["answers"]) == {"latest harbour", "latest Ukraine"}
     lines = table({("this tree", "sqlite"): result}, ["sqlite"], list(KINDS))
-    assert len(lines) == 2 + len(KINDS)
+    assert len(lines) == 2 + len(KINDS) + 1  # and the cost in bench.load's mix
+
+
+def test_the_load_mix_weighs_each_kind_by_its_share() -> None:
+    row = {"web": 1.0, "worker": 0.0, "db_web": 0.0, "db_worker": 0.0}
+    rows = {kind: [row, row] for kind in KINDS}  # every kind costs 1 ms
+    assert load_mix_cost(rows) == pytest.approx(1.0)
+    assert load_mix_cost({**rows, "publish": []}) is None
