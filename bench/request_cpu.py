@@ -194,9 +194,12 @@ def child(plan_path: Path) -> None:
     profiles: list[Any] = []
     sampler: Any = None
     if plan.get("profile") and plan.get("sampling"):
-        from pyinstrument import Profiler  # an optional tool: pip install pyinstrument
+        import importlib
 
-        sampler = Profiler(interval=0.0002, async_mode="disabled")
+        # An optional tool, not a dependency: pip install pyinstrument.
+        sampler = importlib.import_module("pyinstrument").Profiler(
+            interval=0.0002, async_mode="disabled"
+        )
     for round_requests in plan["rounds"]:
         for kind in plan["kinds"]:
             batch = [r for r in round_requests if r["kind"] == kind]
