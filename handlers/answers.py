@@ -15,7 +15,7 @@ from handlers.blocks import (
 from handlers.views import story_from_article, story_from_hit
 from news.questions import Intent, parse_question
 from storage.articles import get_article, to_article_record
-from storage.questions import recall_question, remember_question
+from storage.questions import kept_question_key, recall_question, remember_question
 from storage.search import search_articles
 from storage.services import Services
 
@@ -89,6 +89,11 @@ def answer_question(
             viewer_channel_id=channel_id,
             now=now,
         )
+        if page.hits and page.next_offset is not None and not key:
+            # A question asked before is kept already: read its key in this session, so
+            # only a question new to the channel opens a transaction to write one.
+            kept = kept_question_key(question_text, channel_id=channel_id, now=now, session=session)
+            key = kept or ""
     # "from <name>" where no story has that outlet was answered with the name as subject.
     question = page.question
     if not page.hits:

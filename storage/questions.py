@@ -31,11 +31,26 @@ def question_key(question: str, *, channel_id: str) -> str:
     return urlsafe_b64encode(digest).decode("ascii")[:KEY_CHARS]
 
 
+def _stored_form(question: str, channel_id: str) -> tuple[str, str]:
+    # A lone surrogate (Slack passes them through) cannot be stored or hashed as UTF-8.
+    return without_lone_surrogates(question[:MAX_STORED_CHARS]), channel_id[:50]
+
+
+def kept_question_key(
+    question: str, *, channel_id: str, now: datetime, session: Session
+) -> str | None:
+    """The key of ``question`` when it is kept already and needs no write (its age was
+    refreshed within ``REFRESH_AFTER``): one indexed read, so a read-only session will do.
+    None when ``remember_question`` has something to write."""
+    question, channel_id = _stored_form(question, channel_id)
+    key = question_key(question, channel_id=channel_id)
+    stored_at = session.scalar(select(StoredQuestion.created_at).where(StoredQuestion.key == key))
+    return key if stored_at is not None and stored_at >= now - REFRESH_AFTER else None
+
+
 def remember_question(question: str, *, channel_id: str, now: datetime, session: Session) -> str:
     """Keep ``question`` asked in ``channel_id``; returns its key. Drops expired rows on write."""
-    # A lone surrogate (Slack passes them through) cannot be stored or hashed as UTF-8.
-    question = without_lone_surrogates(question[:MAX_STORED_CHARS])
-    channel_id = channel_id[:50]
+    question, channel_id = _stored_form(question, channel_id)
     key = question_key(question, channel_id=channel_id)
     stored_at = session.scalar(select(StoredQuestion.created_at).where(StoredQuestion.key == key))
     if stored_at is not None:

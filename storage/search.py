@@ -42,11 +42,12 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
+from functools import lru_cache
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import (
     ColumnElement,
+    Executable,
     Integer,
     and_,
     bindparam,
@@ -383,31 +384,66 @@ SEARCH_VECTOR = "articles.search_vector"
 HEADLINE_VECTOR = "to_tsvector('english'::regconfig, coalesce(articles.headline, ''))"
 
 
+def _span_statement() -> Executable:
+    """``min(sort_at)``, then for each of ``POSTGRES_WINDOW_DAYS`` whether a story has a
+    ``sort_at`` from that window's bound (``from_N``) to the narrower one's (``to_N``)."""
+    probes = []
+    for number, days in enumerate(POSTGRES_WINDOW_DAYS):
+        stretch = []
+        if days is not None:
+            stretch.append(Article.sort_at >= bindparam(f"from_{number}", type_=UtcDateTime()))
+        if number > 0:
+            stretch.append(Article.sort_at < bindparam(f"to_{number}", type_=UtcDateTime()))
+        probes.append(select(Article.id).where(*stretch).exists().label(f"adds_{number}"))
+    return select(func.min(Article.sort_at), *probes)
+
+
+_SPAN_STATEMENT = _span_statement()
+
+
 class _PostgresBackend:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._span: tuple[datetime | None, list[bool], datetime] | None = None
 
-    @cached_property
+    @property
     def oldest(self) -> datetime | None:
         """The oldest story's ``sort_at`` (read once per search, on the index)."""
-        return self.session.scalar(select(func.min(Article.sort_at)))
+        if self._span is None:
+            raise RuntimeError("windows() reads the archive's span first")
+        return self._span[0]
 
     def windows(self, now: datetime) -> list[datetime | None]:
         """Lower bounds of the widening windows, ending at the first that holds every story.
 
         A young archive is covered by the first window already; reading the wider ones
-        would return the same rows again.
+        would return the same rows again. A window that holds no story beyond the narrower
+        one before it (nothing archived from that stretch of time) is left out too: it
+        would read no rows either.
         """
-        oldest = self.oldest
+        oldest, adds = self._read_span(now)
         bounds: list[datetime | None] = []
-        for days in POSTGRES_WINDOW_DAYS:
+        for number, days in enumerate(POSTGRES_WINDOW_DAYS):
             bound = None if days is None else now - timedelta(days=days)
+            more = adds[number]
             if oldest is not None and bound is not None and bound <= oldest:
-                bound = None
-            bounds.append(bound)
+                bound, more = None, any(adds[number:])
+            if more:
+                bounds.append(bound)
             if bound is None:
                 break
         return bounds
+
+    def _read_span(self, now: datetime) -> tuple[datetime | None, list[bool]]:
+        """The oldest story's ``sort_at``, and for each window whether any story is in it
+        and not in the narrower one before: one read, of index probes on ``sort_at``."""
+        if self._span is None or self._span[2] != now:
+            bounds = [None if d is None else now - timedelta(days=d) for d in POSTGRES_WINDOW_DAYS]
+            params = {f"from_{n}": b for n, b in enumerate(bounds) if b is not None}
+            params.update({f"to_{n + 1}": b for n, b in enumerate(bounds[:-1]) if b is not None})
+            row = self.session.execute(_SPAN_STATEMENT, params).one()
+            self._span = (row[0], [bool(value) for value in row[1:]], now)
+        return self._span[0], self._span[1]
 
     def match_clause(self, terms: _Terms, *, tier: Tier) -> ColumnElement[bool]:
         params: dict[str, str] = {}
@@ -469,10 +505,11 @@ class _PostgresBackend:
             headline = f"{HEADLINE_VECTOR} @@ {_tsquery_any(terms.alternatives, params)}"
             match = and_(match, text(headline).bindparams(**params))
         found: list[_Candidate] = []
+        windows = self.windows(now)
         if self.oldest is None:
             return found  # nothing archived yet
         after: tuple[datetime, int] | None = None  # the last match read: go on from there
-        for bound in self.windows(now):
+        for bound in windows:
             window = [] if bound is None else [Article.sort_at >= bound]
             scan = max(POSTGRES_FIRST_SCAN, 4 * need)
             while True:
@@ -765,6 +802,7 @@ class _About:
         return self.clear or self.strong
 
 
+@lru_cache(maxsize=4096)
 def _term_pattern(alternative: str) -> re.Pattern[str]:
     words = alternative.split()
     proper = alternative[:1].isupper()
@@ -780,6 +818,13 @@ def _term_pattern(alternative: str) -> re.Pattern[str]:
     edge = r"(?<![\w])" if proper else r"(?<![\w-])"
     after = r"(?![\w])" if proper else r"(?![\w-])"
     return re.compile(edge + body + after, re.IGNORECASE)
+
+
+@lru_cache(maxsize=1024)
+def _group_pattern(group: tuple[str, ...]) -> re.Pattern[str]:
+    """Any alternative's ``_term_pattern``: it finds nothing in a text where none of them
+    would find anything."""
+    return re.compile("|".join(f"(?:{_term_pattern(a).pattern})" for a in group), re.IGNORECASE)
 
 
 def _is_company_use(text: str, start: int, end: int, *, words: frozenset[str]) -> bool:
@@ -846,12 +891,19 @@ def _about(terms: _Terms, story: _Story) -> _About:
     for group in terms.groups:
         best, best_reason, group_clear, group_strong = 0.0, "", False, False
         group_prominent = False
+        # Where no alternative of the group occurs at all, none is counted: one search each.
+        anywhere = _group_pattern(group)
+        in_head, in_lead, in_rest = (
+            anywhere.search(text) is not None for text in (story.headline, lead, rest)
+        )
         for alternative in group:
             pattern = _term_pattern(alternative)
             proper = alternative[:1].isupper()
-            head = _mentions(pattern, story.headline, proper=proper, headline=True)
-            early = _mentions(pattern, lead, proper=proper, headline=False)
-            later = _mentions(pattern, rest, proper=proper, headline=False)
+            head = (
+                _mentions(pattern, story.headline, proper=proper, headline=True) if in_head else 0
+            )
+            early = _mentions(pattern, lead, proper=proper, headline=False) if in_lead else 0
+            later = _mentions(pattern, rest, proper=proper, headline=False) if in_rest else 0
             tagged = alternative.casefold() in topics
             score = (
                 3.0 * (head > 0) + 2.0 * tagged + 1.5 * (early > 0) + 0.5 * min(early + later, 4)
@@ -935,7 +987,8 @@ def _is_clear(terms: _Terms, story: _Story) -> bool:
     if not terms.groups or _substance(story) < CLEAR_SUBSTANCE:
         return False
     return all(
-        any(
+        _group_pattern(group).search(story.headline) is not None
+        and any(
             _mentions(
                 _term_pattern(alternative),
                 story.headline,

@@ -20,6 +20,7 @@ from handlers.blocks import Message
 from news.aliases import AliasTable
 from storage.database import SessionFactory
 from storage.models import StoredQuestion
+from storage.questions import kept_question_key, remember_question
 from storage.services import Services
 from tests.storage.test_search import make_article
 
@@ -159,6 +160,50 @@ def test_a_question_asked_again_after_a_day_keeps_its_key_for_another_month(
     days_later = replace(services, clock=lambda: NOW + timedelta(days=29))
     assert more_value(answer_question(days_later, "latest on Kyiv", channel_id=CHANNEL)) == value
     assert stored_at() == NOW + timedelta(days=29)
+
+
+def test_a_kept_question_gives_its_key_without_a_write(
+    session_factory: SessionFactory, services: Services
+) -> None:
+    with session_factory() as session:
+        assert (
+            kept_question_key("latest on Kyiv", channel_id=CHANNEL, now=NOW, session=session)
+            is None
+        )
+    with session_factory.begin() as session:
+        key = remember_question("latest on Kyiv", channel_id=CHANNEL, now=NOW, session=session)
+    with session_factory() as session:
+        assert (
+            kept_question_key("latest on Kyiv", channel_id=CHANNEL, now=NOW, session=session) == key
+        )
+        assert (
+            kept_question_key("latest on Kyiv", channel_id="C-OTHER", now=NOW, session=session)
+            is None
+        )
+        # Older than a day: remember_question refreshes its age, so there is a write to do.
+        later = NOW + timedelta(days=2)
+        assert (
+            kept_question_key("latest on Kyiv", channel_id=CHANNEL, now=later, session=session)
+            is None
+        )
+
+
+def test_a_question_asked_again_writes_nothing(services: Services) -> None:
+    first = more_value(answer_question(services, "latest on Kyiv", channel_id=CHANNEL))
+    writes: list[str] = []
+    factory = services.session_factory
+
+    class ReadOnly:
+        def __call__(self) -> Any:
+            return factory()
+
+        def begin(self) -> Any:
+            writes.append("begin")
+            return factory.begin()
+
+    again = replace(services, session_factory=cast(Any, ReadOnly()))
+    assert more_value(answer_question(again, "latest on Kyiv", channel_id=CHANNEL)) == first
+    assert writes == []
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,8 @@ from storage.search import (
     MATCH_END,
     MATCH_START,
     SearchPage,
+    _group_pattern,
+    _term_pattern,
     include_schema_object,
     search_articles,
 )
@@ -280,6 +282,37 @@ def test_young_archive_is_read_once_per_tier(
     reads = [s for s in statements if "FROM articles" in s and "ORDER BY" in s]
     # One read per tier on either engine (the SQLite backend's first scan covers this archive).
     assert len(reads) == 3, reads
+
+
+def test_windows_with_no_story_of_their_own_are_not_read(
+    engine: Engine, session_factory: SessionFactory
+) -> None:
+    """Nothing archived between a week and two years ago but one story: the 30- and 180-day
+    windows would read no rows, so each tier reads the week, two years, then everything."""
+    with session_factory.begin() as session:
+        session.add(make_article("Harbour berth reopens", "The berth reopened.", days_ago=1))
+        session.add(make_article("Harbour strike ends", "Dockers returned.", days_ago=400))
+        session.add(make_article("Harbour dredging", "The channel was dredged.", days_ago=800))
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = run(session_factory, ask(("Ukraine",)))  # no match: every tier comes up empty
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert page.hits == []
+    harbour = run(session_factory, ask(("harbour",)))
+    assert sorted(hit.headline for hit in harbour.hits) == [
+        "Harbour berth reopens",
+        "Harbour dredging",
+        "Harbour strike ends",
+    ]
+    if engine.dialect.name == "postgresql":
+        reads = [s for s in statements if "FROM articles" in s and "ORDER BY" in s]
+        assert len(reads) == 3 * 3, reads  # three tiers, three windows each (of five)
 
 
 def test_empty_archive_answers_without_reading_matches(
@@ -838,3 +871,22 @@ def test_latest_puts_a_short_story_about_the_subject_before_a_newer_passing_ment
         "Zinc prices rise",  # the subject in the headline, if a flash
         "Metals markets mixed at the close",  # newer, but zinc in passing
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ukraine's grain",
+        "pro-Ukraine rally",
+        "Kyiv talks",
+        "two currencies fell",
+        "the currency-board rule",
+        "UKRAINE AND POLAND",
+        "nothing here",
+        "",
+    ],
+)
+def test_a_group_pattern_finds_something_where_an_alternative_does(text: str) -> None:
+    for group in [("Ukraine", "Kyiv"), ("currency", "money supply"), ("Kyiv",)]:
+        alone = any(_term_pattern(a).search(text) for a in group)
+        assert (_group_pattern(group).search(text) is not None) == alone, (group, text)
