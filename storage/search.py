@@ -820,11 +820,27 @@ def _term_pattern(alternative: str) -> re.Pattern[str]:
     return re.compile(edge + body + after, re.IGNORECASE)
 
 
-@lru_cache(maxsize=1024)
-def _group_pattern(group: tuple[str, ...]) -> re.Pattern[str]:
-    """Any alternative's ``_term_pattern``: it finds nothing in a text where none of them
-    would find anything."""
-    return re.compile("|".join(f"(?:{_term_pattern(a).pattern})" for a in group), re.IGNORECASE)
+# Characters that Python's case-insensitive matching takes for an ASCII letter but
+# ``str.casefold`` does not fold to it ("İ", "ı" match "i"; "ſ" and the Kelvin sign fold).
+_FOLD_AS_ASCII = str.maketrans({"\u0130": "i", "\u0131": "i"})
+
+
+def _folded(text: str) -> str:
+    """``text`` case-folded so that ``_literal_start(a) in _folded(text)`` holds wherever
+    ``_term_pattern(a)`` finds a match in ``text``."""
+    return text.translate(_FOLD_AS_ASCII).casefold()
+
+
+@lru_cache(maxsize=4096)
+def _literal_start(alternative: str) -> str:
+    """The case-folded text every match of ``_term_pattern(alternative)`` starts with ("" when
+    it is not plain ASCII): a substring test that rules out a regex search, which over a
+    story's text costs far more. A lower-case word ending in "y" matches from its stem."""
+    words = alternative.split()
+    first = words[0] if words else ""
+    if len(words) == 1 and not alternative[:1].isupper() and first.endswith("y") and len(first) > 3:
+        first = first[:-1]
+    return first.casefold() if first.isascii() else ""
 
 
 def _is_company_use(text: str, start: int, end: int, *, words: frozenset[str]) -> bool:
@@ -882,6 +898,7 @@ class _Story:
 def _about(terms: _Terms, story: _Story) -> _About:
     """How much ``story`` is about the asked subjects (0: none of them really mentioned)."""
     lead, rest = story.body[:LEAD_CHARS], story.body[LEAD_CHARS:BODY_CHARS_READ]
+    folded = (_folded(story.headline), _folded(lead), _folded(rest))
     topics = {t.casefold() for t in story.topics}
     scores: list[float] = []
     clear: list[bool] = []
@@ -891,14 +908,12 @@ def _about(terms: _Terms, story: _Story) -> _About:
     for group in terms.groups:
         best, best_reason, group_clear, group_strong = 0.0, "", False, False
         group_prominent = False
-        # Where no alternative of the group occurs at all, none is counted: one search each.
-        anywhere = _group_pattern(group)
-        in_head, in_lead, in_rest = (
-            anywhere.search(text) is not None for text in (story.headline, lead, rest)
-        )
         for alternative in group:
             pattern = _term_pattern(alternative)
             proper = alternative[:1].isupper()
+            # A part whose folded text lacks the alternative's first word holds no mention.
+            start = _literal_start(alternative)
+            in_head, in_lead, in_rest = (start in part for part in folded)
             head = (
                 _mentions(pattern, story.headline, proper=proper, headline=True) if in_head else 0
             )
@@ -986,10 +1001,11 @@ def _is_clear(terms: _Terms, story: _Story) -> bool:
     """``_about(terms, story).clear``, from the headline and the length of the body only."""
     if not terms.groups or _substance(story) < CLEAR_SUBSTANCE:
         return False
+    headline = _folded(story.headline)
     return all(
-        _group_pattern(group).search(story.headline) is not None
-        and any(
-            _mentions(
+        any(
+            _literal_start(alternative) in headline
+            and _mentions(
                 _term_pattern(alternative),
                 story.headline,
                 proper=alternative[:1].isupper(),

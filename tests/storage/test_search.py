@@ -13,6 +13,8 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from news.aliases import AliasTable
@@ -24,7 +26,8 @@ from storage.search import (
     MATCH_END,
     MATCH_START,
     SearchPage,
-    _group_pattern,
+    _folded,
+    _literal_start,
     _term_pattern,
     include_schema_object,
     search_articles,
@@ -882,11 +885,26 @@ def test_latest_puts_a_short_story_about_the_subject_before_a_newer_passing_ment
         "two currencies fell",
         "the currency-board rule",
         "UKRAINE AND POLAND",
+        "İran and UKRAİNE",
         "nothing here",
         "",
     ],
 )
-def test_a_group_pattern_finds_something_where_an_alternative_does(text: str) -> None:
-    for group in [("Ukraine", "Kyiv"), ("currency", "money supply"), ("Kyiv",)]:
-        alone = any(_term_pattern(a).search(text) for a in group)
-        assert (_group_pattern(group).search(text) is not None) == alone, (group, text)
+def test_an_alternative_found_in_a_text_has_its_literal_start_in_the_folded_text(
+    text: str,
+) -> None:
+    alternatives = ["Ukraine", "Kyiv", "currency", "money supply", "U S", "Soviet Union", "ısık"]
+    for alternative in alternatives:
+        if _term_pattern(alternative).search(text):
+            assert _literal_start(alternative) in _folded(text), (alternative, text)
+    assert _literal_start("currency") == "currenc"  # matches "currencies" from its stem
+    assert _literal_start("ısık") == ""  # not ASCII: no substring test
+
+
+@given(
+    st.text(alphabet="ukraineKYIVcurrenysoiwtpl USİıſ\u212a'’-.", max_size=40),
+    st.sampled_from(["Ukraine", "Kyiv", "currency", "money supply", "U S", "Soviet Union", "us"]),
+)
+def test_no_match_is_missed_by_the_literal_start_test(text: str, alternative: str) -> None:
+    if _term_pattern(alternative).search(text):
+        assert _literal_start(alternative) in _folded(text)
