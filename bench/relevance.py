@@ -10,8 +10,9 @@ the ideal for five hits is 3.0).
 
     .venv/bin/python -m bench.relevance --data ../shared/data/corpus/reuters21578.jsonl.gz
 
-``--fresh FILE`` also asks every question of FILE (same format as the dev set, no holdout
-split) as a set of its own, a column beside the others in the same tables.
+``--fresh FILE`` (repeatable) also asks every question of FILE (same format as the dev set,
+no holdout split) as a set of its own named by the file (``fresh2_questions.tsv`` is
+"fresh2"), a column beside the others in the same tables.
 
 A set named ``<set>-lower`` in ``--sets`` (``dev-lower``, ``tuned-lower``, ``fresh-lower``)
 asks every question of ``<set>`` again with the text lower-cased, as editors often type it:
@@ -169,7 +170,7 @@ Clause = tuple[tuple[str, str], ...]  # alternatives: (story field, slug)
 class Asked:
     """One question and its judgment: every clause must hold, any alternative in a clause."""
 
-    set_name: str  # "tuned", "dev", "holdout" or "fresh"
+    set_name: str  # "tuned", "dev", "holdout", or a fresh file's name ("fresh", "fresh2")
     kind: str
     text: str
     clauses: tuple[Clause, ...]
@@ -219,10 +220,17 @@ def read_dev_questions(path: Path) -> list[Asked]:
     return read_questions(path, lambda question: "holdout" if is_holdout(question) else "dev")
 
 
+def fresh_set_name(path: Path) -> str:
+    """The set a held-out file's questions are asked as: ``fresh_questions.tsv`` is "fresh",
+    ``fresh2_questions.tsv`` "fresh2"."""
+    return path.stem.removesuffix("_questions")
+
+
 def read_fresh_questions(path: Path) -> list[Asked]:
     """A held-out file such as ``bench/data/fresh_questions.tsv``: every question is asked,
-    as the set "fresh" (no hash split)."""
-    return read_questions(path, lambda question: "fresh")
+    as the set named by ``fresh_set_name`` (no hash split)."""
+    name = fresh_set_name(path)
+    return read_questions(path, lambda question: name)
 
 
 LOWER_SUFFIX = "-lower"
@@ -449,7 +457,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--fresh",
         type=Path,
-        help="also ask every question of this file (dev format, no holdout split) as 'fresh'",
+        action="append",
+        default=[],
+        help="also ask every question of this file (dev format, no holdout split) as a set "
+        "named by the file (fresh_questions.tsv: 'fresh'); repeatable",
     )
     parser.add_argument(
         "--sets",
@@ -469,8 +480,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     sets = [name for name in args.sets.split(",") if name]
     if args.holdout:
         sets.append("holdout")
-    if args.fresh and "fresh" not in sets:
-        sets.append("fresh")
+    sets += [fresh_set_name(path) for path in args.fresh]
     sets = list(dict.fromkeys(sets))
     bases = {name.removesuffix(LOWER_SUFFIX) for name in sets}
     asked: list[Asked] = []
@@ -480,10 +490,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     kept, few = with_enough_stories(dev, stories)
     asked += kept
     left_out = f"{len(few)} dev questions"
-    if args.fresh:
-        kept, few_fresh = with_enough_stories(read_fresh_questions(args.fresh), stories)
+    for path in args.fresh:
+        kept, few_fresh = with_enough_stories(read_fresh_questions(path), stories)
         asked += kept
-        left_out += f" and {len(few_fresh)} fresh questions"
+        left_out += f" and {len(few_fresh)} {fresh_set_name(path)} questions"
     questions: list[Asked] = []
     for name in sets:
         base = name.removesuffix(LOWER_SUFFIX)

@@ -79,7 +79,9 @@ def test_fresh_file_is_asked_whole_while_dev_file_is_split(tmp_path: Path) -> No
 
     fresh = read_fresh_questions(path)
     assert [(a.kind, a.text) for a in fresh] == [(kind, text) for kind, text, _ in QUESTIONS]
-    assert {a.set_name for a in fresh} == {"fresh"}
+    assert {a.set_name for a in fresh} == {"questions"}
+    second = read_fresh_questions(write_questions(tmp_path / "fresh2_questions.tsv", QUESTIONS))
+    assert {a.set_name for a in second} == {"fresh2"}
     assert fresh[1].clauses == ((("places", "ghana"),), (("topics", "cocoa"),))
 
     dev = read_dev_questions(path)
