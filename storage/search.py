@@ -36,6 +36,7 @@ a few percent of the matches, is read on a GIN index of the headline's words (mi
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import statistics
@@ -283,37 +284,55 @@ class _SqliteBackend:
         filters: list[ColumnElement[bool]],
         now: datetime,
     ) -> list[_Candidate]:
+        """The ``need`` newest stories of ``tier`` that pass ``filters``.
+
+        Matches are read newest rowid first in growing slices (``SQLITE_SCAN_SIZES``), each
+        slice going on after the last rowid read, so every match is read once; the stories
+        of the slices so far are then filtered and ordered by ``sort_at``. The search stops
+        when enough are found or the matches run out (a slice shorter than asked).
+        """
         expression = _fts_expression(terms, tier=tier)
+        ids: list[int] = []
         rows: list[_Candidate] = []
         for scan in SQLITE_SCAN_SIZES:
-            newest = (
-                "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :fts ORDER BY rowid DESC"
-            )
-            if scan is not None:
-                newest += " LIMIT :scan"
-            params: dict[str, Any] = {"fts": expression}
-            if scan is not None:
-                params["scan"] = scan
-            matched = text(newest).bindparams(**params).columns(column("rowid", Integer))
-            subquery = matched.subquery("matched")
-            statement = (
-                select(Article.id, Article.sort_at)
-                .join(subquery, subquery.c.rowid == Article.id)
-                .where(*filters)
-                .order_by(Article.sort_at.desc(), Article.id.desc())
-                .limit(need)
-            )
-            rows = [_Candidate(r.id, r.sort_at) for r in self.session.execute(statement)]
-            if len(rows) >= need or scan is None or self._matches_fewer_than(expression, scan):
-                break  # enough, or a wider scan would read the same matches again
+            wanted = None if scan is None else scan - len(ids)
+            read = self._newest_matches(expression, limit=wanted, before=ids[-1] if ids else None)
+            ids.extend(read)
+            if read:
+                rows = self._newest_of(ids, filters, need)
+            if len(rows) >= need or wanted is None or len(read) < wanted:
+                break  # enough, or every match is read
         return rows
 
-    def _matches_fewer_than(self, expression: str, scan: int) -> bool:
-        counted = text(
-            "SELECT count(*) FROM (SELECT rowid FROM articles_fts"
-            " WHERE articles_fts MATCH :fts LIMIT :scan)"
-        ).bindparams(fts=expression, scan=scan)
-        return (self.session.scalar(counted) or 0) < scan
+    def _newest_matches(
+        self, expression: str, *, limit: int | None, before: int | None
+    ) -> list[int]:
+        """Rowids matching ``expression``, newest first: ``limit`` of them (None: all),
+        older than ``before`` when given."""
+        sql = "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :fts"
+        params: dict[str, Any] = {"fts": expression}
+        if before is not None:
+            sql += " AND rowid < :before"
+            params["before"] = before
+        sql += " ORDER BY rowid DESC"
+        if limit is not None:
+            sql += " LIMIT :limit"
+            params["limit"] = limit
+        return list(self.session.scalars(text(sql).bindparams(**params)))
+
+    def _newest_of(
+        self, ids: list[int], filters: list[ColumnElement[bool]], need: int
+    ) -> list[_Candidate]:
+        """The ``need`` newest stories among ``ids`` that pass ``filters``: the ids go as
+        one JSON parameter, whatever their number, and are read on the primary key."""
+        listed = text("SELECT value FROM json_each(:ids)").bindparams(ids=json.dumps(ids))
+        statement = (
+            select(Article.id, Article.sort_at)
+            .where(Article.id.in_(listed.columns(column("value", Integer))), *filters)
+            .order_by(Article.sort_at.desc(), Article.id.desc())
+            .limit(need)
+        )
+        return [_Candidate(r.id, r.sort_at) for r in self.session.execute(statement)]
 
     def _highlights(self, terms: _Terms, ids: list[int], extra: str) -> list[Any]:
         if not ids:

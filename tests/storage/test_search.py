@@ -908,3 +908,35 @@ def test_an_alternative_found_in_a_text_has_its_literal_start_in_the_folded_text
 def test_no_match_is_missed_by_the_literal_start_test(text: str, alternative: str) -> None:
     if _term_pattern(alternative).search(text):
         assert _literal_start(alternative) in _folded(text)
+
+
+def test_sqlite_slices_read_each_match_once_and_go_on_after_the_last(
+    engine: Engine, session_factory: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slices of 2, then 4, then all: the one story that passes the outlet filter is the
+    oldest match, found in the last slice; each slice reads only matches older than the
+    one before, and no statement counts the matches again."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("newest-rowid slices are the SQLite backend's")
+    monkeypatch.setattr("storage.search.SQLITE_SCAN_SIZES", (2, 4, None))
+    with session_factory.begin() as session:
+        session.add(
+            make_article("Harbour crane arrives", "A crane.", days_ago=9, outlet="Harbour Times")
+        )
+        for day in range(6):
+            session.add(make_article(f"Harbour news {day}", "Boats.", days_ago=day))
+    statements: list[tuple[str, Any]] = []
+
+    def record(*args: Any) -> None:
+        statements.append((args[2], args[3]))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = run(session_factory, ask(("harbour",), intent=Intent.SEARCH, outlet="harbour"))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert [hit.headline for hit in page.hits] == ["Harbour crane arrives"]
+    assert not any("count(" in sql for sql, _ in statements)
+    reads = [sql for sql, _ in statements if "MATCH" in sql and "ORDER BY rowid DESC" in sql]
+    # Each tier: 2 matches, then 2 more after the last read, then the rest.
+    assert sum("rowid <" in sql for sql in reads) == 2 * sum("rowid <" not in sql for sql in reads)
