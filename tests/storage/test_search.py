@@ -910,14 +910,13 @@ def test_no_match_is_missed_by_the_literal_start_test(text: str, alternative: st
         assert _literal_start(alternative) in _folded(text)
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the SQLite backend's slices
 def test_sqlite_slices_read_each_match_once_and_go_on_after_the_last(
     engine: Engine, session_factory: SessionFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Slices of 2, then 4, then all: the one story that passes the outlet filter is the
     oldest match, found in the last slice; each slice reads only matches older than the
     one before, and no statement counts the matches again."""
-    if engine.dialect.name != "sqlite":
-        pytest.skip("newest-rowid slices are the SQLite backend's")
     monkeypatch.setattr("storage.search.SQLITE_SCAN_SIZES", (2, 4, None))
     with session_factory.begin() as session:
         session.add(
