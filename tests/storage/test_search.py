@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -265,12 +267,9 @@ def test_old_story_is_found_when_nothing_newer_matches(
     assert found(run(session_factory, ask(("harvest",))), archive) == ["old_ukraine"]
 
 
-def test_young_archive_is_read_once_per_tier(
-    engine: Engine, session_factory: SessionFactory
-) -> None:
-    """When the first window already holds every story, wider windows are not read again."""
-    with session_factory.begin() as session:
-        session.add(make_article("Harbour berth reopens", "The berth reopened.", days_ago=1))
+@contextmanager
+def recorded_statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL of every statement ``engine`` runs inside the block."""
     statements: list[str] = []
 
     def record(*args: Any) -> None:
@@ -278,9 +277,19 @@ def test_young_archive_is_read_once_per_tier(
 
     sa.event.listen(engine, "before_cursor_execute", record)
     try:
-        page = run(session_factory, ask(("Ukraine",)))  # no match: every tier comes up empty
+        yield statements
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def test_young_archive_is_read_once_per_tier(
+    engine: Engine, session_factory: SessionFactory
+) -> None:
+    """When the first window already holds every story, wider windows are not read again."""
+    with session_factory.begin() as session:
+        session.add(make_article("Harbour berth reopens", "The berth reopened.", days_ago=1))
+    with recorded_statements(engine) as statements:
+        page = run(session_factory, ask(("Ukraine",)))  # no match: every tier comes up empty
     assert page.hits == []
     reads = [s for s in statements if "FROM articles" in s and "ORDER BY" in s]
     # One read per tier on either engine (the SQLite backend's first scan covers this archive).
@@ -296,16 +305,8 @@ def test_windows_with_no_story_of_their_own_are_not_read(
         session.add(make_article("Harbour berth reopens", "The berth reopened.", days_ago=1))
         session.add(make_article("Harbour strike ends", "Dockers returned.", days_ago=400))
         session.add(make_article("Harbour dredging", "The channel was dredged.", days_ago=800))
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(args[2])
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(engine) as statements:
         page = run(session_factory, ask(("Ukraine",)))  # no match: every tier comes up empty
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
     assert page.hits == []
     harbour = run(session_factory, ask(("harbour",)))
     assert sorted(hit.headline for hit in harbour.hits) == [
@@ -924,18 +925,10 @@ def test_sqlite_slices_read_each_match_once_and_go_on_after_the_last(
         )
         for day in range(6):
             session.add(make_article(f"Harbour news {day}", "Boats.", days_ago=day))
-    statements: list[tuple[str, Any]] = []
-
-    def record(*args: Any) -> None:
-        statements.append((args[2], args[3]))
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(engine) as statements:
         page = run(session_factory, ask(("harbour",), intent=Intent.SEARCH, outlet="harbour"))
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
     assert [hit.headline for hit in page.hits] == ["Harbour crane arrives"]
-    assert not any("count(" in sql for sql, _ in statements)
-    reads = [sql for sql, _ in statements if "MATCH" in sql and "ORDER BY rowid DESC" in sql]
+    assert not any("count(" in sql for sql in statements)
+    reads = [sql for sql in statements if "MATCH" in sql and "ORDER BY rowid DESC" in sql]
     # Each tier: 2 matches, then 2 more after the last read, then the rest.
     assert sum("rowid <" in sql for sql in reads) == 2 * sum("rowid <" not in sql for sql in reads)
