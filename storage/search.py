@@ -803,6 +803,10 @@ _BEFORE_BOND = re.compile(
 )
 
 
+# What comes right before a word that opens a sentence (or the text).
+_SENTENCE_START = re.compile(r"(^|[.!?\"]\s*)$")
+
+
 @dataclass(frozen=True)
 class _About:
     score: float  # 0 when no asked subject is really mentioned
@@ -847,6 +851,8 @@ _FOLD_AS_ASCII = str.maketrans({"\u0130": "i", "\u0131": "i"})
 def _folded(text: str) -> str:
     """``text`` case-folded so that ``_literal_start(a) in _folded(text)`` holds wherever
     ``_term_pattern(a)`` finds a match in ``text``."""
+    if text.isascii():  # nothing to translate (the test costs nothing: str knows it)
+        return text.casefold()
     return text.translate(_FOLD_AS_ASCII).casefold()
 
 
@@ -900,7 +906,7 @@ def _mentions(pattern: re.Pattern[str], text: str, *, proper: bool, headline: bo
                 continue  # the denomination of an issue: "a Canadian dollar bond"
             if not headline and found[:1].isupper() and not text.isupper():
                 before = text[max(0, match.start() - 3) : match.start()]
-                if not re.search(r"(^|[.!?\"]\s*)$", before) and match.start() > 0:
+                if not _SENTENCE_START.search(before) and match.start() > 0:
                     continue  # "Quaker Oats": a capitalised common noun mid-sentence is a name
         count += 1
     return count
@@ -911,7 +917,6 @@ class _Story:
     headline: str
     body: str
     topics: tuple[str, ...]
-    sort_at: datetime
 
 
 def _about(terms: _Terms, story: _Story) -> _About:
@@ -989,31 +994,37 @@ def _about(terms: _Terms, story: _Story) -> _About:
     )
 
 
+# The text aboutness reads of each candidate: one statement built once, bound per search.
+_STORIES_STATEMENT = select(
+    Article.id,
+    Article.headline,
+    func.substr(Article.body, 1, BODY_CHARS_READ).label("body"),
+    Article.standfirst,
+    Article.topics,
+).where(Article.id.in_(bindparam("ids", expanding=True)))
+
+
 def _read_stories(session: Session, ids: list[int]) -> dict[int, _Story]:
     if not ids:
         return {}
-    statement = select(
-        Article.id,
-        Article.headline,
-        func.substr(Article.body, 1, BODY_CHARS_READ).label("body"),
-        Article.standfirst,
-        Article.topics,
-        Article.sort_at,
-    ).where(Article.id.in_(ids))
     return {
         row.id: _Story(
             headline=row.headline or "",
             body=" ".join(filter(None, [row.standfirst, row.body or ""])),
             topics=tuple(row.topics or ()),
-            sort_at=row.sort_at,
         )
-        for row in session.execute(statement)
+        for row in session.execute(_STORIES_STATEMENT, {"ids": ids})
     }
+
+
+FULL_SUBSTANCE_WORDS = 10  # a body this long or longer is a report, not a flash
 
 
 def _substance(story: _Story) -> float:
     """A flash with a line or two of body is less of a story about anything than a report."""
-    return min(1.0, 0.5 + len(story.body.split()) / 20)
+    # Words past the tenth change nothing, so they are not split off.
+    words = len(story.body.split(maxsplit=FULL_SUBSTANCE_WORDS))
+    return min(1.0, 0.5 + words / (2 * FULL_SUBSTANCE_WORDS))
 
 
 def _is_clear(terms: _Terms, story: _Story) -> bool:
