@@ -922,7 +922,7 @@ class _Story:
 def _about(terms: _Terms, story: _Story) -> _About:
     """How much ``story`` is about the asked subjects (0: none of them really mentioned)."""
     lead, rest = story.body[:LEAD_CHARS], story.body[LEAD_CHARS:BODY_CHARS_READ]
-    folded = (_folded(story.headline), _folded(lead), _folded(rest))
+    folded_head, folded_lead, folded_rest = _folded(story.headline), _folded(lead), _folded(rest)
     topics = {t.casefold() for t in story.topics}
     scores: list[float] = []
     clear: list[bool] = []
@@ -933,17 +933,23 @@ def _about(terms: _Terms, story: _Story) -> _About:
         best, best_reason, group_clear, group_strong = 0.0, "", False, False
         group_prominent = False
         for alternative in group:
-            pattern = _term_pattern(alternative)
-            proper = alternative[:1].isupper()
             # A part whose folded text lacks the alternative's first word holds no mention.
             start = _literal_start(alternative)
-            in_head, in_lead, in_rest = (start in part for part in folded)
+            in_head, in_lead, in_rest = (
+                start in folded_head,
+                start in folded_lead,
+                start in folded_rest,
+            )
+            tagged = alternative.casefold() in topics
+            if not (in_head or in_lead or in_rest or tagged):
+                continue  # no mention and no topic: it scores nothing
+            pattern = _term_pattern(alternative)
+            proper = alternative[:1].isupper()
             head = (
                 _mentions(pattern, story.headline, proper=proper, headline=True) if in_head else 0
             )
             early = _mentions(pattern, lead, proper=proper, headline=False) if in_lead else 0
             later = _mentions(pattern, rest, proper=proper, headline=False) if in_rest else 0
-            tagged = alternative.casefold() in topics
             score = (
                 3.0 * (head > 0) + 2.0 * tagged + 1.5 * (early > 0) + 0.5 * min(early + later, 4)
             )
@@ -964,13 +970,15 @@ def _about(terms: _Terms, story: _Story) -> _About:
                     times = f" ({early + later} times)" if early + later > 1 else ""
                     parts.append(f'body mentions "{alternative}"{times}')
                 best_reason = "; ".join(parts)
+        if best == 0.0:
+            return _About(0.0, "")  # a subject not really mentioned: the others do not count
         scores.append(best)
         clear.append(group_clear)
         strong.append(group_strong)
         prominent.append(group_prominent)
         if best_reason:
             reasons.append(best_reason)
-    if not scores or min(scores) == 0.0:
+    if not scores:
         return _About(0.0, "")
     bonus = 0.0
     for word in terms.soft:
@@ -1109,7 +1117,10 @@ def _about_order(
             key=lambda c: (c.sort_at, c.article_id),
             reverse=True,
         )
-        return page + rest, {c.article_id: _about(terms, stories[c.article_id]) for c in page}
+        for candidate in page:  # the clear stories on it are not read in full yet
+            if candidate.article_id not in about:
+                about[candidate.article_id] = _about(terms, stories[candidate.article_id])
+        return page + rest, {c.article_id: about[c.article_id] for c in page}
     about = {c.article_id: _about(terms, stories[c.article_id]) for c in candidates}
     newest = max((c.sort_at for c in candidates), default=now)
 
