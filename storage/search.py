@@ -472,8 +472,7 @@ class _PostgresBackend:
         self._span: tuple[datetime | None, list[bool], datetime] | None = None
         # Sparse matches of one search, newest first, by statement: the prominent and
         # mention tiers ask for the same ones.
-        self._sparse: dict[tuple[str, tuple[tuple[str, Any], ...]], list[tuple[datetime, int]]]
-        self._sparse = {}
+        self._sparse: dict[tuple[str, str], list[tuple[datetime, int]]] = {}
 
     @property
     def oldest(self) -> datetime | None:
@@ -635,7 +634,7 @@ class _PostgresBackend:
         """
         statement = _sparse_statement(conditions)
         compiled = statement.compile(dialect=self.session.get_bind().dialect)
-        key = (compiled.string, tuple(sorted(compiled.params.items())))
+        key = (compiled.string, repr(sorted(compiled.params.items())))
         if key not in self._sparse:
             self._sparse[key] = [(r.sort_at, r.id) for r in self.session.execute(statement)]
         matches = self._sparse[key]
