@@ -950,6 +950,9 @@ def _sparse_archive(session_factory: SessionFactory) -> None:
     with session_factory.begin() as session:
         for day in range(0, 720, 4):
             session.add(make_article(f"Wheat crop report {day}", "Grain yields.", days_ago=day))
+        # One of each tier in the week: the text index is read after them.
+        session.add(make_article("Harbour dues fall", "The harbour board.", days_ago=2))
+        session.add(make_article("Port fees", "Fees.", days_ago=3, standfirst="Harbour news."))
         for day in range(1, 720, 23):
             if day % 3 == 0:  # about: in the headline and the body
                 session.add(
@@ -1070,3 +1073,34 @@ def test_sqlite_about_tier_matches_what_the_full_condition_matches(
             ]
         assert read[0], question
         assert read[0] == read[1], question
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_each_tier_reads_the_same_candidates_with_and_without_the_sparse_reading(
+    session_factory: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tier by tier, the newest candidates read on the text index after the week are the
+    ones the windows give, each once: the text index goes on after the week's last match."""
+    from storage.search import _collect_terms
+
+    _sparse_archive(session_factory)
+    terms = _collect_terms(ask(("harbour",)))
+
+    def candidates() -> dict[str, list[int]]:
+        with session_factory() as session:
+            backend = _PostgresBackend(session)
+            return {
+                tier: [
+                    c.article_id
+                    for c in backend.collect_newest(terms, tier=tier, need=40, filters=[], now=NOW)
+                ]
+                for tier in ("about", "prominent", "mention")
+            }
+
+    sparse = candidates()
+    monkeypatch.setattr(_PostgresBackend, "_sparse_after", lambda *args, **kwargs: False)
+    windowed = candidates()
+    assert [len(sparse[t]) for t in ("about", "prominent", "mention")] == [12, 24, 34]
+    for tier, ids in sparse.items():
+        assert len(ids) == len(set(ids)), tier
+        assert ids == windowed[tier], tier
