@@ -221,12 +221,7 @@ def record_progress(
 
 def complete_job(job_id: int, *, session: Session, worker_id: str) -> bool:
     """Mark a job done; False if the worker lost its lease and someone else has it now."""
-    job = work.held(JOBS, job_id, session=session, worker_id=worker_id)
-    if job is None:
-        return False
-    work.complete(JOBS, job, now=utc_now())
-    session.flush()
-    return True
+    return work.complete_held(JOBS, job_id, session=session, worker_id=worker_id, now=utc_now())
 
 
 def fail_job(

@@ -242,6 +242,28 @@ def complete(table: WorkTable, row: Any, *, now: datetime) -> None:
         setattr(row, table.finished_at.key, now)
 
 
+def complete_held(
+    table: WorkTable, row_id: int, *, session: Session, worker_id: str, now: datetime
+) -> bool:
+    """The row is done if ``worker_id`` still holds it (False: it does not), in one
+    conditional UPDATE: its WHERE is checked against the row as it is when the UPDATE gets
+    the row's lock (PostgreSQL re-reads a row another transaction changed meanwhile;
+    SQLite's write transaction excludes other writers), as ``held`` would have read it."""
+    values: dict[str, Any] = {"state": table.done, "locked_until": None, "last_error": None}
+    if table.finished_at is not None:
+        values[table.finished_at.key] = now
+    statement = (
+        update(table.model)
+        .where(
+            table._column("id") == row_id,
+            table._column("locked_by") == worker_id,
+            table._column("state") == table.claimed,
+        )
+        .values(values)
+    )
+    return int(session.execute(statement).rowcount) == 1  # type: ignore[attr-defined]
+
+
 def fail(
     table: WorkTable,
     row_id: int,

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from storage.database import SessionFactory
 from storage.models import utc_now
@@ -68,6 +72,62 @@ def test_expired_lease_is_claimed_again_with_progress(session_factory: SessionFa
         # The dead worker lost its lease: its late completion is refused.
         assert not complete_job(job.id, session=session, worker_id="dead-worker")
         assert complete_job(job.id, session=session, worker_id="w2")
+
+
+def test_late_completion_waits_for_a_claim_in_flight_and_is_refused(
+    session_factory: SessionFactory,
+) -> None:
+    """A worker whose lease ran out completes while another worker's claim of the job is
+    not committed yet: the completion waits for it, then finds the job is no longer its."""
+    with session_factory.begin() as session:
+        enqueue_job("ingest_link", {"url": "a"}, session=session)
+    with session_factory.begin() as session:
+        [job] = claim_jobs(session=session, worker_id="slow", lease=timedelta(seconds=-1))
+    claiming = session_factory()
+    claiming.begin()
+    [again] = claim_jobs(session=claiming, worker_id="next")
+    assert again.id == job.id
+    outcome: list[bool] = []
+
+    def complete_late() -> None:
+        with session_factory.begin() as session:
+            outcome.append(complete_job(job.id, session=session, worker_id="slow"))
+
+    late = threading.Thread(target=complete_late)
+    late.start()
+    late.join(timeout=0.5)
+    assert outcome == []  # waiting for the claim's transaction
+    claiming.commit()
+    claiming.close()
+    late.join(timeout=30)
+    assert outcome == [False]
+    with session_factory() as session:
+        assert count_jobs_by_state(session=session) == {"running": 1}
+    with session_factory.begin() as session:
+        assert complete_job(job.id, session=session, worker_id="next")
+    with session_factory() as session:
+        assert count_jobs_by_state(session=session) == {"done": 1}
+
+
+def test_completing_a_job_is_one_statement(engine: Engine, session_factory: SessionFactory) -> None:
+    with session_factory.begin() as session:
+        enqueue_job("ingest_link", {"url": "a"}, session=session)
+    with session_factory.begin() as session:
+        [job] = claim_jobs(session=session, worker_id="w")
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        with session_factory.begin() as session:
+            assert complete_job(job.id, session=session, worker_id="w")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    # Besides SQLite's BEGIN IMMEDIATE: the job is not read before it is updated.
+    kinds = [s.split()[0] for s in statements if not s.startswith("BEGIN")]
+    assert kinds == ["UPDATE"], statements
 
 
 def test_failures_retry_then_die_and_can_be_retried(session_factory: SessionFactory) -> None:

@@ -29,7 +29,9 @@ from storage.search import (
     MATCH_START,
     SearchPage,
     _folded,
+    _fts_expression,
     _literal_start,
+    _PostgresBackend,
     _term_pattern,
     include_schema_object,
     search_articles,
@@ -315,8 +317,16 @@ def test_windows_with_no_story_of_their_own_are_not_read(
         "Harbour strike ends",
     ]
     if engine.dialect.name == "postgresql":
+        with session_factory() as session:
+            bounds = _PostgresBackend(session).windows(NOW)
+        # The week, two years, then everything: the 30- and 180-day windows are left out.
+        assert bounds == [NOW - timedelta(days=7), NOW - timedelta(days=730), None]
+        # No match in the week, so none expected in the wider windows: each tier reads the
+        # week, then the rest at once on the text index, where the prominent and mention
+        # tiers read the same matches (the about tier's also need the headline term).
         reads = [s for s in statements if "FROM articles" in s and "ORDER BY" in s]
-        assert len(reads) == 3 * 3, reads  # three tiers, three windows each (of five)
+        assert len(reads) == 3 + 2, reads
+        assert sum("MATERIALIZED" in s for s in reads) == 2, reads
 
 
 def test_empty_archive_answers_without_reading_matches(
@@ -932,3 +942,165 @@ def test_sqlite_slices_read_each_match_once_and_go_on_after_the_last(
     reads = [sql for sql in statements if "MATCH" in sql and "ORDER BY rowid DESC" in sql]
     # Each tier: 2 matches, then 2 more after the last read, then the rest.
     assert sum("rowid <" in sql for sql in reads) == 2 * sum("rowid <" not in sql for sql in reads)
+
+
+def _sparse_archive(session_factory: SessionFactory) -> None:
+    """Harbour stories spread over two years, one or two a month, among other news: a
+    week holds too few to fill a slice, so the rest of them is read on the text index."""
+    with session_factory.begin() as session:
+        for day in range(0, 720, 4):
+            session.add(make_article(f"Wheat crop report {day}", "Grain yields.", days_ago=day))
+        # One of each tier in the week: the text index is read after them.
+        session.add(make_article("Harbour dues fall", "The harbour board.", days_ago=2))
+        session.add(make_article("Port fees", "Fees.", days_ago=3, standfirst="Harbour news."))
+        for day in range(1, 720, 23):
+            if day % 3 == 0:  # about: in the headline and the body
+                session.add(
+                    make_article(f"Harbour dues rise {day}", "The harbour board.", days_ago=day)
+                )
+            elif day % 3 == 1:  # prominent: in the standfirst only
+                session.add(
+                    make_article(
+                        f"Port fees {day}", "Fees.", days_ago=day, standfirst="Harbour news."
+                    )
+                )
+            else:  # a passing mention in the body
+                session.add(make_article(f"Ferry timetable {day}", "Harbour.", days_ago=day))
+
+
+def test_sparse_matches_are_read_on_the_text_index_after_the_week(
+    engine: Engine, session_factory: SessionFactory
+) -> None:
+    """On PostgreSQL a tier whose week holds few matches reads the rest on the GIN index at
+    once, not window by window; on both engines pages hold every match once."""
+    _sparse_archive(session_factory)
+    question = ask(("harbour",))
+    with recorded_statements(engine) as statements:
+        pages = [run(session_factory, question, limit=8, offset=offset) for offset in (0, 8, 16)]
+    ids = [hit.article_id for page in pages for hit in page.hits]
+    assert len(ids) == len(set(ids)) == 24
+    assert all("Wheat" not in hit.headline for page in pages for hit in page.hits)
+    if engine.dialect.name == "postgresql":
+        assert any("MATERIALIZED" in s for s in statements)
+        windows = [
+            s
+            for s in statements
+            if "sort_at >=" in s and "ORDER BY" in s and not s.startswith("SELECT min(")
+        ]
+        # Only the week is read on sort_at, once per tier and page: no wider window.
+        assert len(windows) == 3 * len(pages), windows
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_sparse_reading_gives_the_stories_window_by_window_reading_gives(
+    engine: Engine, session_factory: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same pages, in the same order, with the rest of the matches read at once on the
+    text index as with every window read in turn (the sparse reading turned off)."""
+    _sparse_archive(session_factory)
+    questions = [
+        ask(("harbour",)),
+        ask(("harbour",), intent=Intent.SEARCH),
+        ask(("harbour", "ferry"), ("dues", "timetable")),
+    ]
+
+    def pages() -> list[list[int]]:
+        return [
+            [hit.article_id for hit in run(session_factory, q, limit=6, offset=offset).hits]
+            for q in questions
+            for offset in (0, 6, 12)
+        ]
+
+    with recorded_statements(engine) as statements:
+        sparse = pages()
+    assert any("MATERIALIZED" in s for s in statements)
+    monkeypatch.setattr(_PostgresBackend, "_sparse_after", lambda *args, **kwargs: False)
+    with recorded_statements(engine) as statements:
+        windowed = pages()
+    assert not any("MATERIALIZED" in s for s in statements)
+    assert all(sparse[:3])
+    assert sparse == windowed
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_sqlite_about_tier_matches_what_the_full_condition_matches(
+    session_factory: SessionFactory,
+) -> None:
+    """The "about" tier's MATCH, written without the conditions it implies, finds exactly
+    the stories the whole condition (every subject anywhere, a term in the headline,
+    standfirst or topics, a term in the headline, and again elsewhere) finds."""
+    texts = [
+        ("Harbour dues rise", "The harbour board met.", None, ["Ports"]),
+        ("Harbour dues rise", "Nothing here.", None, []),
+        ("Dues rise", "The harbour board.", "Harbour dues.", []),
+        ("Harbour ferry", "Dues.", None, ["dues"]),
+        ("Harbour dues", "Harbour strike.", None, []),
+        ("Ferry strike", "Harbour dues.", None, []),
+    ]
+    with session_factory.begin() as session:
+        for number, (headline, body, standfirst, topics) in enumerate(texts):
+            session.add(
+                make_article(headline, body, days_ago=number, standfirst=standfirst, topics=topics)
+            )
+    from storage.search import STRONG_COLUMNS, _collect_terms, _fts_any
+
+    for question in (
+        ask(("harbour",)),
+        ask(("harbour",), ("dues",)),
+        ask(("harbour",), excluded=("strike",)),
+    ):
+        terms = _collect_terms(question)
+        any_term = _fts_any(terms.alternatives)
+        full = (
+            "{headline standfirst body topics} : ("
+            + " AND ".join(_fts_any(g) for g in terms.groups)
+            + (f") NOT {_fts_any(terms.excluded)}" if terms.excluded else ")")
+        )
+        full = (
+            f"({full}) AND ({STRONG_COLUMNS} : {any_term}) AND ({{headline}} : {any_term})"
+            f" AND ({{standfirst body topics}} : {any_term})"
+            + "".join(f" AND ({STRONG_COLUMNS} : {_fts_any(g)})" for g in terms.groups)
+        )
+        with session_factory() as session:
+            read = [
+                sorted(
+                    session.scalars(
+                        sa.text("SELECT rowid FROM articles_fts WHERE articles_fts MATCH :q"),
+                        {"q": expression},
+                    )
+                )
+                for expression in (full, _fts_expression(terms, tier="about"))
+            ]
+        assert read[0], question
+        assert read[0] == read[1], question
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_each_tier_reads_the_same_candidates_with_and_without_the_sparse_reading(
+    session_factory: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tier by tier, the newest candidates read on the text index after the week are the
+    ones the windows give, each once: the text index goes on after the week's last match."""
+    from storage.search import _collect_terms
+
+    _sparse_archive(session_factory)
+    terms = _collect_terms(ask(("harbour",)))
+
+    def candidates() -> dict[str, list[int]]:
+        with session_factory() as session:
+            backend = _PostgresBackend(session)
+            return {
+                tier: [
+                    c.article_id
+                    for c in backend.collect_newest(terms, tier=tier, need=40, filters=[], now=NOW)
+                ]
+                for tier in ("about", "prominent", "mention")
+            }
+
+    sparse = candidates()
+    monkeypatch.setattr(_PostgresBackend, "_sparse_after", lambda *args, **kwargs: False)
+    windowed = candidates()
+    assert [len(sparse[t]) for t in ("about", "prominent", "mention")] == [12, 24, 34]
+    for tier, ids in sparse.items():
+        assert len(ids) == len(set(ids)), tier
+        assert ids == windowed[tier], tier
