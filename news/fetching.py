@@ -425,14 +425,35 @@ def _detect_charset(content: bytes, content_type: str) -> str | None:
     return codec
 
 
+def _undeclared_utf8(content: bytes, codec: str) -> bool:
+    """Whether a body declared as ``codec`` (no byte-order mark) is really UTF-8 text."""
+    if codec.startswith(("utf-8", "utf-16", "utf-32")) or content.isascii():
+        return False
+    if any(content.startswith(bom) for bom, _ in _BOMS):
+        return False
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def decode_text(content: bytes, content_type: str = "") -> tuple[str, str]:
     """Decode a body to text; return ``(text, codec)``. Never raises on bad bytes.
 
     A byte-order mark wins (as in browsers), then the Content-Type charset, then
     ``<meta charset>``/``http-equiv`` or the XML declaration in the first 2 KB, then UTF-8,
     then Windows-1252 (which browsers use for ``latin-1``).
+
+    One exception to the declaration: a body declared in a legacy charset whose bytes hold
+    non-ASCII text and are valid UTF-8 is UTF-8. Text in a legacy charset almost never forms
+    valid multi-byte UTF-8 sequences by chance, while pages re-saved as UTF-8 that keep an
+    old ``<meta charset>`` (or a server's default header) are common; decoding them as
+    declared turns every accented or CJK character into mojibake.
     """
     codec = _detect_charset(content, content_type)
+    if codec is not None and _undeclared_utf8(content, codec):
+        return content.decode("utf-8"), "utf-8"
     if codec is not None:
         return content.decode(codec, errors="replace"), codec
     try:

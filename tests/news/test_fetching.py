@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import ssl
 import threading
@@ -200,6 +201,49 @@ def test_meta_declaring_utf_16_in_an_ascii_document_means_utf_8() -> None:
     text, charset = decode_text('<meta charset="utf-16"><p>Zürich</p>'.encode(), "text/html")
 
     assert (text, charset) == ('<meta charset="utf-16"><p>Zürich</p>', "utf-8")
+
+
+@pytest.mark.parametrize(
+    ("declared", "content_type"),
+    [
+        ('<meta charset="iso-8859-15">', "text/html"),
+        ('<meta charset="gb2312">', "text/html"),
+        ("", "text/html; charset=windows-1252"),
+    ],
+)
+def test_a_body_declared_in_a_legacy_charset_but_valid_utf_8_is_read_as_utf_8(
+    declared: str, content_type: str
+) -> None:
+    page = f"{declared}<h1>Zürich: 北京的记者 écrit</h1>"
+
+    text, charset = decode_text(page.encode("utf-8"), content_type)
+
+    assert (text, charset) == (page, "utf-8")
+
+
+@pytest.mark.parametrize(
+    ("codec", "declared"), [("iso-8859-15", "iso-8859-15"), ("gb2312", "gb2312")]
+)
+def test_a_body_really_in_its_declared_legacy_charset_is_read_as_declared(
+    codec: str, declared: str
+) -> None:
+    words = "Zürich écrit" if codec == "iso-8859-15" else "北京的记者报道"
+    page = f'<meta charset="{declared}"><h1>{words}</h1>'
+
+    text, charset = decode_text(page.encode(codec), "text/html")
+
+    assert text == page
+    assert charset == codecs.lookup(codec).name
+
+
+def test_a_byte_order_mark_still_beats_valid_utf_8_text() -> None:
+    page = "<p>Zürich</p>"
+
+    text, charset = decode_text(
+        codecs.BOM_UTF8 + page.encode("utf-8"), "text/html; charset=latin-1"
+    )
+
+    assert (text, charset) == (page, "utf-8-sig")
 
 
 def test_follows_redirects_and_reports_the_final_url(
