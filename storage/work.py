@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from storage.models import utc_now
@@ -222,24 +222,34 @@ def claim_paced(
     return claimed
 
 
-def held(table: WorkTable, row_id: int, *, session: Session, worker_id: str) -> Any | None:
-    """The row, locked and fresh from the database, if ``worker_id`` still holds it."""
-    statement = select(table.model).where(
+def _held_by(table: WorkTable, row_id: int, worker_id: str) -> tuple[ColumnElement[bool], ...]:
+    """The row ``row_id`` as long as ``worker_id`` holds it: claimed by it, not finished."""
+    return (
         table._column("id") == row_id,
         table._column("locked_by") == worker_id,
         table._column("state") == table.claimed,
     )
+
+
+def _done_values(table: WorkTable, now: datetime) -> dict[str, Any]:
+    """The columns of a row that is done."""
+    values: dict[str, Any] = {"state": table.done, "locked_until": None, "last_error": None}
+    if table.finished_at is not None:
+        values[table.finished_at.key] = now
+    return values
+
+
+def held(table: WorkTable, row_id: int, *, session: Session, worker_id: str) -> Any | None:
+    """The row, locked and fresh from the database, if ``worker_id`` still holds it."""
+    statement = select(table.model).where(*_held_by(table, row_id, worker_id))
     statement = locked(statement, session=session).execution_options(populate_existing=True)
     return session.scalars(statement).first()
 
 
 def complete(table: WorkTable, row: Any, *, now: datetime) -> None:
     """A held row is done."""
-    row.state = table.done
-    row.locked_until = None
-    row.last_error = None
-    if table.finished_at is not None:
-        setattr(row, table.finished_at.key, now)
+    for key, value in _done_values(table, now).items():
+        setattr(row, key, value)
 
 
 def complete_held(
@@ -249,17 +259,10 @@ def complete_held(
     conditional UPDATE: its WHERE is checked against the row as it is when the UPDATE gets
     the row's lock (PostgreSQL re-reads a row another transaction changed meanwhile;
     SQLite's write transaction excludes other writers), as ``held`` would have read it."""
-    values: dict[str, Any] = {"state": table.done, "locked_until": None, "last_error": None}
-    if table.finished_at is not None:
-        values[table.finished_at.key] = now
     statement = (
         update(table.model)
-        .where(
-            table._column("id") == row_id,
-            table._column("locked_by") == worker_id,
-            table._column("state") == table.claimed,
-        )
-        .values(values)
+        .where(*_held_by(table, row_id, worker_id))
+        .values(_done_values(table, now))
     )
     return int(session.execute(statement).rowcount) == 1  # type: ignore[attr-defined]
 
