@@ -425,17 +425,17 @@ def _detect_charset(content: bytes, content_type: str) -> str | None:
     return codec
 
 
-def _undeclared_utf8(content: bytes, codec: str) -> bool:
-    """Whether a body declared as ``codec`` (no byte-order mark) is really UTF-8 text."""
+def _undeclared_utf8(content: bytes, codec: str) -> str | None:
+    """The body as UTF-8 text if, declared as the legacy ``codec``, it really is UTF-8.
+
+    A byte-order mark is never overruled: ``_detect_charset`` gives it as a UTF codec.
+    """
     if codec.startswith(("utf-8", "utf-16", "utf-32")) or content.isascii():
-        return False
-    if any(content.startswith(bom) for bom, _ in _BOMS):
-        return False
+        return None
     try:
-        content.decode("utf-8")
+        return content.decode("utf-8")
     except UnicodeDecodeError:
-        return False
-    return True
+        return None
 
 
 def decode_text(content: bytes, content_type: str = "") -> tuple[str, str]:
@@ -452,9 +452,10 @@ def decode_text(content: bytes, content_type: str = "") -> tuple[str, str]:
     declared turns every accented or CJK character into mojibake.
     """
     codec = _detect_charset(content, content_type)
-    if codec is not None and _undeclared_utf8(content, codec):
-        return content.decode("utf-8"), "utf-8"
     if codec is not None:
+        utf8_text = _undeclared_utf8(content, codec)
+        if utf8_text is not None:
+            return utf8_text, "utf-8"
         return content.decode(codec, errors="replace"), codec
     try:
         return content.decode("utf-8"), "utf-8"
