@@ -99,6 +99,9 @@ class Run:
     lost_alerts: int = 0
     duplicate_alerts: int = 0
     cpu: dict[str, float] = field(default_factory=dict)
+    # The same, from the first request until the last piece of work was done: what the
+    # requests cost in all, whether the workers kept up during the sending or caught up after.
+    cpu_drained: dict[str, float] = field(default_factory=dict)
 
     def latencies(self, kind: str | None = None) -> list[float]:
         return sorted(s.seconds for s in self.samples if kind in (None, s.kind))
@@ -484,6 +487,10 @@ def measure(
                 if outcome.status in (200, 202):
                     traffic.record(request)
             run.drained = wait_for_drain(url, time.monotonic() + drain)
+            drained = cpu_by_role(processes)
+            for role, used in drained.items():
+                run.cpu_drained[role] = used - before.get(role, 0.0)
+            run.cpu_drained["load generator"] = run.cpu["load generator"]
             collect(url, run, traffic)
         finally:
             for process in reversed(processes):
@@ -574,26 +581,31 @@ def work_table(runs: list[Run]) -> list[str]:
 ROLES = ("web", "workers", "postgresql", "stand-in and pages", "load generator")
 
 
-def cpu_table(runs: list[Run]) -> list[str]:
-    """Where the CPU went while the clients were sending: seconds, and ms per request.
+def cpu_table(runs: list[Run], *, drained: bool = False) -> list[str]:
+    """Where the CPU went while the clients were sending (or, ``drained``, until the work
+    they caused was done): seconds, and ms per request.
 
-    The last column is all that CPU divided by the run's nominal length: the cores the
-    offered load asks for. Above the machine's core count the clients fall behind and the
-    sending lasts longer than ``--seconds``.
+    The last column of the sending table is all that CPU divided by the run's nominal
+    length: the cores the offered load asks for. Above the machine's core count the clients
+    fall behind and the sending lasts longer than ``--seconds``. The drained table's last
+    column is all its CPU per request: what a request costs in all, whether the workers kept
+    up while the clients sent or caught up after.
     """
     header = " | ".join(f"{role} s (ms/request)" for role in ROLES)
+    last = "CPU ms per request" if drained else "CPU s per run second"
     lines = [
-        f"| engine | offered/s | {header} | CPU s per run second |",
+        f"| engine | offered/s | {header} | {last} |",
         "|---|---|" + "---|" * (len(ROLES) + 1),
     ]
     for r in runs:
         requests = max(1, len(r.samples))
+        cpu = r.cpu_drained if drained else r.cpu
         cells = [
-            f"{r.cpu.get(role, 0.0):.1f} ({1000 * r.cpu.get(role, 0.0) / requests:.2f})"
+            f"{cpu.get(role, 0.0):.1f} ({1000 * cpu.get(role, 0.0) / requests:.2f})"
             for role in ROLES
         ]
-        busy = sum(r.cpu.values()) / r.seconds
-        lines.append(f"| {r.engine} | {r.rate:g} | {' | '.join(cells)} | {busy:.2f} |")
+        total = 1000 * sum(cpu.values()) / requests if drained else sum(cpu.values()) / r.seconds
+        lines.append(f"| {r.engine} | {r.rate:g} | {' | '.join(cells)} | {total:.2f} |")
     return lines
 
 
@@ -642,6 +654,10 @@ def main(argv: list[str] | None = None) -> None:
         f"CPU while the clients were sending ({os.cpu_count()} cores):",
         "",
         *cpu_table(runs),
+        "",
+        "CPU from the first request until the work was drained:",
+        "",
+        *cpu_table(runs, drained=True),
         "",
         verdict,
     ]
