@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.load import measure
+from bench.load import ROLES, cpu_table, measure
 
 pytestmark = pytest.mark.slow
 
@@ -33,3 +33,10 @@ def test_every_acknowledged_link_and_story_is_handled_exactly_once(
     assert (run.lost_replies, run.duplicate_replies) == (0, 0)
     assert (run.lost_stories, run.lost_alerts, run.duplicate_alerts) == (0, 0, 0)
     assert set(run.jobs_by_state) == {"done"}
+    # CPU until the work was drained counts at least what the sending window did in the
+    # run's own processes (PostgreSQL's is read off every backend, and one that ends takes
+    # its share with it), and its table gives the cost of a request in all.
+    assert set(run.cpu_drained) == set(run.cpu) == set(ROLES)
+    assert all(run.cpu_drained[role] >= run.cpu[role] for role in ("web", "workers"))
+    total = 1000 * sum(run.cpu_drained.values()) / len(run.samples)
+    assert cpu_table([run], drained=True)[-1].endswith(f"| {total:.2f} |")
