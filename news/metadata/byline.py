@@ -1,8 +1,9 @@
 """The people a page credits, apart from the organisations (the site, an agency) it credits.
 
 Sources in order of trust: JSON-LD ``author``, microdata ``author``, author meta tags,
-``rel=author`` links, hCard names in author markup, byline elements, links after "By", a
-wire story's closing "(Reporting by …)" line. Byline text is cut where names stop (a date,
+``rel=author`` links, hCard names in author markup, byline elements, links after "By",
+labelled lines ("Author: …"), writers credited in Chinese text (``han_credits``), a wire
+story's closing "(Reporting by …)" line. Byline text is cut where names stop (a date,
 "Updated", a role, the site's name) and split into names; a credit naming an organisation
 is kept apart.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from news.metadata.han_credits import HAN_TEXT, han_byline, title_outlets
 from news.metadata.signals import _clean, _distinct, _key, _Signals, _types, _unescape
 
 if TYPE_CHECKING:
@@ -158,11 +160,22 @@ def _choose_authors(
     named = [people for people in labelled if people]
     agreed = all({_key(n) for n in people} == {_key(n) for n in named[0]} for people in named)
     sources.append(named[0] if named and agreed else [])
+    # Then the writers a Chinese page credits in its text ("澎湃新闻记者 贺梨萍"). Credits
+    # that repeat each other, or name more of the same people, are one byline; credits of
+    # different people are other stories' (a list of teasers), and none is taken.
+    credited = sorted(signals.han_credits, key=len, reverse=True)
+    fullest = {_key(name) for name in credited[0]} if credited else set()
+    if all({_key(name) for name in names} <= fullest for names in credited[1:]):
+        sources.append(credited[0] if credited else [])
     # Last, a wire story's closing "(Reporting by …; Editing by …)" line.
     reporters: list[str] = []
     for text in signals.reporting_credits:
         reporters += split_byline(text, site_keys, strict=True)[0]
     sources.append(reporters)
+    # A Han name that the title gives as the site's ("网易" of "…_网易财经") is the outlet.
+    outlets = title_outlets(signals.title)
+    if outlets:
+        sources = [[p for p in people if not _names_outlet(p, outlets)] for people in sources]
     for people in sources:
         if people:
             chosen = _distinct(people)
@@ -182,6 +195,12 @@ def _choose_authors(
 # What may follow a one-word name on a labelled line: a separator, or a date or time.
 _AFTER_HANDLE = re.compile(r"(?:[|•·,–—-]|\d|(?:at|am|um|on|le|el|il|em|à)\s+\d)", re.I)
 _ONE_WORD = re.compile(r"\s*(?P<name>[^\W\d_][\w.-]{1,39}?)\.?(?:\s+(?P<rest>.*))?")
+
+
+def _names_outlet(name: str, outlets: list[str]) -> bool:
+    return HAN_TEXT.search(name) is not None and any(
+        name in outlet or outlet in name for outlet in outlets
+    )
 
 
 def _labelled_handle(text: str, site_keys: set[str]) -> list[str]:
@@ -285,6 +304,8 @@ def split_byline(
     text = _clean(text) or ""
     if not text:
         return [], []
+    if HAN_TEXT.search(text):
+        return han_byline(text, strict=strict)
     # A credit followed by its web address is the site: "Deutsche Welle (www.dw.com)".
     site = _WITH_ADDRESS.fullmatch(text)
     if site is not None:

@@ -10,6 +10,13 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from news.metadata.han_credits import (
+    HAN_TEXT,
+    MAX_CREDIT_LINE,
+    bracketed_credits,
+    credited_names,
+)
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
@@ -22,6 +29,9 @@ MAX_BYLINE_ELEMENTS = 40
 MAX_BYLINE_TEXT = 300
 MAX_BY_LINKS = 5
 MAX_DATE_TEXT = 120
+# Running text is searched for a bracketed credit in its first this many characters: a
+# Chinese story opens with its dateline and credit ("新京报讯（记者 陆一夫）…").
+MAX_BRACKET_SCAN = 2_000
 _KEY = re.compile(r"[\W_]+", re.UNICODE)
 _BYLINE_CLASS = re.compile(
     r"(?:^|[\s_-])(?:by-?line|byl|author(?:s|-?name)?|writer|reporter|contributor|creditline"
@@ -95,6 +105,9 @@ class _Signals:
     labelled_bylines: list[str] = field(default_factory=list)
     # Lines that label a date as the publication's: "Published on 7 June 2019", "Date 10.06.2013".
     labelled_dates: list[str] = field(default_factory=list)
+    # The writers credited in Chinese text, each line's or bracket's names in a list:
+    # "澎湃新闻记者 贺梨萍", "新京报讯（记者 陆一夫）".
+    han_credits: list[list[str]] = field(default_factory=list)
 
 
 def _collect(tree: HtmlElement) -> _Signals:
@@ -168,6 +181,8 @@ def _collect(tree: HtmlElement) -> _Signals:
                 signals.reporting_credits.append(match["names"])
         if len(signals.hcard_authors) < MAX_BY_LINKS and _is_hcard_author(element):
             signals.hcard_authors.append(_clean(element.text_content()) or "")
+        if tag in _CREDIT_TAGS and len(signals.han_credits) < MAX_BY_LINKS:
+            _read_han_credits(element, signals)
         if tag in _LABELLED_TAGS and (
             len(signals.labelled_bylines) < MAX_BY_LINKS
             or len(signals.labelled_dates) < MAX_BY_LINKS
@@ -388,6 +403,27 @@ def _add_labelled(line: str, signals: _Signals) -> None:
     byline = _LABELLED_BYLINE.match(line)
     if byline is not None and len(signals.labelled_bylines) < MAX_BY_LINKS:
         signals.labelled_bylines.append(byline["names"])
+
+
+_CREDIT_TAGS = _LABELLED_TAGS - {"br"} | {"td", "font", "h2", "h3", "h4", "h5", "h6"}
+
+
+def _read_han_credits(element: HtmlElement, signals: _Signals) -> None:
+    """Read ``element`` as a line that credits writers in Chinese, or as running text with
+    a credit in brackets, when its own text has Han characters (the only test most of a
+    page's elements get)."""
+    own = [element.text or ""] + [child.tail or "" for child in element]
+    if all(part.isascii() for part in own):
+        return
+    text = "".join(own)
+    if not HAN_TEXT.search(text) or _in_chrome(element):
+        return
+    line = _bounded_text(element, MAX_CREDIT_LINE)
+    names = credited_names(line) if line else []
+    if not names and ("(" in text or "（" in text or "【" in text):
+        names = bracketed_credits(text[:MAX_BRACKET_SCAN])
+    if names:
+        signals.han_credits.append(names)
 
 
 def _in_chrome(element: HtmlElement) -> bool:

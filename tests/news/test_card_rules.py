@@ -296,3 +296,102 @@ def test_one_word_on_a_labelled_line_with_only_a_date_is_a_user_name() -> None:
     # One word followed by more words is prose, and a role account is nobody.
     for line in ("<p>By the way, the pier</p>", "<p>Posted by admin on 3 May 2019</p>"):
         assert extract_article(page(top=line), url=URL).authors == [], line
+
+
+# --- writers credited in Chinese text -------------------------------------------------------
+
+HAN_URL = "https://www.haigang.cn/news/2025/03/14/pier.html"
+HAN_STORY = (
+    "市议会周四投票决定重建两年前因风暴关闭的北码头，新码头将比原来高出一米。",
+    "工程师表示，新的甲板可以避开冬季的大浪，工程预计春季开工，历时十八个月。",
+    "在码头旁停泊的渔民欢迎这一决定，但希望在施工期间设立一个临时码头供渔船使用。",
+    "市政府表示，重建费用约为一千二百万元，将由市财政和省级专项资金共同承担。",
+)
+
+
+def _han_authors(
+    top: str = "",
+    *,
+    head: str = "",
+    title: str = "北码头将重建_海港日报",
+    paragraphs: tuple[str, ...] = HAN_STORY,
+) -> list[str]:
+    html = (
+        "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>"
+        f"<title>{title}</title>{head}</head><body><article><h1>北码头将重建</h1>"
+        f"{top}{''.join(f'<p>{text}</p>' for text in paragraphs)}</article></body></html>"
+    )
+    return extract_article(html, url=HAN_URL).authors
+
+
+def test_writers_credited_in_chinese_text_are_the_byline() -> None:
+    one = (
+        "<p>海港日报记者 王海明</p>",
+        "<div class='info'>2025-03-14 10:08 来源：海港日报 作者：王海明 编辑：李青</div>",
+        "<p>采写：海港日报见习记者 王海明</p>",
+    )
+    for line in one:
+        assert _han_authors(line) == ["王海明"], line
+    two = (
+        "<p>作者：王海明 李青</p>",
+        "<p><strong>执笔/王海明、李青</strong></p>",
+        "<p>海港日报记者 王海明 李青 编辑 赵刚 校对 孙丽</p>",
+    )
+    for line in two:
+        assert _han_authors(line) == ["王海明", "李青"], line
+
+
+def test_a_credit_in_brackets_in_the_story_names_its_writers() -> None:
+    opening = "海港日报讯（记者王海明 整合）" + HAN_STORY[0]
+    assert _han_authors(paragraphs=(opening, *HAN_STORY[1:])) == ["王海明"]
+    closing = HAN_STORY[-1] + "(文/图 王海明 李青)"
+    assert _han_authors(paragraphs=(*HAN_STORY[:-1], closing)) == ["王海明", "李青"]
+    # The opening credit and a fuller closing one are one byline.
+    fuller = "<p>海港日报记者 王海明 李青</p>"
+    assert _han_authors(fuller, paragraphs=(opening, *HAN_STORY[1:])) == ["王海明", "李青"]
+
+
+def test_editors_sources_photographers_and_prose_are_not_writers_in_chinese() -> None:
+    lines = (
+        "<p>责任编辑：王海明</p>",
+        "<p>来源：海港日报</p>",
+        "<p>海港日报记者 王海明 摄</p>",  # a photo credit
+        "<p>作者：未知</p>",  # unknown
+        "<p>作者：网络整理</p>",  # compiled from the web
+        "<div>作者最新文章</div>",  # the author's latest articles: chrome
+        "<p>记者了解到，码头将于春季开工。</p>",  # the reporter learned: prose
+        "<p>本文仅代表作者个人观点。</p>",
+    )
+    for line in lines:
+        assert _han_authors(line) == [], line
+    # Credits of different people are other stories' teasers.
+    teasers = "<p>海港日报记者 王海明</p><p>南港晚报记者 赵刚</p>"
+    assert _han_authors(teasers) == []
+
+
+def test_han_names_in_metadata_are_people_unless_they_name_an_outlet() -> None:
+    def meta(value: str) -> str:
+        return f"<meta name='author' content='{value}'>"
+
+    assert _han_authors(head=meta("王海明")) == ["王海明"]
+    assert _han_authors(head=meta("王海明 李青")) == ["王海明", "李青"]
+    # A newspaper, a web site, a channel, an account: outlets by how their names end.
+    for outlet in ("海港日报", "海港新闻网", "海港财经", "扬帆 企鹅号"):
+        assert _han_authors(head=meta(outlet)) == [], outlet
+    # A name the title gives as the site's is the site ("…_海港财经" names 海港).
+    assert _han_authors(head=meta("海港"), title="北码头将重建_海港财经") == []
+    # The story's own credit still names its writer when the metadata names the outlet.
+    assert _han_authors("<p>海港日报记者 王海明</p>", head=meta("海港日报")) == ["王海明"]
+
+
+def test_han_text_in_byline_markup_needs_a_writers_label() -> None:
+    for element in (
+        "<div class='author'>海港日报 发布时间：2025-03-14</div>",  # the outlet and a date
+        "<div class='author'>责任编辑：王海明</div>",  # the desk editor
+        "<span class='author'>海港日报 关注</span>",  # a follow button
+    ):
+        assert _han_authors(element) == [], element
+    assert _han_authors("<div class='author'>作者：王海明</div>") == ["王海明"]
+    # Link chrome after a credit ("back to the home page, see more") names nobody.
+    chrome = "<p>作者：王海明 李青 <a href='/'>返回首页，查看更多</a></p>"
+    assert not {"返回首页", "查看更多"} & set(_han_authors(chrome))
