@@ -2,7 +2,7 @@
 
 Sources in order of trust: JSON-LD ``author``, microdata ``author``, author meta tags,
 ``rel=author`` links, hCard names in author markup, byline elements, links after "By",
-labelled lines ("Author: …"), writers credited in Chinese text (``han_credits``), a wire
+labelled lines ("Author: …"), writers credited in Chinese or Korean text (``cjk_credits``), a wire
 story's closing "(Reporting by …)" line. Byline text is cut where names stop (a date,
 "Updated", a role, the site's name) and split into names; a credit naming an organisation
 is kept apart.
@@ -13,7 +13,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from news.metadata.han_credits import HAN_TEXT, han_byline, title_outlets
+from news.metadata.cjk_credits import (
+    HAN_TEXT,
+    HANGUL_TEXT,
+    han_byline,
+    hangul_credit,
+    title_outlets,
+)
 from news.metadata.signals import _clean, _distinct, _key, _Signals, _types, _unescape
 
 if TYPE_CHECKING:
@@ -32,11 +38,17 @@ _NAME_SPLIT = re.compile(
 # A full stop after a word (not an initial or "Jr."): what follows is another sentence.
 _SENTENCE_STOP = re.compile(r"(?<=[^\W\d_]{2})\.\s+(?=[^\W\d_])")
 _ABBREVIATIONS = frozenset({"jr", "sr", "dr", "mr", "mrs", "ms", "st", "prof", "rev", "mt"})
-# Words that say what someone does, never who they are ("Staff Writer", "… Correspondent").
+# Words that say what someone does, never who they are ("Staff Writer", "… Correspondent"),
+# also in French, German and Spanish ("Envoyés spéciaux", "Korrespondentin", "Enviada").
 _ROLE_TEXT = """editor editors correspondent correspondents writer writers reporter reporters
     contributor contributors columnist columnists author staff producer photographer
     analyst critic intern freelancer commentator presenter anchor blogger journalist
-    journalists researcher"""
+    journalists researcher
+    envoyé envoyée envoyés envoyées correspondant correspondante correspondants
+    journaliste journalistes rédacteur rédactrice chroniqueur chroniqueuse
+    korrespondent korrespondentin redakteur redakteurin autorin
+    corresponsal corresponsales enviado enviada enviados periodista periodistas redactor
+    redactora"""
 _ROLE_WORDS = frozenset(_ROLE_TEXT.split())
 # "Science X staff", "Reuters Reporters": an outlet's people, credited as the outlet.
 _COLLECTIVE_ROLES = frozenset({"staff", "editors", "reporters", "writers", "correspondents"})
@@ -44,7 +56,8 @@ _COLLECTIVE_ROLES = frozenset({"staff", "editors", "reporters", "writers", "corr
 _QUALIFIER_TEXT = """senior chief political deputy associate managing executive contributing special
     foreign staff guest national international global regional local science health
     business sports sport technology tech economics economy culture arts investigative
-    digital assistant features news data opinion legal climate education"""
+    digital assistant features news data opinion legal climate education
+    spécial spéciale spéciaux spéciales especial especiales"""
 _ROLE_QUALIFIERS = frozenset(_QUALIFIER_TEXT.split())
 # A pen name in explicit author markup (rel=author): one word in CamelCase or with digits
 # ("AMournfulHowlInTheNight", "Sleyca42"), which no chrome word looks like.
@@ -160,10 +173,11 @@ def _choose_authors(
     named = [people for people in labelled if people]
     agreed = all({_key(n) for n in people} == {_key(n) for n in named[0]} for people in named)
     sources.append(named[0] if named and agreed else [])
-    # Then the writers a Chinese page credits in its text ("澎湃新闻记者 贺梨萍"). Credits
+    # Then the writers a Chinese or Korean page credits in its text ("澎湃新闻记者 贺梨萍",
+    # "최윤호 기자"). Credits
     # that repeat each other, or name more of the same people, are one byline; credits of
     # different people are other stories' (a list of teasers), and none is taken.
-    credited = sorted(signals.han_credits, key=len, reverse=True)
+    credited = sorted(signals.cjk_credits, key=len, reverse=True)
     fullest = {_key(name) for name in credited[0]} if credited else set()
     if all({_key(name) for name in names} <= fullest for names in credited[1:]):
         sources.append(credited[0] if credited else [])
@@ -306,6 +320,12 @@ def split_byline(
         return [], []
     if HAN_TEXT.search(text):
         return han_byline(text, strict=strict)
+    # Korean names a role after the name ("고규홍 나무 칼럼니스트"); markup text without one
+    # names nobody by the rules below, which would take its words for a name.
+    if HANGUL_TEXT.search(text):
+        credited = hangul_credit(text)
+        if credited or strict:
+            return credited, []
     # A credit followed by its web address is the site: "Deutsche Welle (www.dw.com)".
     site = _WITH_ADDRESS.fullmatch(text)
     if site is not None:

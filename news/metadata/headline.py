@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from news.metadata.cjk_credits import HAN_TEXT, is_outlet_name
 from news.metadata.signals import _clean, _first, _itemprop_text, _key, _ld_text, _Signals
 
 MIN_HEADLINE_WORDS = 3
@@ -17,7 +18,12 @@ OVERLAP = 0.5
 # the subject ("Brexit: MPs vote …"), and its halves are not the site and the story.
 _SEPARATOR = re.compile(
     r"\s+(?:\||-|–|—|::|·|»|•|/|\\)\s+|\s*_\s*|\s+(?=[<＜【\[][^>＞】\]]+[>＞】\]]$)"
+    # Between Han characters a hyphen needs no spaces ("…影响交通-新华网").
+    r"|(?<=[\u4e00-\u9fff])-{1,2}(?=[\u4e00-\u9fff])"
 )
+# A trailing title part in Han script this short that ends as an outlet's name does
+# ("新华网", "中国载人航天官方网站") names the site, whatever the site calls itself elsewhere.
+MAX_HAN_SITE_PART = 12
 
 
 def _choose_headline(
@@ -130,7 +136,9 @@ def strip_site_name(title: str, site_keys: set[str]) -> str | None:
     parts = [part.strip() for part in _SEPARATOR.split(title) if part.strip()]
     if not parts:
         return None
-    while len(parts) > 1 and _names_site(_unbracketed(parts[-1]), site_keys):
+    while len(parts) > 1 and (
+        _names_site(_unbracketed(parts[-1]), site_keys) or _names_han_outlet(parts[-1])
+    ):
         parts.pop()
     while len(parts) > 1 and _names_site(_unbracketed(parts[0]), site_keys):
         parts.pop(0)
@@ -141,6 +149,14 @@ def strip_site_name(title: str, site_keys: set[str]) -> str | None:
     end = title.rfind(parts[-1]) + len(parts[-1])
     kept = title[start:end].strip() if 0 <= start < end else " - ".join(parts)
     return kept or None
+
+
+def _names_han_outlet(part: str) -> bool:
+    return (
+        len(part) <= MAX_HAN_SITE_PART
+        and HAN_TEXT.search(part) is not None
+        and is_outlet_name(part)
+    )
 
 
 def _unbracketed(part: str) -> str:

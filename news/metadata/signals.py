@@ -10,11 +10,13 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from news.metadata.han_credits import (
+from news.metadata.cjk_credits import (
     HAN_TEXT,
+    HANGUL_TEXT,
     MAX_CREDIT_LINE,
     bracketed_credits,
     credited_names,
+    hangul_credit,
 )
 
 if TYPE_CHECKING:
@@ -105,9 +107,9 @@ class _Signals:
     labelled_bylines: list[str] = field(default_factory=list)
     # Lines that label a date as the publication's: "Published on 7 June 2019", "Date 10.06.2013".
     labelled_dates: list[str] = field(default_factory=list)
-    # The writers credited in Chinese text, each line's or bracket's names in a list:
-    # "澎湃新闻记者 贺梨萍", "新京报讯（记者 陆一夫）".
-    han_credits: list[list[str]] = field(default_factory=list)
+    # The writers credited in Chinese or Korean text, each line's or bracket's names in a
+    # list: "澎湃新闻记者 贺梨萍", "新京报讯（记者 陆一夫）", "최윤호 기자".
+    cjk_credits: list[list[str]] = field(default_factory=list)
 
 
 def _collect(tree: HtmlElement) -> _Signals:
@@ -181,8 +183,8 @@ def _collect(tree: HtmlElement) -> _Signals:
                 signals.reporting_credits.append(match["names"])
         if len(signals.hcard_authors) < MAX_BY_LINKS and _is_hcard_author(element):
             signals.hcard_authors.append(_clean(element.text_content()) or "")
-        if tag in _CREDIT_TAGS and len(signals.han_credits) < MAX_BY_LINKS:
-            _read_han_credits(element, signals)
+        if tag in _CREDIT_TAGS and len(signals.cjk_credits) < MAX_BY_LINKS:
+            _read_cjk_credits(element, signals)
         if tag in _LABELLED_TAGS and (
             len(signals.labelled_bylines) < MAX_BY_LINKS
             or len(signals.labelled_dates) < MAX_BY_LINKS
@@ -405,25 +407,38 @@ def _add_labelled(line: str, signals: _Signals) -> None:
         signals.labelled_bylines.append(byline["names"])
 
 
-_CREDIT_TAGS = _LABELLED_TAGS - {"br"} | {"td", "font", "h2", "h3", "h4", "h5", "h6"}
+_CREDIT_TAGS = _LABELLED_TAGS | {"td", "font", "h2", "h3", "h4", "h5", "h6"}
 
 
-def _read_han_credits(element: HtmlElement, signals: _Signals) -> None:
-    """Read ``element`` as a line that credits writers in Chinese, or as running text with
-    a credit in brackets, when its own text has Han characters (the only test most of a
-    page's elements get)."""
+def _read_cjk_credits(element: HtmlElement, signals: _Signals) -> None:
+    """Read ``element`` as a line that credits writers in Chinese or Korean, or as running
+    text with a Chinese credit in brackets, when its own text is not ASCII (the only test
+    most of a page's elements get). A ``<br>`` gives the line after it."""
+    if element.tag == "br":
+        tail = element.tail or ""
+        if not tail.isascii() and HANGUL_TEXT.search(tail) and not _in_chrome(element):
+            _add_credit(hangul_credit(tail[:MAX_CREDIT_LINE]), signals)
+        return
     own = [element.text or ""] + [child.tail or "" for child in element]
     if all(part.isascii() for part in own):
         return
     text = "".join(own)
-    if not HAN_TEXT.search(text) or _in_chrome(element):
+    hangul = HANGUL_TEXT.search(text) is not None
+    if not (hangul or HAN_TEXT.search(text)) or _in_chrome(element):
         return
     line = _bounded_text(element, MAX_CREDIT_LINE)
+    if hangul:
+        _add_credit(hangul_credit(line) if line else [], signals)
+        return
     names = credited_names(line) if line else []
     if not names and ("(" in text or "（" in text or "【" in text):
         names = bracketed_credits(text[:MAX_BRACKET_SCAN])
+    _add_credit(names, signals)
+
+
+def _add_credit(names: list[str], signals: _Signals) -> None:
     if names:
-        signals.han_credits.append(names)
+        signals.cjk_credits.append(names)
 
 
 def _in_chrome(element: HtmlElement) -> bool:

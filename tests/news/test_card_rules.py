@@ -395,3 +395,40 @@ def test_han_text_in_byline_markup_needs_a_writers_label() -> None:
     # Link chrome after a credit ("back to the home page, see more") names nobody.
     chrome = "<p>作者：王海明 李青 <a href='/'>返回首页，查看更多</a></p>"
     assert not {"返回首页", "查看更多"} & set(_han_authors(chrome))
+
+
+def test_a_korean_credit_line_gives_the_name_before_the_role() -> None:
+    story = "".join(f"<p>{paragraph}</p>" for paragraph in STORY)
+    lines = (
+        "<p>김해준 기자 haejun@harbour.kr</p>",  # reporter, with the address
+        "<div class='byline'>김해준 바다 칼럼니스트</div>",  # a columnist on the sea
+        f"<div>{story}<br><br>김해준 기자 haejun@harbour.kr<br></div>",  # after a break
+    )
+    for line in lines:
+        html = page(top=line, paragraphs=())
+        assert extract_article(html, url=URL).authors == ["김해준"], line
+    # A press conference (기자회견) and Korean prose name nobody.
+    for line in ("<div class='byline'>기자회견 일정</div>", "<p>김 기자는 말했다</p>"):
+        assert extract_article(page(top=line), url=URL).authors == [], line
+
+
+def test_a_role_in_french_german_or_spanish_ends_the_name() -> None:
+    for line, names in (
+        ("<p class='byline'>Par Ana Ruiz et Tom Lee Envoyés spéciaux</p>", ["Ana Ruiz", "Tom Lee"]),
+        ("<p class='byline'>Von Ana Ruiz, Korrespondentin</p>", ["Ana Ruiz"]),
+        ("<p class='byline'>Por Ana Ruiz Enviada especial</p>", ["Ana Ruiz"]),
+    ):
+        assert extract_article(page(top=line), url=URL).authors == names, line
+
+
+def test_a_han_title_part_that_names_an_outlet_is_the_site() -> None:
+    for title in (
+        "北码头将重建_海港新闻网",
+        "北码头将重建-海港新闻网",
+        "北码头将重建_海港市政府官方网站",
+    ):
+        html = page(title=title, h1=None, paragraphs=HAN_STORY)
+        assert extract_article(html, url=HAN_URL).headline == "北码头将重建", title
+    # A hyphen between Latin letters is part of the headline, and so is a long last part.
+    html = page(title="北码头将重建：COVID-19 之后的港口", h1=None, paragraphs=HAN_STORY)
+    assert extract_article(html, url=HAN_URL).headline == "北码头将重建：COVID-19 之后的港口"

@@ -1,11 +1,11 @@
-"""Reporters credited in Chinese text: "新京报讯（记者 陆一夫）", "澎湃新闻记者 贺梨萍",
-"作者：李在山", "(文/图 刘玺东 易赛楠)", "执笔/叨叨姐、胡一刀&李小飞刀".
+"""Writers credited in Chinese and Korean text, where pages seldom mark their authors up.
 
-Chinese news pages seldom mark their authors up; they credit people in the text, each
-after a label that says what the person did. The labels for writing the story (记者
-reporter, 作者 author, 文 text, 执笔 pen, 采写 reporting and writing, 撰文, 撰稿, 通讯员
-correspondent) make a byline; the others (责任编辑 desk editor, 编辑 editor, 校对 proofreader,
-来源 source, 摄 photographed by) do not, and a name followed by 摄 is a photo credit.
+Chinese: "新京报讯（记者 陆一夫）", "澎湃新闻记者 贺梨萍", "作者：李在山", "(文/图 刘玺东 易赛楠)",
+"执笔/叨叨姐、胡一刀&李小飞刀". Each person is credited after a label that says what they did.
+The labels for writing the story (记者 reporter, 作者 author, 文 text, 执笔 pen, 采写 reporting
+and writing, 撰文, 撰稿, 通讯员 correspondent) make a byline; the others (责任编辑 desk
+editor, 编辑 editor, 校对 proofreader, 来源 source, 摄 photographed by) do not, and a name
+followed by 摄 is a photo credit.
 
 A credit is a field: a writing label, then names and nothing else until the next label or
 the end of the line or bracket. A name is two to four Han characters (a transliterated
@@ -13,6 +13,9 @@ name may be longer, its parts joined by "·"). Running text that uses the label 
 ("记者了解到", the reporter learned; "本文仅代表作者个人观点") holds more than names after it
 and is not read as a credit. Outside brackets the label and the names are apart (a space,
 a colon or a slash): "作者最新文章" (the author's latest articles) is chrome.
+
+Korean: the role follows the name, on a line of its own that may end with an address:
+"최윤호 기자 uknow@donga.com", "고규홍 나무 칼럼니스트" (a columnist on trees).
 """
 
 from __future__ import annotations
@@ -143,3 +146,23 @@ def title_outlets(title: str | None) -> list[str]:
     if not title or not HAN_TEXT.search(title):
         return []
     return [part for part in _TITLE_PARTS.split(title)[1:] if part]
+
+
+HANGUL_TEXT = re.compile("[\uac00-\ud7a3]")
+_HANGUL_NAME = "[\uac00-\ud7a3]{2,4}"
+# Reporter, correspondent, columnist, editorial writer, editorial board member, stringer.
+_HANGUL_ROLE = "기자|특파원|칼럼니스트|논설위원|편집위원|통신원|객원기자|선임기자|전문기자"
+_HANGUL_CREDIT = re.compile(
+    rf"(?P<names>{_HANGUL_NAME}(?:\s*[·,]\s*{_HANGUL_NAME})*)"
+    rf"(?:\s+[\uac00-\ud7a3]{{1,8}})?\s*(?:{_HANGUL_ROLE})"
+    r"(?:\s+[\w.+-]+@[\w-]+(?:\.[\w-]+)+)?"
+)
+
+
+def hangul_credit(text: str) -> list[str]:
+    """The names of a Korean credit line: the name, maybe a word on the beat, the role,
+    maybe an address ("최윤호 기자 uknow@donga.com" → ["최윤호"]); [] for any other text."""
+    match = _HANGUL_CREDIT.fullmatch(" ".join(text.split()).strip(" =-–—/|"))
+    if match is None:
+        return []
+    return re.split(r"\s*[·,]\s*", match["names"])
