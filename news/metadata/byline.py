@@ -94,7 +94,7 @@ _ORGANISATION_TEXT = """
     daily network wire wires service services group inc ltd llc corp company newsroom
     correspondent correspondents reporter reporters writer writers contributor
     contributors redaktion rédaction redacción redazione admin administrator guest sport
-    sports tribune herald journal gazette radio tv television channel blog foundation
+    sports tribune herald journal gazette radio tv television channel blog foundation gmbh
     institute university council ministry department office association newsdesk
     publishing publications
     """
@@ -106,7 +106,7 @@ _PARTICLES_TEXT = """
 _PARTICLES = frozenset(_PARTICLES_TEXT.split())
 _AUTHOR_META_TEXT = """
     author article:author og:article:author parsely-author sailthru.author dc.creator
-    dcterms.creator byl citation_author cxenseparse:author
+    dcterms.creator byl citation_author cxenseparse:author twitter:creator
     """
 _AUTHOR_META = tuple(_AUTHOR_META_TEXT.split())
 
@@ -162,6 +162,12 @@ def _choose_authors(
         people, _ = split_byline(text, site_keys)
         by_people += people
     sources.append(by_people)
+    # Then links to authors' pages ("/author/ana-ruiz/"): when they name different people
+    # they are teasers' credits, and none of them is the byline.
+    linked = [split_byline(text, site_keys, strict=True)[0] for text in signals.author_links]
+    linked = [people for people in linked if people]
+    same = all({_key(n) for n in p} == {_key(n) for n in linked[0]} for p in linked)
+    sources.append(linked[0] if linked and same else [])
     # Then a line that labels its names as the author's ("Von Ana Ruiz", "Author: Ana
     # Ruiz", "Publicado por: Ana Ruiz"), read like byline text: two words make a name.
     # A page whose labelled lines name different people lists stories (a weekly edition,

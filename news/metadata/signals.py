@@ -37,8 +37,9 @@ MAX_BRACKET_SCAN = 2_000
 _KEY = re.compile(r"[\W_]+", re.UNICODE)
 _BYLINE_CLASS = re.compile(
     r"(?:^|[\s_-])(?:by-?line|byl|author(?:s|-?name)?|writer|reporter|contributor|creditline"
-    # the same words in other languages: German, Spanish, Polish "autor", French "auteur"
-    r"|autor(?:en|in|es|a|e)?|auteurs?|verfasser)"
+    # the same words in other languages: German, Spanish, Polish "autor", French "auteur",
+    # Spanish and Italian "firma" (the signature a story is signed with)
+    r"|autor(?:en|in|es|a|e)?|auteurs?|verfasser|firma)"
     r"(?:$|[\s_-])",
     re.IGNORECASE,
 )
@@ -56,7 +57,7 @@ _COPYRIGHT = re.compile(
     r"(?P<name>[^\W\d][\w&'’ .-]{1,60}?)\s*(?:[.,|]|all rights|$)",
     re.IGNORECASE,
 )
-_BYLINE_HINTS = ("byl", "aut", "writer", "reporter", "contributor", "credit", "verfasser")
+_BYLINE_HINTS = ("byl", "aut", "writer", "reporter", "contributor", "credit", "verfasser", "firma")
 _DATE_HINTS = ("date", "time", "publish", "posted", "stamp", "byline", "meta")
 _DATE_CLASS = re.compile(r"date|time|publish|posted|timestamp|byline|meta", re.IGNORECASE)
 _NOT_DATE_CLASS = re.compile(r"updat|modif|comment|related|reading-time|read-time", re.IGNORECASE)
@@ -86,6 +87,9 @@ class _Signals:
     json_ld: list[dict[str, Any]] = field(default_factory=list)
     itemprops: dict[str, list[HtmlElement]] = field(default_factory=dict)
     rel_authors: list[str] = field(default_factory=list)
+    # Links to an author's page ("/author/ana-ruiz/"), the address blog engines and most
+    # news sites give each writer, outside comments, asides, footers and figures.
+    author_links: list[str] = field(default_factory=list)
     # Links to a page on the same site that follow the word "by" ("By <a>Ana Ruiz</a>").
     by_links: list[str] = field(default_factory=list)
     # The names of a wire story's closing credit: "(Reporting by Will Dunham; Editing by …)".
@@ -201,6 +205,8 @@ def _collect(tree: HtmlElement) -> _Signals:
                 signals.rel_authors.append(text)
         elif tag == "a" and len(signals.by_links) < MAX_BY_LINKS and _is_by_link(element):
             signals.by_links.append(_clean(element.text_content()) or "")
+        if tag == "a" and len(signals.author_links) < MAX_BY_LINKS and _is_author_link(element):
+            signals.author_links.append(_clean(element.text_content()) or "")
         marker = f"{element.get('class') or ''} {element.get('id') or ''}".lower()
         if len(marker) > 1 and tag not in ("html", "body", "head", "img"):
             if (
@@ -244,6 +250,23 @@ _BY_WORD = re.compile(r"^\W*(?:(?:written|posted|reported|words)\s+)?by\s*:?\s*$
 # A wire story's closing credit line names its reporters before any editor.
 _REPORTING_BY = re.compile(r"\s*\(?\s*reporting by\s+(?P<names>[^;()]{3,120})", re.IGNORECASE)
 _LABEL_TAGS = frozenset({"span", "strong", "b", "em", "i", "small", "label"})
+
+
+_AUTHOR_PATH = re.compile(
+    r"/(?:author|authors|autor|autoren|auteur|auteurs|autore|writer|writers|byline)"
+    r"/[^/?#]+/?(?:[?#].*)?$",
+    re.IGNORECASE,
+)
+
+
+def _is_author_link(link: HtmlElement) -> bool:
+    """Whether ``link`` goes to an author's page: ``/author/<name>/`` on the site."""
+    href = (link.get("href") or "").strip()
+    if not href or _AUTHOR_PATH.search(href) is None:
+        return False
+    if not 2 < len(link.text_content().strip()) <= 60:
+        return False
+    return not _in_chrome(link)
 
 
 def _is_by_link(link: HtmlElement) -> bool:
@@ -305,7 +328,10 @@ _PUBLISHED_LABEL = (
 )
 # What may come before the label on the same line: a short date or place and a separator,
 # or a date and time alone ("11.09.2011, 16:20 von …").
-_LINE_LEAD = r"(?:[^|•·]{1,30}?\s(?:[|•·–—-])\s+|\d[\d.:/]*(?:,?\s+\d[\d.:/]*)*,?\s+)?"
+_LINE_LEAD = (
+    r"(?:[-–—]{1,2}\s*)?"  # a closing credit's dash: "-- By Ana Ruiz"
+    r"(?:[^|•·]{1,30}?\s(?:[|•·–—-])\s+|\d[\d.:/]*(?:,?\s+\d[\d.:/]*)*,?\s+)?"
+)
 _LABELLED_BYLINE = re.compile(
     rf"^{_LINE_LEAD}(?:{_BY_LABEL}\s*:?|{_AUTHOR_LABEL}\s*:)\s+(?P<names>\S.*)$", re.I
 )
@@ -359,6 +385,7 @@ def _read_labelled_line(element: HtmlElement, signals: _Signals) -> None:
 def _starts_with_label(text: str) -> bool:
     """Whether ``text`` starts with a byline or date label, maybe after a short lead."""
     text = text.lstrip()[:60]
+    text = text.lstrip("-–—").lstrip() if text[:1] in "-–—" else text
     # A label after a short lead needs the separator between them.
     initial = bool(text) and (text[0].lower() in _LABEL_INITIALS or text[0].isdigit())
     if not initial and not any(mark in text for mark in _LEAD_MARKS):
@@ -371,8 +398,8 @@ def _line_of(element: HtmlElement) -> str:
     parts = [element.text or ""]
     length = len(parts[0])
     for child in element:
-        if not isinstance(child.tag, str):
-            parts.append(child.tail or "")  # a comment: only its tail is text
+        if not isinstance(child.tag, str) or child.tag in ("script", "style", "noscript"):
+            parts.append(child.tail or "")  # a comment or a script: only its tail is text
             continue
         if child.tag in _LINE_BREAKS:
             break

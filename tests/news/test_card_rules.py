@@ -432,3 +432,37 @@ def test_a_han_title_part_that_names_an_outlet_is_the_site() -> None:
     # A hyphen between Latin letters is part of the headline, and so is a long last part.
     html = page(title="北码头将重建：COVID-19 之后的港口", h1=None, paragraphs=HAN_STORY)
     assert extract_article(html, url=HAN_URL).headline == "北码头将重建：COVID-19 之后的港口"
+
+
+def test_a_byline_element_named_firma_is_read() -> None:
+    top = "<p class='firma'><em>Ana Ruiz</em> | <span>Madrid</span></p>"
+    assert extract_article(page(top=top), url=URL).authors == ["Ana Ruiz"]
+
+
+def test_a_closing_credit_after_a_dash_names_the_author_whatever_script_follows() -> None:
+    closing = (
+        "<p>-- By Ana Ruiz <a class='follow' href='https://social.example/ana'>Follow @ana</a>"
+        "<script>!function(d){var js=d.createElement('script');}(document);</script></p>"
+    )
+    html = page(top="", paragraphs=(*STORY, closing))
+    assert extract_article(html, url=URL).authors == ["Ana Ruiz"]
+
+
+def test_a_link_to_an_authors_page_is_the_byline_unless_links_name_different_people() -> None:
+    one = "<ul><li><a href='/author/ana-ruiz/'>Ana Ruiz</a></li><li><time>1 May</time></li></ul>"
+    assert extract_article(page(top=one), url=URL).authors == ["Ana Ruiz"]
+    teasers = (
+        "<ul><li><a href='/author/ana-ruiz/'>Ana Ruiz</a></li>"
+        "<li><a href='/author/tom-lee/'>Tom Lee</a></li></ul>"
+    )
+    assert extract_article(page(top=teasers), url=URL).authors == []
+    # A commenter's link to their profile is no byline.
+    comment = "<div class='comments'><a href='/author/tom-lee/'>Tom Lee</a> said</div>"
+    assert extract_article(page(top=comment), url=URL).authors == []
+
+
+def test_a_name_in_twitter_creator_is_the_author_and_a_handle_is_not() -> None:
+    named = "<meta name='twitter:creator' content='Ana Ruiz'>"
+    assert extract_article(page(named), url=URL).authors == ["Ana Ruiz"]
+    handle = "<meta name='twitter:creator' content='@anaruiz'>"
+    assert extract_article(page(handle), url=URL).authors == []
