@@ -903,11 +903,31 @@ _WORD_OR_TICKER = re.compile(r"<[A-Z0-9.]{1,8}>|[^\W_][\w'’]*", re.UNICODE)
 # A term right after a scale word is the unit of an amount: "200 billion yen of bills",
 # "500 mln marks", "a 15 billion yen bond" count money, they are not news about the yen.
 _AFTER_AMOUNT = re.compile(r"\b(?:mln|million|billion|bln|trillion|bn)\s+$", re.IGNORECASE)
-# A common noun right before a bond's name is its denomination: a "Canadian dollar bond",
-# a "mark floating rate note" or a "yen eurobond" is a borrower's issue, not news about
-# the currency.
+# A currency right before the name of a security or a loan is its denomination: a
+# "Canadian dollar bond", a "mark floating rate note", a "Swiss franc issue" or a "yen
+# private placement" is a borrower's issue, not news about the currency.
+# The units whose names, after a country's, name its currency ("Swiss franc"): before a
+# bond they are its denomination, as a common noun is. A place alone before "bonds" ("Japan
+# bonds") is that country's bond market, and stays a mention.
+_CURRENCY_UNIT_TEXT = """
+    dollar franc mark pound sterling yen lira lire peseta guilder krona krone kronor
+    kroner rand peso won yuan renminbi rupee rupiah ringgit baht escudo drachma schilling
+    ecu euro riyal rial dinar dirham shekel zloty forint rouble ruble real cruzado austral
+    """
+CURRENCY_UNITS = frozenset(_CURRENCY_UNIT_TEXT.split())
+
+
+def _is_currency(found: str) -> bool:
+    last = found.split()[-1].casefold().removesuffix("'s").removesuffix("’s")
+    return last in CURRENCY_UNITS or last.removesuffix("s") in CURRENCY_UNITS
+
+
 _BEFORE_BOND = re.compile(
-    r"^\s+(?:floating\s+rate\s+)?(?:bonds?|eurobonds?|notes?)\b", re.IGNORECASE
+    r"^\s+(?:(?:floating\s+rate|zero\s+coupon|straight|convertible|private|public"
+    r"|\d+(?:-|\s+)year|warrant)\s+)*"
+    r"(?:bonds?|eurobonds?|notes?|issues?|placements?|convertibles?|debentures?|loans?"
+    r"|warrants?|certificates\s+of\s+deposit)\b",
+    re.IGNORECASE,
 )
 
 
@@ -1010,12 +1030,13 @@ def _mentions(pattern: re.Pattern[str], text: str, *, proper: bool, headline: bo
         else:
             if _is_company_use(text, match.start(), match.end(), words=COMPANY_WORDS):
                 continue
-            if _BEFORE_BOND.match(text[match.end() : match.end() + 30]):
-                continue  # the denomination of an issue: "a Canadian dollar bond"
-            if not headline and found[:1].isupper() and not text.isupper():
-                before = text[max(0, match.start() - 3) : match.start()]
-                if not _SENTENCE_START.search(before) and match.start() > 0:
-                    continue  # "Quaker Oats": a capitalised common noun mid-sentence is a name
+        denomination = not proper or _is_currency(found)
+        if denomination and _BEFORE_BOND.match(text[match.end() : match.end() + 40]):
+            continue  # the denomination of an issue: "a Canadian dollar bond"
+        if not proper and not headline and found[:1].isupper() and not text.isupper():
+            before = text[max(0, match.start() - 3) : match.start()]
+            if not _SENTENCE_START.search(before) and match.start() > 0:
+                continue  # "Quaker Oats": a capitalised common noun mid-sentence is a name
         count += 1
     return count
 

@@ -706,6 +706,42 @@ def test_a_currency_naming_a_bond_issue_is_its_denomination_not_news_about_it(
     ]
 
 
+def test_a_named_currency_before_a_security_is_its_denomination_but_a_place_is_not(
+    session_factory: SessionFactory,
+) -> None:
+    with session_factory.begin() as session:
+        session.add_all(
+            [
+                make_article(
+                    "EDF ISSUES 10 YEAR SWISS FRANC NOTES WITH WARRANTS",
+                    "Electricite de France is issuing Swiss franc notes, the lead manager said.",
+                    days_ago=1,
+                ),
+                make_article(
+                    "KOBEYA HAS SWISS FRANC PRIVATE PLACEMENT",
+                    "Kobeya Baking has a Swiss franc private placement, the lead manager said.",
+                    days_ago=2,
+                ),
+                make_article(
+                    "Swiss franc firms against the dollar",
+                    "The Swiss franc rose against the dollar as dealers bought francs.",
+                    days_ago=5,
+                ),
+                make_article(
+                    "Japan bonds rally",
+                    "Japan bonds rallied in Tokyo as the yield on the benchmark issue fell.",
+                    days_ago=6,
+                ),
+            ]
+        )
+    aliases = AliasTable({"Swiss franc": ["Swiss francs"]})
+    franc = parse_question("Swiss franc", now=NOW, aliases=aliases)
+    assert _headlines(session_factory, franc)[0] == "Swiss franc firms against the dollar"
+    # A country before "bonds" is its bond market: still a story about Japan.
+    japan = parse_question("Japan", now=NOW, aliases=AliasTable({}))
+    assert _headlines(session_factory, japan) == ["Japan bonds rally"]
+
+
 def test_from_a_name_no_story_has_as_outlet_is_read_as_the_subject(
     session_factory: SessionFactory,
 ) -> None:
