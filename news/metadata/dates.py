@@ -55,8 +55,11 @@ _MODIFIED_META = tuple(_MODIFIED_META_TEXT.split())
 # day first. Only slashes: dotted dates ("08.05.2014") are day-first everywhere.
 _MONTH_FIRST_LANGUAGES = frozenset({"en-us"})
 _SLASHED_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/((?:19|20)\d{2})\b")
+# A date in an address: "/2019/05/10/", "/2019-05-10-", and with up to two section names
+# between the year and the month ("/2013/middle_east/8/3/", "/2010/WORLD/meast/08/13/").
 _URL_DATE = re.compile(
-    r"/(?P<year>(?:19|20)\d{2})[/-](?P<month>0?[1-9]|1[0-2])[/-](?P<day>0?[1-9]|[12]\d|3[01])(?:/|$|[-_])"
+    r"/(?P<year>(?:19|20)\d{2})(?:[/-]|(?:/[A-Za-z][A-Za-z_-]{1,30}){1,2}/)"
+    r"(?P<month>0?[1-9]|1[0-2])[/-](?P<day>0?[1-9]|[12]\d|3[01])(?:/|$|[-_])"
 )
 _ZONE_SUFFIX = re.compile(r"(?:[zZ]|[+-]\d{2}:?\d{2}|\b(?:utc|gmt)\b)\s*$", re.IGNORECASE)
 _HAS_CLOCK = re.compile(r"\d{1,2}:\d{2}")

@@ -322,6 +322,16 @@ def test_an_absurd_date_is_dropped_with_a_logged_reason(caplog: pytest.LogCaptur
 def test_the_url_date_is_used_when_the_page_says_nothing() -> None:
     draft = extract_article(page(), url=URL)
     assert draft.published_at == datetime(2025, 3, 14, 12, 0, tzinfo=UTC)
+    # Section names may stand between the year and the month.
+    for address in (
+        "https://www.harbourtimes.co.uk/2025/local_news/3/14/pier/index.html",
+        "https://www.harbourtimes.co.uk/2025/NEWS/harbour/03/14/pier/index.html",
+    ):
+        draft = extract_article(page(), url=address)
+        assert draft.published_at == datetime(2025, 3, 14, 12, 0, tzinfo=UTC), address
+    # A page number or a count after the year is no month.
+    paged = extract_article(page(), url="https://www.harbourtimes.co.uk/2025/page/3")
+    assert paged.published_at is None
 
 
 # --- story text ---------------------------------------------------------------------------
