@@ -106,14 +106,45 @@ def parse_alias_table(text: str, *, source: str = "aliases") -> AliasTable:
 
 
 def builtin_alias_table() -> AliasTable:
-    """The curated table (``news/data/aliases.toml``) with every country's generated names."""
+    """The curated table (``news/data/aliases.toml``) with every country's generated names,
+    the curated regions (``news/data/regions.toml``) and the UN M49 regions they do not
+    name (``news.gazetteer.m49_regions``)."""
     from news.gazetteer import place_topics
 
     builtin = resources.files("news").joinpath("data/aliases.toml").read_text(encoding="utf-8")
     curated = parse_alias_table(builtin, source="built-in aliases")
     regions = resources.files("news").joinpath("data/regions.toml").read_text(encoding="utf-8")
     regional = parse_alias_table(regions, source="built-in regions")
-    return AliasTable(place_topics(dict(curated.topics)), regional.regions)
+    places = AliasTable(place_topics(dict(curated.topics)))
+    return AliasTable(places.topics, {**_m49_regions(places, regional), **regional.regions})
+
+
+# A generated region of more countries than this (a continent, "Sub-Saharan Africa") would
+# make a question of a hundred and more names: its own name is searched instead.
+MAX_GENERATED_MEMBERS = 20
+
+
+def _m49_regions(places: AliasTable, curated: AliasTable) -> dict[str, Region]:
+    """The M49 regions, under their names that neither a curated region nor a place has
+    ("Micronesia" is a country; "Eastern Europe" is curated), members as place topics."""
+    from news.gazetteer import m49_regions, names_of
+
+    taken = {
+        _fold(name) for name, region in curated.regions.items() for name in (name, *region.aliases)
+    }
+    generated: dict[str, Region] = {}
+    for names, codes in m49_regions().values():
+        free = [n for n in names if _fold(n) not in taken and places.canonical(n) is None]
+        members = [
+            topic
+            for code in codes
+            for topic in [next(iter(places.canonical(n) for n in names_of(code)), None)]
+            if topic
+        ]
+        members = list(dict.fromkeys(members))
+        if free and 0 < len(members) <= MAX_GENERATED_MEMBERS:
+            generated[free[0]] = Region(tuple(free[1:]), tuple(members))
+    return generated
 
 
 def load_alias_table(extra_files: Iterable[Path] = ()) -> AliasTable:

@@ -199,3 +199,70 @@ def place_phrases() -> dict[tuple[str, ...], tuple[str, ...]]:
             spellings = phrases.get(words, ())
             phrases[words] = tuple(dict.fromkeys([*spellings, name, _plain(name)]))
     return phrases
+
+
+# The UN M49 subregions and regions, by the names ``countryinfo`` files countries under,
+# with their M49 codes (https://unstats.un.org/unsd/methodology/m49/): the code gives the
+# region's everyday English name in CLDR (``babel``), "Australasia" for "Australia and New
+# Zealand" (053), "Southeast Asia" for "South-eastern Asia" (035).
+M49_CODES = {
+    "Australia and New Zealand": "053",
+    "Melanesia": "054",
+    "Micronesia": "057",
+    "Polynesia": "061",
+    "Western Europe": "155",
+    "Northern Europe": "154",
+    "Southern Europe": "039",
+    "Eastern Europe": "151",
+    "Western Asia": "145",
+    "Central Asia": "143",
+    "Eastern Asia": "030",
+    "Southern Asia": "034",
+    "South-eastern Asia": "035",
+    "Northern America": "021",
+    "Latin America and the Caribbean": "419",
+    "Northern Africa": "015",
+    "Sub-Saharan Africa": "202",
+    "Africa": "002",
+    "Americas": "019",
+    "Asia": "142",
+    "Europe": "150",
+    "Oceania": "009",
+}
+# Countries ``countryinfo`` files under no region, with their M49 subregion and region.
+M49_GAPS = {"GB": ("Northern Europe", "Europe")}
+
+
+@lru_cache(maxsize=1)
+def m49_regions() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Every M49 subregion and region: its names (the M49 name first, then CLDR's English
+    name when it differs) and its member countries (ISO alpha-2), from ``countryinfo``."""
+    import countryinfo
+    from babel import Locale
+
+    members: dict[str, list[str]] = defaultdict(list)
+    for info in countryinfo.all_countries():
+        data = info.info()
+        code = (data.get("ISO") or {}).get("alpha2")
+        if not isinstance(code, str) or not code:
+            continue
+        subregion, region = data.get("subregion"), data.get("region")
+        if not subregion and code in M49_GAPS:
+            subregion, region = M49_GAPS[code]
+        for name in (subregion, region):
+            if isinstance(name, str) and name:
+                # countryinfo writes one country's subregion "South-Eastern Asia".
+                key = next(
+                    (known for known in M49_CODES if known.casefold() == name.casefold()), name
+                )
+                if code not in members[key]:
+                    members[key].append(code)
+    english = Locale("en").territories
+    regions: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+    for name, codes in members.items():
+        m49 = M49_CODES.get(name)
+        if m49 is None:
+            continue
+        names = tuple(dict.fromkeys([name, english.get(m49, name)]))
+        regions[name] = (names, tuple(sorted(codes)))
+    return regions

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 
 import pycountry
 import pytest
 
-from news.aliases import builtin_alias_table, load_alias_table
+from news.aliases import builtin_alias_table, load_alias_table, parse_alias_table
 from news.gazetteer import NOT_PLACE_NAMES, load_gazetteer
 from news.questions import parse_question
 
@@ -155,3 +156,27 @@ def test_place_phrases_are_multi_word_cities_and_states_only() -> None:
     assert ("sugar", "land") not in phrases  # a small city whose name is two words
     assert all(2 <= len(words) <= 4 for words in phrases)
     assert len(phrases) < 500
+
+
+def test_un_m49_regions_are_generated_where_no_curated_region_or_place_has_the_name() -> None:
+    table = builtin_alias_table()
+    # The M49 name and CLDR's everyday English name for it.
+    assert table.region("australasia") == table.region("Australia and New Zealand")
+    australasia = table.regions[table.region("australasia") or ""]
+    assert {"Australia", "New Zealand"} <= set(australasia.members)
+    assert {"France", "Germany", "Netherlands"} <= set(table.regions["Western Europe"].members)
+    assert "UK" in table.regions["Northern Europe"].members  # a gap in countryinfo, filled
+    # "Micronesia" is a country: the region goes by its other name.
+    assert table.canonical("Micronesia") == "Micronesia"
+    assert table.region("Micronesia") is None
+    assert "Micronesia" in table.regions["Micronesian Region"].members
+    # A curated region wins over the generated one of the same name.
+    text = resources.files("news").joinpath("data/regions.toml").read_text(encoding="utf-8")
+    curated = parse_alias_table(text).regions
+    for name in ("Eastern Europe", "Northern Africa", "Eastern Asia"):
+        assert table.regions[name] == curated[name], name
+    # A continent is searched by its own name, not as fifty countries.
+    for continent in ("Africa", "Europe", "Asia", "Americas", "Oceania"):
+        assert table.region(continent) is None, continent
+    (group,) = parse_question("latest on australasia", now=NOW, aliases=table).groups
+    assert {"Australia", "New Zealand", "Wellington", "Canberra"} <= set(group.alternatives)
