@@ -180,3 +180,16 @@ def test_un_m49_regions_are_generated_where_no_curated_region_or_place_has_the_n
         assert table.region(continent) is None, continent
     (group,) = parse_question("latest on australasia", now=NOW, aliases=table).groups
     assert {"Australia", "New Zealand", "Wellington", "Canberra"} <= set(group.alternatives)
+
+
+def test_groupings_m49_does_not_name_are_curated_with_their_members() -> None:
+    table = builtin_alias_table()
+    for question, members in (
+        ("news from the levant", {"Syria", "Lebanon", "Jordan"}),
+        ("the andean countries", {"Peru", "Bolivia", "Ecuador"}),
+        ("southern cone", {"Argentina", "Chile", "Uruguay"}),
+        ("the asian tigers", {"Hong Kong", "Singapore", "Taiwan"}),
+        ("indochina", {"Vietnam", "Laos", "Cambodia"}),
+    ):
+        (group,) = parse_question(question, now=NOW, aliases=table).groups
+        assert members <= set(group.alternatives), question
