@@ -193,3 +193,18 @@ def test_groupings_m49_does_not_name_are_curated_with_their_members() -> None:
     ):
         (group,) = parse_question(question, now=NOW, aliases=table).groups
         assert members <= set(group.alternatives), question
+
+
+def test_a_commodity_is_found_by_its_other_trade_names_and_spellings() -> None:
+    table = builtin_alias_table()
+    for name, canonical in (
+        ("canola", "rapeseed"),
+        ("petrol", "gasoline"),
+        ("gasoil", "gas oil"),
+        ("aluminum", "aluminium"),
+        ("soya beans", "soybeans"),
+        ("factory-gate prices", "producer prices"),
+    ):
+        assert table.canonical(name) == canonical, name
+    (group, *_) = parse_question("any news on canola?", now=NOW, aliases=table).groups
+    assert {"canola", "rapeseed"} <= {a.casefold() for a in group.alternatives}
