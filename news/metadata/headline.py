@@ -24,6 +24,13 @@ _SEPARATOR = re.compile(
 # A trailing title part in Han script this short that ends as an outlet's name does
 # ("新华网", "中国载人航天官方网站") names the site, whatever the site calls itself elsewhere.
 MAX_HAN_SITE_PART = 12
+# A date run into a heading from markup inside it ("Jun 17", "17.06."): a day and a month.
+_DATE_LIKE = re.compile(
+    r"\d{1,2}[./-]\d{1,2}|(?:\b\d{1,2}\.?\s*)?\b(?:jan|feb|mar|m[äa]r|apr|may|mai|jun|jul|aug|"
+    r"sep|oct|okt|nov|dec|dez|ene|abr|ago|dic|juin|juil|ao[uû]t|f[ée]v|d[ée]c)[a-zé]*\.?\s*\d{1,2}\b"
+    r"|\b\d{1,2}\.?\s+(?:jan|feb|mar|m[äa]r|apr|may|mai|jun|jul|aug|sep|oct|okt|nov|dec|dez)",
+    re.IGNORECASE,
+)
 
 
 def _choose_headline(
@@ -96,6 +103,27 @@ def _confirmed_display_headline(
         short_kicker = colon and len(kicker.split()) <= MAX_KICKER_WORDS
         if short_kicker and len(rest.split()) >= MIN_HEADLINE_WORDS and _key(rest) in whole:
             return rest
+    # A heading that is a metadata title with a few words more run in from markup inside
+    # it (a date, a kicker, a badge: "Jun 17 <title>", "<title> Abonnés", "Wow!<title>"):
+    # the metadata title, as the heading writes it.
+    titles = [
+        t for t in _title_texts(references, site_keys) if len(t.split()) >= MIN_HEADLINE_WORDS
+    ]
+    for candidate in candidates:
+        folded = candidate.casefold()
+        for title in titles:
+            at = folded.find(title.casefold())
+            if at < 0 or len(title) == len(candidate):
+                continue
+            end = at + len(title)
+            if at > 0 and end < len(candidate):
+                continue  # words on both sides: another headline that quotes the title
+            extra = (candidate[:at] + candidate[end:]).strip()
+            seam = candidate[at - 1 : at + 1] if at else candidate[end - 1 : end + 1]
+            run_in = len(seam) == 2 and not any(c.isspace() for c in seam)
+            dated = len(extra.split()) <= 3 and _DATE_LIKE.search(extra) is not None
+            if run_in or dated:
+                return candidate[at:end]
     # An <h2> is a candidate after the <h1>s: some pages give the <h1> to the site's banner.
     for candidate in [*candidates, *signals.h2s]:
         key = _key(candidate)
@@ -125,6 +153,21 @@ def _confirmed_display_headline(
                 if best is None or closeness > best[0]:
                     best = (closeness, candidate)
     return best[1] if best else None
+
+
+def _title_texts(references: list[str], site_keys: set[str]) -> list[str]:
+    """The metadata titles whole, and each one's main part (its longest part that does not
+    name the site)."""
+    texts: list[str] = []
+    for reference in references:
+        if not reference or _only_site(reference, site_keys):
+            continue
+        texts.append(reference)
+        parts = [p.strip() for p in _SEPARATOR.split(reference) if p.strip()]
+        own = [p for p in parts if not _names_site(p, site_keys)]
+        if len(parts) > 1 and own:
+            texts.append(max(own, key=len))
+    return list(dict.fromkeys(texts))
 
 
 def _words(text: str) -> set[str]:

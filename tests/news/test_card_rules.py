@@ -466,3 +466,18 @@ def test_a_name_in_twitter_creator_is_the_author_and_a_handle_is_not() -> None:
     assert extract_article(page(named), url=URL).authors == ["Ana Ruiz"]
     handle = "<meta name='twitter:creator' content='@anaruiz'>"
     assert extract_article(page(handle), url=URL).authors == []
+
+
+def test_a_date_or_a_run_in_part_inside_the_heading_is_cut_to_the_metadata_title() -> None:
+    head = "<meta property='og:title' content='North pier to be rebuilt'>"
+    for h1 in (
+        "<span>Mar 14</span> North pier to be rebuilt",  # a date from markup inside it
+        "<span>Big news!</span>North pier to be rebuilt",  # a kicker run into it
+        "North pier to be rebuilt<span>Harbour Times</span>",  # the site's name run in
+    ):
+        html = page(head, h1=h1, title="North pier to be rebuilt | Harbour Times")
+        assert extract_article(html, url=URL).headline == "North pier to be rebuilt", h1
+    # A shorter metadata title is not a reason to cut the heading's own words.
+    for h1 in ("North pier to be rebuilt at last", "North pier to be rebuilt in 2026"):
+        html = page(head, h1=h1, title="North pier to be rebuilt | Harbour Times")
+        assert extract_article(html, url=URL).headline == h1, h1
