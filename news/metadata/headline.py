@@ -103,6 +103,16 @@ def _confirmed_display_headline(
         short_kicker = colon and len(kicker.split()) <= MAX_KICKER_WORDS
         if short_kicker and len(rest.split()) >= MIN_HEADLINE_WORDS and _key(rest) in whole:
             return rest
+    # And the other way round: a metadata title that is a blog's or section's name and the
+    # heading the page titles its story with ("Python Insider: <post title>").
+    headings = [*candidates, *signals.titled_headings]
+    for reference in references:
+        kicker, colon, rest = reference.partition(": ")
+        if not colon or len(kicker.split()) > MAX_KICKER_WORDS:
+            continue
+        for heading in headings:
+            if len(heading.split()) >= MIN_HEADLINE_WORDS and _key(heading) == _key(rest):
+                return heading
     # A heading that is a metadata title with a few words more run in from markup inside
     # it (a date, a kicker, a badge: "Jun 17 <title>", "<title> Abonnés", "Wow!<title>"):
     # the metadata title, as the heading writes it.

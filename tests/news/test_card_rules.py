@@ -481,3 +481,12 @@ def test_a_date_or_a_run_in_part_inside_the_heading_is_cut_to_the_metadata_title
     for h1 in ("North pier to be rebuilt at last", "North pier to be rebuilt in 2026"):
         html = page(head, h1=h1, title="North pier to be rebuilt | Harbour Times")
         assert extract_article(html, url=URL).headline == h1, h1
+
+
+def test_a_title_of_a_blogs_name_and_a_titled_heading_gives_the_heading() -> None:
+    top = "<h3 class='post-title entry-title'>North pier to be rebuilt</h3>"
+    html = page(top=top, h1="Harbour Notes", title="Harbour Notes: North pier to be rebuilt")
+    assert extract_article(html, url=URL).headline == "North pier to be rebuilt"
+    # A kicker in the title with no heading of the rest stays in the headline.
+    html = page(h1="Brexit: MPs vote again", title="Brexit: MPs vote again")
+    assert extract_article(html, url=URL).headline == "Brexit: MPs vote again"
