@@ -734,7 +734,7 @@ def test_a_named_currency_before_a_security_is_its_denomination_but_a_place_is_n
                 ),
             ]
         )
-    aliases = AliasTable({"Swiss franc": ["Swiss francs"]})
+    aliases = AliasTable({"Swiss franc": ("Swiss francs",)})
     franc = parse_question("Swiss franc", now=NOW, aliases=aliases)
     assert _headlines(session_factory, franc)[0] == "Swiss franc firms against the dollar"
     # A country before "bonds" is its bond market: still a story about Japan.
