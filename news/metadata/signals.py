@@ -236,10 +236,30 @@ def _collect(tree: HtmlElement) -> _Signals:
 def _heading_text(element: HtmlElement) -> str | None:
     """A heading's text, without the permalink mark documentation generators append to
     it ("Shared Mutable History¶"); None when it is too long to be a headline."""
-    text = _clean(element.text_content())
+    kickers = [child for child in element.iter() if _KICKER_CLASS.search(child.get("class") or "")]
+    if kickers and any(k is not element for k in kickers):
+        # A kicker marked up inside the heading ("<span class='kicker'>Rail</span>: …") is
+        # the section's word, not the headline's: the text without it and its separator.
+        parts = []
+        for node in element.iter():
+            if any(k is node or k in node.iterancestors() for k in kickers):
+                if node.tail and not any(k in node.iterancestors() for k in kickers):
+                    parts.append(node.tail)
+                continue
+            if node.text:
+                parts.append(node.text)
+            if node is not element and node.tail:
+                parts.append(node.tail)
+        text = (_clean(" ".join(parts)) or "").lstrip(" :|–—-") or None
+    else:
+        text = _clean(element.text_content())
     if text:
         text = text.rstrip("¶").rstrip()
     return text if text and len(text) <= MAX_HEADLINE_CHARS else None
+
+
+# Class names of a kicker (German "Dachzeile", "Spitzmarke"), an overline or an eyebrow.
+_KICKER_CLASS = re.compile(r"kicker|overline|eyebrow|dachzeile|spitzmarke|topline|supertitle", re.I)
 
 
 # The whole text before a byline's link: "By", "Written by" — not a sentence ending in

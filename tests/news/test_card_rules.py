@@ -490,3 +490,14 @@ def test_a_title_of_a_blogs_name_and_a_titled_heading_gives_the_heading() -> Non
     # A kicker in the title with no heading of the rest stays in the headline.
     html = page(h1="Brexit: MPs vote again", title="Brexit: MPs vote again")
     assert extract_article(html, url=URL).headline == "Brexit: MPs vote again"
+
+
+def test_a_kicker_marked_up_inside_the_heading_is_not_part_of_the_headline() -> None:
+    head = "<meta property='og:title' content='Harbour: North pier to be rebuilt'>"
+    for h1 in (
+        "<span class='article-heading__kicker'>Harbour</span>: "
+        "<span class='article-heading__title'>North pier to be rebuilt</span>",
+        "<div class='dachzeile'>Harbour</div> North pier to be rebuilt",
+    ):
+        html = page(head, h1=h1, title="Harbour: North pier to be rebuilt | Harbour Times")
+        assert extract_article(html, url=URL).headline == "North pier to be rebuilt", h1
