@@ -75,7 +75,7 @@ _HONORIFICS = frozenset({"dr", "prof", "mr", "mrs", "ms", "mx"})
 # Where a byline's text stops being names: dates, times, "Updated", "|", "View author…".
 _BYLINE_END = re.compile(
     r"\s(?:\||•|·|—|–|-{1,2})\s|\d|\b(?:updated|published|posted|view|follow|read|more|"
-    r"email|e-mail|twitter|contact|get|see|last|modified|on)\b",
+    r"email|e-mail|twitter|contact|get|see|show|all\s+(?:articles|posts|stories)|last|modified|on)\b",
     re.IGNORECASE,
 )
 _MONTH_TEXT = """

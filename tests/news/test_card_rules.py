@@ -501,3 +501,11 @@ def test_a_kicker_marked_up_inside_the_heading_is_not_part_of_the_headline() -> 
     ):
         html = page(head, h1=h1, title="Harbour: North pier to be rebuilt | Harbour Times")
         assert extract_article(html, url=URL).headline == "North pier to be rebuilt", h1
+
+
+def test_a_link_to_the_authors_other_articles_is_not_a_name() -> None:
+    top = (
+        "<div class='author'><a href='/ana'>Ana Ruiz</a>"
+        "<a href='/ana/all'>SHOW ALL ARTICLES OF</a>Ana Ruiz</div>"
+    )
+    assert extract_article(page(top=top), url=URL).authors == ["Ana Ruiz"]
