@@ -166,7 +166,7 @@ def _collect(tree: HtmlElement) -> _Signals:
                 name = re.sub(r"\blogo\b", "", alt, flags=re.IGNORECASE).strip(" -–|:")
                 if name:
                     signals.chrome_names.append(name)
-        elif tag == "time":
+        elif tag == "time" and not _elsewhere(element):
             marked = bool(
                 element.get("pubdate") is not None
                 or "publish" in (element.get("itemprop") or "").lower()
@@ -486,6 +486,15 @@ def _read_cjk_credits(element: HtmlElement, signals: _Signals) -> None:
 def _add_credit(names: list[str], signals: _Signals) -> None:
     if names:
         signals.cjk_credits.append(names)
+
+
+def _elsewhere(element: HtmlElement) -> bool:
+    """Whether ``element`` (a ``<time>``) dates something other than the story: a comment,
+    a post embedded in a quotation (an Instagram or Twitter card), another story's teaser
+    that links to it, an aside, a footer or a figure."""
+    if _in_chrome(element):
+        return True
+    return any(ancestor.tag in ("a", "blockquote") for ancestor in element.iterancestors())
 
 
 def _in_chrome(element: HtmlElement) -> bool:

@@ -509,3 +509,16 @@ def test_a_link_to_the_authors_other_articles_is_not_a_name() -> None:
         "<a href='/ana/all'>SHOW ALL ARTICLES OF</a>Ana Ruiz</div>"
     )
     assert extract_article(page(top=top), url=URL).authors == ["Ana Ruiz"]
+
+
+def test_a_time_in_a_comment_an_embedded_post_or_a_teaser_link_is_not_the_storys() -> None:
+    own = "<p class='meta'><time datetime='2019-06-10'>10 June 2019</time></p>"
+    for elsewhere in (
+        "<div class='comments'><p><time pubdate datetime='2019-07-30'>30 July</time></p></div>",
+        "<blockquote class='instagram-media'><p><time datetime='2018-03-12T19:30:12+00:00'>"
+        "12 March 2018</time></p></blockquote>",
+        "<a href='/other-story'><p class='publication'><time pubdate datetime='2019-09-22'>"
+        "22 September</time></p></a>",
+    ):
+        html = page(top=elsewhere + own)
+        assert _day(html) == "2019-06-10", elsewhere
