@@ -135,13 +135,9 @@ def _m49_regions(places: AliasTable, curated: AliasTable) -> dict[str, Region]:
     generated: dict[str, Region] = {}
     for names, codes in m49_regions().values():
         free = [n for n in names if _fold(n) not in taken and places.canonical(n) is None]
-        members = [
-            topic
-            for code in codes
-            for topic in [next(iter(places.canonical(n) for n in names_of(code)), None)]
-            if topic
-        ]
-        members = list(dict.fromkeys(members))
+        # A country is the topic of its preferred name ("United Kingdom" is filed as UK).
+        topics = (places.canonical(own[0]) for code in codes if (own := tuple(names_of(code))))
+        members = list(dict.fromkeys(topic for topic in topics if topic))
         if free and 0 < len(members) <= MAX_GENERATED_MEMBERS:
             generated[free[0]] = Region(tuple(free[1:]), tuple(members))
     return generated

@@ -903,9 +903,6 @@ _WORD_OR_TICKER = re.compile(r"<[A-Z0-9.]{1,8}>|[^\W_][\w'’]*", re.UNICODE)
 # A term right after a scale word is the unit of an amount: "200 billion yen of bills",
 # "500 mln marks", "a 15 billion yen bond" count money, they are not news about the yen.
 _AFTER_AMOUNT = re.compile(r"\b(?:mln|million|billion|bln|trillion|bn)\s+$", re.IGNORECASE)
-# A currency right before the name of a security or a loan is its denomination: a
-# "Canadian dollar bond", a "mark floating rate note", a "Swiss franc issue" or a "yen
-# private placement" is a borrower's issue, not news about the currency.
 # The units whose names, after a country's, name its currency ("Swiss franc"): before a
 # bond they are its denomination, as a common noun is. A place alone before "bonds" ("Japan
 # bonds") is that country's bond market, and stays a mention.
@@ -922,6 +919,9 @@ def _is_currency(found: str) -> bool:
     return last in CURRENCY_UNITS or last.removesuffix("s") in CURRENCY_UNITS
 
 
+# A currency right before the name of a security or a loan is its denomination: a
+# "Canadian dollar bond", a "mark floating rate note", a "Swiss franc issue" or a "yen
+# private placement" is a borrower's issue, not news about the currency.
 _BEFORE_BOND = re.compile(
     r"^\s+(?:(?:floating\s+rate|zero\s+coupon|straight|convertible|private|public"
     r"|\d+(?:-|\s+)year|warrant)\s+)*"

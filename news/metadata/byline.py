@@ -165,9 +165,7 @@ def _choose_authors(
     # Then links to authors' pages ("/author/ana-ruiz/"): when they name different people
     # they are teasers' credits, and none of them is the byline.
     linked = [split_byline(text, site_keys, strict=True)[0] for text in signals.author_links]
-    linked = [people for people in linked if people]
-    same = all({_key(n) for n in p} == {_key(n) for n in linked[0]} for p in linked)
-    sources.append(linked[0] if linked and same else [])
+    sources.append(_one_byline(linked))
     # Then a line that labels its names as the author's ("Von Ana Ruiz", "Author: Ana
     # Ruiz", "Publicado por: Ana Ruiz"), read like byline text: two words make a name.
     # A page whose labelled lines name different people lists stories (a weekly edition,
@@ -176,17 +174,11 @@ def _choose_authors(
         split_byline(text, site_keys, strict=True)[0] or _labelled_handle(text, site_keys)
         for text in signals.labelled_bylines
     ]
-    named = [people for people in labelled if people]
-    agreed = all({_key(n) for n in people} == {_key(n) for n in named[0]} for people in named)
-    sources.append(named[0] if named and agreed else [])
+    sources.append(_one_byline(labelled))
     # Then the writers a Chinese or Korean page credits in its text ("澎湃新闻记者 贺梨萍",
-    # "최윤호 기자"). Credits
-    # that repeat each other, or name more of the same people, are one byline; credits of
-    # different people are other stories' (a list of teasers), and none is taken.
-    credited = sorted(signals.cjk_credits, key=len, reverse=True)
-    fullest = {_key(name) for name in credited[0]} if credited else set()
-    if all({_key(name) for name in names} <= fullest for names in credited[1:]):
-        sources.append(credited[0] if credited else [])
+    # "최윤호 기자"): a story often credits them twice, once in its opening bracket and
+    # once, sometimes with more names, at its end.
+    sources.append(_one_byline(signals.cjk_credits, fuller=True))
     # Last, a wire story's closing "(Reporting by …; Editing by …)" line.
     reporters: list[str] = []
     for text in signals.reporting_credits:
@@ -215,6 +207,23 @@ def _choose_authors(
 # What may follow a one-word name on a labelled line: a separator, or a date or time.
 _AFTER_HANDLE = re.compile(r"(?:[|•·,–—-]|\d|(?:at|am|um|on|le|el|il|em|à)\s+\d)", re.I)
 _ONE_WORD = re.compile(r"\s*(?P<name>[^\W\d_][\w.-]{1,39}?)\.?(?:\s+(?P<rest>.*))?")
+
+
+def _one_byline(groups: list[list[str]], *, fuller: bool = False) -> list[str]:
+    """The names that every credit in ``groups`` gives ([] when they name different people:
+    other stories' teasers). With ``fuller``, a credit may name more of the same people,
+    and the fullest is taken."""
+    named = [names for names in groups if names]
+    if not named:
+        return []
+    if fuller:
+        named.sort(key=len, reverse=True)
+    first = {_key(name) for name in named[0]}
+    for names in named[1:]:
+        keys = {_key(name) for name in names}
+        if not (keys <= first if fuller else keys == first):
+            return []
+    return named[0]
 
 
 def _names_outlet(name: str, outlets: list[str]) -> bool:

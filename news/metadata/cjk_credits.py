@@ -54,7 +54,7 @@ _NOT_NAMES = tuple(_NOT_NAME_TEXT.split())
 # What an outlet's name ends with, and a person's does not: newspaper, web site, agency,
 # station, account, channel, news, finance, media, group ("新京报", "证券时报网", "新浪科技",
 # "扬眼 企鹅号"). The one-character endings count on names of three characters or more.
-_OUTLET_ENDINGS = tuple(["报", "報", "网", "網", "社", "台", "刊", "站", "号", "號"])
+_OUTLET_ENDINGS = ("报", "報", "网", "網", "社", "台", "刊", "站", "号", "號")
 _OUTLET_WORD_TEXT = """
     频道 頻道 新闻 新聞 财经 財經 科技 传媒 傳媒 媒体 媒體 集团 集團 公司 中心 协会 協會 学会
     學會 研究院 大学 大學 政府 办事处 委员会 委員會 杂志 雜誌 周刊 日报 日報 晚报 晚報 时报 時報

@@ -404,8 +404,7 @@ def _read_labelled_line(element: HtmlElement, signals: _Signals) -> None:
 
 def _starts_with_label(text: str) -> bool:
     """Whether ``text`` starts with a byline or date label, maybe after a short lead."""
-    text = text.lstrip()[:60]
-    text = text.lstrip("-–—").lstrip() if text[:1] in "-–—" else text
+    text = text.lstrip(" \t\n-–—")[:60]  # a closing credit's dash: "-- By Ana Ruiz"
     # A label after a short lead needs the separator between them.
     initial = bool(text) and (text[0].lower() in _LABEL_INITIALS or text[0].isdigit())
     if not initial and not any(mark in text for mark in _LEAD_MARKS):
