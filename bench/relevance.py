@@ -115,7 +115,10 @@ def choose_labels(stories: list[dict[str, Any]]) -> list[Label]:
 def to_article(story: dict[str, Any], aliases: AliasTable | None) -> Article:
     """A public article from a Reuters story; topics tagged when ``aliases`` is given."""
     when = datetime.fromisoformat(str(story["date"])).replace(tzinfo=UTC)
-    body = str(story.get("body") or "")
+    # Wire copy opens with its dateline ("SYDNEY, March 3 -"), as bench/topics.py reads it.
+    text = str(story.get("body") or "")
+    dateline = str(story.get("dateline") or "").strip()
+    body = f"{dateline} {text}" if dateline and text else text
     headline = str(story.get("title") or "").strip() or body[:80]
     topics = []
     if aliases is not None:
