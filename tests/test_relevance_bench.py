@@ -24,6 +24,7 @@ from bench.relevance import (
     parse_judgment,
     read_dev_questions,
     read_fresh_questions,
+    to_article,
 )
 
 FRESH_QUESTIONS = DEV_QUESTIONS.with_name("fresh_questions.tsv")
@@ -44,6 +45,16 @@ def write_questions(path: Path, rows: list[tuple[str, str, str]]) -> Path:
     lines += ["\t".join(row) for row in rows]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def test_a_story_keeps_its_wire_dateline_before_the_body() -> None:
+    story = {"id": 7, "date": "1987-03-03T10:00:00", "title": "WHEAT TENDER"}
+    with_dateline = to_article(
+        {**story, "dateline": "SYDNEY, March 3 -", "body": "Wheat was sold."}, None
+    )
+    assert with_dateline.body == "SYDNEY, March 3 - Wheat was sold."
+    without = to_article({**story, "dateline": None, "body": "Wheat was sold."}, None)
+    assert without.body == "Wheat was sold."
 
 
 def test_parse_judgment_reads_clauses_and_alternatives() -> None:
