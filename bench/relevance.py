@@ -43,7 +43,12 @@ if __package__ in (None, ""):  # run as `python bench/<name>.py` from the reposi
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from bench.synthetic import create_postgresql_schema, drop_postgresql_schema, read_reuters
+from bench.synthetic import (
+    create_postgresql_schema,
+    drop_postgresql_schema,
+    read_reuters,
+    wire_body,
+)
 from news.aliases import AliasTable, load_alias_table
 from news.questions import parse_question
 from news.questions.vocabulary import STOP_WORDS
@@ -115,10 +120,7 @@ def choose_labels(stories: list[dict[str, Any]]) -> list[Label]:
 def to_article(story: dict[str, Any], aliases: AliasTable | None) -> Article:
     """A public article from a Reuters story; topics tagged when ``aliases`` is given."""
     when = datetime.fromisoformat(str(story["date"])).replace(tzinfo=UTC)
-    # Wire copy opens with its dateline ("SYDNEY, March 3 -"), as bench/topics.py reads it.
-    text = str(story.get("body") or "")
-    dateline = str(story.get("dateline") or "").strip()
-    body = f"{dateline} {text}" if dateline and text else text
+    body = wire_body(story)
     headline = str(story.get("title") or "").strip() or body[:80]
     topics = []
     if aliases is not None:

@@ -14,7 +14,7 @@ import random
 import re
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,6 +49,13 @@ _WORD = re.compile(r"[a-z]{3,}")
 def read_reuters(path: Path) -> list[dict[str, object]]:
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         return [json.loads(line) for line in handle]
+
+
+def wire_body(story: Mapping[str, object]) -> str:
+    """A Reuters story's text as wire copy reads: its dateline ("SYDNEY, March 3 -"), then body."""
+    body = str(story.get("body") or "")
+    dateline = str(story.get("dateline") or "").strip()
+    return f"{dateline} {body}" if dateline and body else body
 
 
 @dataclass(frozen=True)

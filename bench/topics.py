@@ -20,6 +20,10 @@ from pathlib import Path
 
 import pycountry
 
+if __package__ in (None, ""):  # run as `python bench/<name>.py` from the repository root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.synthetic import wire_body
 from news.aliases import load_alias_table
 from news.topics import find_country_code, tag_topics
 
@@ -88,8 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             if not (row.get("body") or "").strip() or not row.get("places"):
                 continue
             stories += 1
-            body = f"{row['dateline']} {row['body']}" if row.get("dateline") else row["body"]
-            topics = tag_topics(headline=row.get("title"), body=body, aliases=aliases)
+            topics = tag_topics(headline=row.get("title"), body=wire_body(row), aliases=aliases)
             predicted = set()
             for topic in topics:
                 if topic.kind == "place":
