@@ -37,6 +37,10 @@ class AliasTable:
 
     topics: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     regions: Mapping[str, Region] = field(default_factory=dict)
+    # One-way names: asking for a topic also finds these ("inflation" finds the consumer
+    # price release), which are not its aliases: asking for them does not find the topic,
+    # and tagging never maps them to it.
+    finds: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         index: dict[str, str] = {}
@@ -61,13 +65,16 @@ class AliasTable:
         return index.get(_fold(name))
 
     def expand(self, name: str) -> list[str]:
-        """``name`` and every other name of the same topic; ``[name]`` when unknown."""
+        """``name``, every other name of the same topic and the names the topic also finds;
+        ``[name]`` when unknown."""
         canonical = self.canonical(name)
         if canonical is None:
             return [name]
         names = [canonical, *self.topics[canonical]]
         if _fold(name) not in {_fold(n) for n in names}:
             names.insert(0, name)
+        known = {_fold(n) for n in names}
+        names += [n for n in self.finds.get(canonical, ()) if _fold(n) not in known]
         return names
 
     def merged_with(self, other: AliasTable) -> AliasTable:
@@ -76,7 +83,9 @@ class AliasTable:
         topics.update(other.topics)
         regions = dict(self.regions)
         regions.update(other.regions)
-        return AliasTable(topics, regions)
+        finds = {name: names for name, names in self.finds.items() if name not in other.topics}
+        finds.update(other.finds)
+        return AliasTable(topics, regions, finds)
 
 
 def parse_alias_table(text: str, *, source: str = "aliases") -> AliasTable:
@@ -84,6 +93,8 @@ def parse_alias_table(text: str, *, source: str = "aliases") -> AliasTable:
 
     A table with ``members = [...]`` (places the table knows) is a region: its names
     stand for every member ("Benelux" for Belgium, the Netherlands and Luxembourg).
+    A topic's ``finds = [...]`` are names that asking for it also finds, one way only
+    ("inflation" finds "consumer prices"; "consumer prices" does not find "inflation").
     """
     try:
         data = tomllib.loads(text)
@@ -91,18 +102,26 @@ def parse_alias_table(text: str, *, source: str = "aliases") -> AliasTable:
         raise NewsdeskError(f"{source}: not valid TOML ({error})") from error
     topics: dict[str, tuple[str, ...]] = {}
     regions: dict[str, Region] = {}
+    finds: dict[str, tuple[str, ...]] = {}
     for canonical, entry in data.items():
         aliases = entry.get("aliases", []) if isinstance(entry, dict) else None
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
             raise NewsdeskError(f'{source}: [{canonical}] needs aliases = ["…", …]')
         members = entry.get("members") if isinstance(entry, dict) else None
+        found = entry.get("finds", [])
+        if not isinstance(found, list) or not all(isinstance(f, str) for f in found):
+            raise NewsdeskError(f'{source}: [{canonical}] finds must be ["…", …]')
+        if found and members is not None:
+            raise NewsdeskError(f"{source}: [{canonical}] is a region: it cannot have finds")
+        if found:
+            finds[canonical] = tuple(found)
         if members is None:
             topics[canonical] = tuple(aliases)
         elif isinstance(members, list) and members and all(isinstance(m, str) for m in members):
             regions[canonical] = Region(tuple(aliases), tuple(members))
         else:
             raise NewsdeskError(f'{source}: [{canonical}] members must be ["…", …]')
-    return AliasTable(topics, regions)
+    return AliasTable(topics, regions, finds)
 
 
 def builtin_alias_table() -> AliasTable:
@@ -116,7 +135,8 @@ def builtin_alias_table() -> AliasTable:
     regions = resources.files("news").joinpath("data/regions.toml").read_text(encoding="utf-8")
     regional = parse_alias_table(regions, source="built-in regions")
     places = AliasTable(place_topics(dict(curated.topics)))
-    return AliasTable(places.topics, {**_m49_regions(places, regional), **regional.regions})
+    regions_found = {**_m49_regions(places, regional), **regional.regions}
+    return AliasTable(places.topics, regions_found, curated.finds)
 
 
 # A generated region of more countries than this (a continent, "Sub-Saharan Africa") would

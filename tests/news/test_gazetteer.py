@@ -11,6 +11,7 @@ import pycountry
 import pytest
 
 from news.aliases import builtin_alias_table, load_alias_table, parse_alias_table
+from news.errors import NewsdeskError
 from news.gazetteer import NOT_PLACE_NAMES, load_gazetteer
 from news.questions import parse_question
 
@@ -137,6 +138,12 @@ def test_from_a_name_is_an_outlet_only_when_the_archive_has_it() -> None:
         ("what is Treasury Secretary Baker saying", ["Treasury Secretary", "Baker"], []),
         ("US GNP", ["US", "GNP"], []),
         ("Oil Prices In Asia Today", ["Oil", "Prices", "Asia"], []),  # Title Case: no phrase
+        ("where's WTI trading", ["WTI", "trading"], []),
+        ("who's buying whom?", ["buying"], []),
+        ("anyone building a stake?", ["building", "stake"], []),
+        ("US-Soviet relations", ["US", "Soviet", "relations"], ["relations"]),
+        ("franco-german ties", ["franco", "german", "ties"], ["ties"]),
+        ("a state-owned firm", ["state-owned", "firm"], []),  # not places: one word
     ],
 )
 def test_names_are_phrases_and_filler_is_dropped(
@@ -208,3 +215,77 @@ def test_a_commodity_is_found_by_its_other_trade_names_and_spellings() -> None:
         assert table.canonical(name) == canonical, name
     (group, *_) = parse_question("any news on canola?", now=NOW, aliases=table).groups
     assert {"canola", "rapeseed"} <= {a.casefold() for a in group.alternatives}
+
+
+def test_a_topic_finds_its_one_way_names_which_do_not_find_it() -> None:
+    table = parse_alias_table(
+        '[inflation]\naliases = ["inflation rate"]\nfinds = ["consumer prices", "CPI"]\n'
+        '["consumer prices"]\naliases = ["CPI"]\n'
+    )
+    assert table.expand("inflation rate") == [
+        "inflation",
+        "inflation rate",
+        "consumer prices",
+        "CPI",
+    ]
+    assert table.expand("consumer prices") == ["consumer prices", "CPI"]
+    assert table.canonical("CPI") == "consumer prices"  # tagging never maps it to inflation
+    # A newsroom's entry for the topic replaces its one-way names too.
+    own = table.merged_with(parse_alias_table('[inflation]\naliases = ["price rises"]\n'))
+    assert own.expand("inflation") == ["inflation", "price rises"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[inflation]\nfinds = "CPI"\n',
+        '[Benelux]\naliases = []\nmembers = ["Belgium"]\nfinds = ["x"]',
+    ],
+)
+def test_bad_one_way_names_are_refused_with_the_entry_named(text: str) -> None:
+    with pytest.raises(NewsdeskError, match=r"\[(inflation|Benelux)\]"):
+        parse_alias_table(text, source="aliases.toml")
+
+
+def test_editors_words_for_company_news_and_prices_find_the_same_stories() -> None:
+    table = builtin_alias_table()
+    for word in ("takeovers", "mergers", "acquisitions", "leveraged buyouts", "tender offer"):
+        assert table.canonical(word) == "mergers and acquisitions", word
+    for word in ("profits", "net income", "company results", "corporate earnings"):
+        assert table.canonical(word) == "earnings", word
+    assert "consumer prices" in table.expand("inflation")
+    assert "inflation" not in table.expand("consumer prices")
+    (_, deals) = parse_question("swiss acquisitions", now=NOW, aliases=table).groups
+    assert {"takeover", "merger", "acquisition"} <= set(deals.alternatives)
+
+
+@pytest.mark.parametrize(
+    ("question", "offices"),
+    [
+        ("west german finance minister", [("Finance Minister",)]),
+        ("what's the chinese premier saying", [("Premier", "Prime Minister")]),
+        ("french PM", [("Prime Minister", "Premier")]),
+        ("japanese prime minister", [("Prime Minister", "Premier")]),
+        ("the US president", [("President",)]),
+    ],
+)
+def test_an_office_is_searched_by_the_title_copy_writes_before_a_name(
+    question: str, offices: list[tuple[str, ...]]
+) -> None:
+    parsed = parse_question(question, now=NOW, aliases=load_alias_table())
+    place, *rest = parsed.groups
+    assert len(place.alternatives) > 1  # the country, with its other names
+    assert [g.alternatives for g in rest] == offices
+
+
+def test_both_halves_of_a_hyphenated_pair_of_countries_are_required() -> None:
+    table = load_alias_table()
+    (china, soviet) = parse_question("Sino-Soviet", now=NOW, aliases=table).groups
+    assert "China" in china.alternatives
+    assert "Soviet" in soviet.alternatives
+    (greece, turkey, dispute) = parse_question(
+        "greek-turkish dispute", now=NOW, aliases=table
+    ).groups
+    assert "Greece" in greece.alternatives
+    assert "Turkey" in turkey.alternatives
+    assert dispute.alternatives == ("dispute",)
