@@ -28,6 +28,7 @@ from news.questions.tokens import (
 )
 from news.questions.vocabulary import (
     ACRONYM,
+    COMBINING_FORMS,
     COUNT_NOUNS,
     FLOW_WORDS,
     GREETINGS,
@@ -38,6 +39,8 @@ from news.questions.vocabulary import (
     NAME_CONNECTORS,
     PERSON_VERBS,
     PHRASE_CONNECTORS,
+    ROLE_TITLES,
+    ROLE_WORDS,
     SOFT_WORDS,
     STATUS_VALUES,
     STOP_WORDS,
@@ -390,6 +393,11 @@ class _Parser(_DateGrammar):
                 items.append(None)
                 j += 1
                 continue
+            pair = self.place_pair(token)
+            if pair:
+                items.extend(pair)  # "US-Soviet", "Franco-German": each country a subject
+                j += 1
+                continue
             match = self.alias_match(run, j)
             name_size = self.name_phrase(run, j)
             place = self.place_phrase(run, j)
@@ -430,6 +438,10 @@ class _Parser(_DateGrammar):
                 items.append(self.alias_group([token], RATES_TOPIC))
                 j += 1
                 continue
+            if not self.is_stop(token) and token.word in ROLE_WORDS:
+                items.append(self.role_group(run, j, items))
+                j += 1
+                continue
             if not self.is_stop(token):
                 previous = run[j - 1] if j > 0 else None
                 after_commodity = (
@@ -453,6 +465,50 @@ class _Parser(_DateGrammar):
                     self.phrases.append(f"{previous.clean} {token.clean}")
             j += 1
         return items
+
+    def role_group(self, run: list[_Token], j: int, items: list[TermGroup | None]) -> TermGroup:
+        """An office asked for: "the chancellor", "finance minister", "energy secretary".
+
+        Copy writes an office capitalised before the holder's name ("Finance Minister
+        Gerhard Stoltenberg"), so it is searched as a name, not as a common noun (which a
+        capital mid-sentence would mark as part of a company's name). The plain word typed
+        just before it names the office ("finance minister") and joins it as one phrase.
+        """
+        token = run[j]
+        previous = run[j - 1] if j > 0 else None
+        last = items[-1] if items else None
+        if (
+            previous is not None
+            and last is not None
+            and last.alternatives == (previous.clean,)
+            and previous.clean.islower()
+            and not last.optional
+            and previous.word not in FLOW_WORDS
+        ):
+            items.pop()
+            label = f"{previous.text} {token.text}"
+            office = f"{previous.clean} {token.clean}".casefold()
+            titles = ROLE_TITLES.get(office, (office.title(),))
+            return TermGroup(label, titles, phrase=len(titles) == 1)
+        return TermGroup(token.text, ROLE_TITLES.get(token.word, (token.clean.title(),)))
+
+    def place_pair(self, token: _Token) -> list[TermGroup]:
+        """The countries of a hyphenated pair of places ("US-Soviet", "greek-turkish",
+        "Sino-Japanese"), one group each; [] unless every part is a country's name."""
+        parts = token.text.split("-")
+        if token.kind != "word" or len(parts) < 2 or not all(parts):
+            return []
+        groups = []
+        for part in parts:
+            name = COMBINING_FORMS.get(part.casefold(), part)
+            known = self.index.get((clean_term(name).casefold(),))
+            if known is None:
+                return []
+            group = self.alias_group([_Token("word", part, clean_term(part))], known)
+            if not _is_place_group(group):
+                return []
+            groups.append(group)
+        return groups
 
     @staticmethod
     def place_phrase(run: list[_Token], j: int) -> tuple[int, tuple[str, ...]] | None:

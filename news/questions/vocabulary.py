@@ -24,7 +24,9 @@ STOP_WORDS = _word_set(
     all anything something everything please pls plz thanks thank can could would will should
     hey hi hello ok okay newsdesk latest newest recent updates update happening happened going
     up more stuff things let know just also not without so but if as via per else other
-    out saying say says said doing talking lately currently many much heading headed"""
+    out saying say says said doing talking lately currently many much heading headed
+    where's wheres who's whos whom whose how's hows when's why's anyone anybody someone
+    somebody"""
 )
 # Verbs that take a person as their object: "us" right after one is the pronoun ("tell us
 # about oil", "show us wheat stories"), whatever follows it.
@@ -37,17 +39,50 @@ PERSON_VERBS = _word_set(
 MEMBER_WORDS = _word_set("countries country members member nations states governments")
 # Hedge words editors add to a subject ("the lead market", "UK trade figures"): they rank,
 # but a story about the subject need not use them.
-SOFT_WORDS = _word_set("market markets figures data numbers situation outlook sector scene")
+SOFT_WORDS = _word_set(
+    "market markets figures data numbers situation outlook sector scene relations ties tensions"
+)
 # Trade and output words after a commodity ("grain purchases", "corn exports", "oil
 # output") say which news about it is wanted; wire copy says the same with verbs ("sold
 # to", "bought", "shipped", "produced"), so they rank like hedge words. After a name or
 # alone ("UK exports") they are the subject.
 FLOW_WORDS = _word_set("exports imports purchases sales shipments output production")
+# The combining forms of places that open a hyphenated pair ("Franco-German ties",
+# "Sino-Soviet talks"): each stands for its country, as the other half's name does.
+COMBINING_FORMS = {
+    "anglo": "UK",
+    "franco": "France",
+    "sino": "China",
+    "russo": "Russia",
+    "italo": "Italy",
+    "greco": "Greece",
+    "graeco": "Greece",
+    "austro": "Austria",
+    "hispano": "Spain",
+    "indo": "India",
+    "turco": "Turkey",
+    "germano": "Germany",
+    "luso": "Portugal",
+    "nippo": "Japan",
+    "belgo": "Belgium",
+}
 # Titles inside a typed name ("Treasury Secretary Baker"): they end a name phrase.
 TITLE_WORDS = _word_set(
     """president minister secretary chairman chairwoman governor chancellor senator
     spokesman spokeswoman prime king queen prince mr mrs ms dr sir"""
 )
+# Offices asked for by their title ("the finance minister", "Fed chairman"): searched as the
+# capitalised title copy writes before a holder's name.
+ROLE_WORDS = _word_set(
+    """president minister secretary chairman chairwoman governor chancellor premier
+    commissioner pm"""
+)
+# One office under the titles copy gives it: "Prime Minister Chirac", "Premier Li Peng".
+ROLE_TITLES = {
+    "prime minister": ("Prime Minister", "Premier"),
+    "premier": ("Premier", "Prime Minister"),
+    "pm": ("Prime Minister", "Premier"),
+}
 # Words that may join the capitalised words of one name ("Bank of England").
 PHRASE_CONNECTORS = _word_set("of de du von van der la le del da di al bin y")
 # Words that end a byline or outlet name typed in capitals ("from Reuters since Monday").

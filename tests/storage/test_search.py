@@ -1140,3 +1140,28 @@ def test_each_tier_reads_the_same_candidates_with_and_without_the_sparse_reading
     for tier, ids in sparse.items():
         assert len(ids) == len(set(ids)), tier
         assert ids == windowed[tier], tier
+
+
+def test_an_office_asked_for_is_found_as_the_title_before_a_name(
+    session_factory: SessionFactory,
+) -> None:
+    with session_factory.begin() as session:
+        session.add_all(
+            [
+                make_article(
+                    "Stoltenberg sees steady growth",
+                    "BONN - West German Finance Minister Gerhard Stoltenberg said growth "
+                    "would hold this year.",
+                    days_ago=3,
+                ),
+                make_article(
+                    "Bonn budget talks go on",
+                    "West German officials said the finance committee would meet the "
+                    "labour minister next week.",
+                    days_ago=1,
+                ),
+            ]
+        )
+    aliases = AliasTable({"West Germany": ("West German", "Bonn")})
+    office = parse_question("west german finance minister", now=NOW, aliases=aliases)
+    assert _headlines(session_factory, office) == ["Stoltenberg sees steady growth"]
