@@ -73,6 +73,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from news.questions import Intent, Question
+from news.questions.vocabulary import CURRENCY_UNITS
 from storage.articles import has_outlet
 from storage.models import Article, Share, UtcDateTime
 
@@ -906,12 +907,7 @@ _AFTER_AMOUNT = re.compile(r"\b(?:mln|million|billion|bln|trillion|bn)\s+$", re.
 # The units whose names, after a country's, name its currency ("Swiss franc"): before a
 # bond they are its denomination, as a common noun is. A place alone before "bonds" ("Japan
 # bonds") is that country's bond market, and stays a mention.
-_CURRENCY_UNIT_TEXT = """
-    dollar franc mark pound sterling yen lira lire peseta guilder krona krone kronor
-    kroner rand peso won yuan renminbi rupee rupiah ringgit baht escudo drachma schilling
-    ecu euro riyal rial dinar dirham shekel zloty forint rouble ruble real cruzado austral
-    """
-CURRENCY_UNITS = frozenset(_CURRENCY_UNIT_TEXT.split())
+# (``news.questions.vocabulary.CURRENCY_UNITS``)
 
 
 def _is_currency(found: str) -> bool:

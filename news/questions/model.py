@@ -31,6 +31,9 @@ class TermGroup:
     # A hedge word ("market", "figures"): ranks the stories that use it higher, but a story
     # need not contain it.
     optional: bool = False
+    # Not typed: what the typed subject means ("the peseta" asks about exchange rates). The
+    # broader question, read when nothing matches, ranks by it instead of requiring it.
+    implied: bool = False
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ from news.questions.vocabulary import (
     ACRONYM,
     COMBINING_FORMS,
     COUNT_NOUNS,
+    CURRENCY_UNITS,
+    EXCHANGE_WORDS,
     FLOW_WORDS,
     GREETINGS,
     HARD_BOUNDARY,
@@ -799,7 +801,32 @@ def parse_question(
         asked=out.intent is not None or out.intent_hint is not None or out.limit is not None,
         as_subject=as_subject,
     )
+    question = dataclasses.replace(question, groups=_with_exchange_rates(groups))
     return dataclasses.replace(question, broader=_broader(question))
+
+
+def _unit(word: str) -> str:
+    """A currency unit's singular ("francs" → "franc"); other words unchanged."""
+    return word[:-1] if word.endswith("s") and word[:-1] in CURRENCY_UNITS else word
+
+
+def _is_currency_group(group: TermGroup) -> bool:
+    return any(_unit(a.split()[-1].casefold()) in CURRENCY_UNITS for a in group.alternatives if a)
+
+
+def _with_exchange_rates(groups: tuple[TermGroup, ...]) -> tuple[TermGroup, ...]:
+    """``groups`` with the exchange-rate words required when they ask about one currency
+    and nothing else but places ("the peseta", "how's the won doing?", "Kuwaiti dinar"):
+    a currency asked alone is its exchange rate, not the bonds denominated in it. Two
+    currencies ("the dollar against the yen") say it already; another subject ("won the
+    election", "Swiss franc bonds") asks for something else."""
+    required = [g for g in groups if not g.optional]
+    currencies = [g for g in required if _is_currency_group(g)]
+    if len(currencies) != 1 or len(groups) >= MAX_GROUPS:
+        return groups
+    if not all(g in currencies or _is_place_group(g) for g in required):
+        return groups
+    return (*groups, TermGroup("exchange rates", EXCHANGE_WORDS, implied=True))
 
 
 def _is_named(group: TermGroup) -> bool:
@@ -815,6 +842,12 @@ def _broader(question: Question) -> Question | None:
     "brazil coffee harvest delays", when no story says all of it, still has Brazil to
     answer on; the plain words then rank rather than filter.
     """
+    if any(g.implied and not g.optional for g in question.groups):
+        # What the parser read into the question ranks, then, rather than filters.
+        groups = tuple(
+            dataclasses.replace(g, optional=True) if g.implied else g for g in question.groups
+        )
+        return dataclasses.replace(question, groups=groups)
     required = [g for g in question.groups if not g.optional]
     named = [g for g in required if _is_named(g)]
     if not named or len(named) == len(required):

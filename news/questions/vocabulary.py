@@ -66,6 +66,35 @@ COMBINING_FORMS = {
     "nippo": "Japan",
     "belgo": "Belgium",
 }
+# Currency units: after a country's name they name its currency ("Swiss franc", "Kuwaiti
+# dinar"); asked alone or so, they ask about exchange rates.
+CURRENCY_UNITS = _word_set(
+    """dollar franc mark pound sterling yen lira lire peseta guilder krona krone kronor
+    kroner rand peso won yuan renminbi rupee rupiah ringgit baht escudo drachma schilling
+    ecu euro riyal rial dinar dirham shekel zloty forint rouble ruble real cruzado austral
+    kwacha naira cedi shilling taka kyat"""
+)
+# What copy about a currency's exchange rate says, beside the currency: a question about
+# a currency alone needs one of these, so that bond issues denominated in it ("a 500 mln
+# French franc bond") and prices per pound do not answer it.
+EXCHANGE_WORDS = (
+    "currency",
+    "currencies",
+    "exchange rate",
+    "exchange rates",
+    "foreign exchange",
+    "exchange market",
+    "exchange markets",
+    "parity",
+    "devaluation",
+    "devalued",
+    "revaluation",
+    "intervention",
+    "intervened",
+    "against the dollar",
+    "against the mark",
+    "against the yen",
+)
 # Titles inside a typed name ("Treasury Secretary Baker"): they end a name phrase.
 TITLE_WORDS = _word_set(
     """president minister secretary chairman chairwoman governor chancellor senator

@@ -289,3 +289,28 @@ def test_both_halves_of_a_hyphenated_pair_of_countries_are_required() -> None:
     assert "Greece" in greece.alternatives
     assert "Turkey" in turkey.alternatives
     assert dispute.alternatives == ("dispute",)
+
+
+@pytest.mark.parametrize(
+    ("question", "implied"),
+    [
+        ("the peseta", True),
+        ("how's the won doing?", True),
+        ("Kuwaiti dinar", True),
+        ("sterling", True),
+        ("who won the election", False),  # another subject: "won" is the verb
+        ("Swiss franc bonds", False),  # the bonds are asked for
+        ("the dollar against the yen", False),  # two currencies say it already
+    ],
+)
+def test_a_currency_asked_alone_asks_for_its_exchange_rate(question: str, implied: bool) -> None:
+    parsed = parse_question(question, now=NOW, aliases=load_alias_table())
+    added = [g for g in parsed.groups if g.implied]
+    assert bool(added) is implied
+    if implied:
+        assert "exchange rate" in added[0].alternatives
+        assert not added[0].optional
+        # Nothing matching it all, the broader question ranks by it instead.
+        assert parsed.broader is not None
+        assert [g.optional for g in parsed.broader.groups if g.implied] == [True]
+        assert all(not g.optional for g in parsed.broader.groups if not g.implied)

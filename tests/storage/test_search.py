@@ -1165,3 +1165,34 @@ def test_an_office_asked_for_is_found_as_the_title_before_a_name(
     aliases = AliasTable({"West Germany": ("West German", "Bonn")})
     office = parse_question("west german finance minister", now=NOW, aliases=aliases)
     assert _headlines(session_factory, office) == ["Stoltenberg sees steady growth"]
+
+
+def test_a_currency_alone_finds_its_exchange_rate_before_bonds_denominated_in_it(
+    session_factory: SessionFactory,
+) -> None:
+    with session_factory.begin() as session:
+        session.add_all(
+            [
+                make_article(
+                    "Utility issues peseta bond",
+                    "A Spanish utility issued a 10 billion peseta bond, lead managers said.",
+                    days_ago=1,
+                ),
+                make_article(
+                    "Peseta firms in Madrid",
+                    "The peseta firmed on the foreign exchange market as the central bank "
+                    "held the peseta's rate steady.",
+                    days_ago=5,
+                ),
+            ]
+        )
+    aliases = AliasTable({})
+    peseta = parse_question("the peseta", now=NOW, aliases=aliases)
+    assert _headlines(session_factory, peseta) == ["Peseta firms in Madrid"]
+    # With no story of its exchange rate, the currency's other news still answers.
+    lira = parse_question("the lira", now=NOW, aliases=aliases)
+    with session_factory.begin() as session:
+        session.add(
+            make_article("Lira bond priced", "A 100 billion lira bond was priced.", days_ago=2)
+        )
+    assert _headlines(session_factory, lira) == ["Lira bond priced"]
