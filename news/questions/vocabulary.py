@@ -40,7 +40,8 @@ MEMBER_WORDS = _word_set("countries country members member nations states govern
 # Hedge words editors add to a subject ("the lead market", "UK trade figures"): they rank,
 # but a story about the subject need not use them.
 SOFT_WORDS = _word_set(
-    "market markets figures data numbers situation outlook sector scene relations ties tensions"
+    """market markets figures data numbers situation outlook sector scene industry industries
+    relations ties tensions"""
 )
 # Trade and output words after a commodity ("grain purchases", "corn exports", "oil
 # output") say which news about it is wanted; wire copy says the same with verbs ("sold

@@ -144,6 +144,7 @@ def test_from_a_name_is_an_outlet_only_when_the_archive_has_it() -> None:
         ("US-Soviet relations", ["US", "Soviet", "relations"], ["relations"]),
         ("franco-german ties", ["franco", "german", "ties"], ["ties"]),
         ("a state-owned firm", ["state-owned", "firm"], []),  # not places: one word
+        ("us steel industry", ["us", "steel", "industry"], ["industry"]),
     ],
 )
 def test_names_are_phrases_and_filler_is_dropped(
@@ -255,6 +256,10 @@ def test_editors_words_for_company_news_and_prices_find_the_same_stories() -> No
         assert table.canonical(word) == "earnings", word
     assert "consumer prices" in table.expand("inflation")
     assert "inflation" not in table.expand("consumer prices")
+    assert "GDP" in table.expand("economic growth")
+    assert "economic growth" not in table.expand("GDP")
+    assert table.canonical("out of work") == "unemployment"
+    assert table.region("Indian subcontinent") == "South Asia"
     (_, deals) = parse_question("swiss acquisitions", now=NOW, aliases=table).groups
     assert {"takeover", "merger", "acquisition"} <= set(deals.alternatives)
 
