@@ -135,7 +135,9 @@ def builtin_alias_table() -> AliasTable:
     regions = resources.files("news").joinpath("data/regions.toml").read_text(encoding="utf-8")
     regional = parse_alias_table(regions, source="built-in regions")
     places = AliasTable(place_topics(dict(curated.topics)))
-    regions_found = {**_m49_regions(places, regional), **regional.regions}
+    # Groups of goods ("softs", "base metals") are curated with the goods' names.
+    grouped = AliasTable(regions={**regional.regions, **curated.regions})
+    regions_found = {**_m49_regions(places, grouped), **grouped.regions}
     return AliasTable(places.topics, regions_found, curated.finds)
 
 

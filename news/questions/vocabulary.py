@@ -25,7 +25,7 @@ STOP_WORDS = _word_set(
     hey hi hello ok okay newsdesk latest newest recent updates update happening happened going
     up more stuff things let know just also not without so but if as via per else other
     out saying say says said doing talking lately currently many much heading headed
-    where's wheres who's whos whom whose how's hows when's why's anyone anybody someone
+    where's wheres who's whos whom whose how's hows when's why's anyone anybody someone moving
     somebody"""
 )
 # Verbs that take a person as their object: "us" right after one is the pronoun ("tell us

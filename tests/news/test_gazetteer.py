@@ -319,3 +319,29 @@ def test_a_currency_asked_alone_asks_for_its_exchange_rate(question: str, implie
         assert parsed.broader is not None
         assert [g.optional for g in parsed.broader.groups if g.implied] == [True]
         assert all(not g.optional for g in parsed.broader.groups if not g.implied)
+
+
+@pytest.mark.parametrize(
+    ("question", "members"),
+    [
+        ("what's moving in softs?", {"coffee", "cocoa", "sugar"}),
+        ("non-ferrous metals", {"copper", "aluminium", "zinc"}),
+        ("feed grains", {"corn", "sorghum", "barley"}),
+        ("refined oil products", {"gasoline", "fuel oil"}),
+    ],
+)
+def test_a_group_of_goods_asks_for_every_member(question: str, members: set[str]) -> None:
+    (group,) = parse_question(question, now=NOW, aliases=load_alias_table()).groups
+    assert members <= set(group.alternatives)
+    assert "lead" not in group.alternatives  # the verb in most copy, never a member
+
+
+def test_trade_names_find_the_goods() -> None:
+    table = builtin_alias_table()
+    for name, canonical in (
+        ("milo", "sorghum"),
+        ("paddy", "rice"),
+        ("FCOJ", "orange juice"),
+        ("bunker fuel", "fuel oil"),
+    ):
+        assert table.canonical(name) == canonical, name
