@@ -259,6 +259,7 @@ def test_editors_words_for_company_news_and_prices_find_the_same_stories() -> No
     assert "GDP" in table.expand("economic growth")
     assert "economic growth" not in table.expand("GDP")
     assert table.canonical("out of work") == "unemployment"
+    assert "trade balance" in table.expand("trade deficit")
     assert table.region("Indian subcontinent") == "South Asia"
     (_, deals) = parse_question("swiss acquisitions", now=NOW, aliases=table).groups
     assert {"takeover", "merger", "acquisition"} <= set(deals.alternatives)
