@@ -186,6 +186,12 @@ class Asked:
             for clause in self.clauses
         )
 
+    def judged(self, story: dict[str, Any]) -> bool:
+        """Whether the labels can say anything of ``story``: for every clause, it has a
+        label of one of the clause's kinds (a story with no topic at all, as about half
+        the archive, cannot be judged on a topic)."""
+        return all(any(story.get(field) for field, _ in clause) for clause in self.clauses)
+
 
 def is_holdout(question: str) -> bool:
     """The rule fixed before the dev set was run: a third of the questions, by hash."""
@@ -274,10 +280,16 @@ class Judgement:
     found: tuple[int, ...]
     hits: int
     newest_found: int
+    judged: int = TOP  # of ``found``, the stories the labels can judge
 
     @property
     def precision(self) -> float:
         return self.hits / TOP
+
+    @property
+    def judged_precision(self) -> float | None:
+        """Hits over the found stories the labels can judge; None when none can be."""
+        return self.hits / self.judged if self.judged else None
 
     @property
     def newest_share(self) -> float:
@@ -380,6 +392,7 @@ def judge(
                     found=found,
                     hits=sum(1 for r in found if asked.relevant(by_id[r])),
                     newest_found=len(newest_ids & set(found)),
+                    judged=sum(1 for r in found if asked.judged(by_id[r])),
                 )
             )
     engine.dispose()
@@ -406,6 +419,23 @@ def format_summary(engine_name: str, judgements: list[Judgement], sets: Sequence
                 f"{_mean([j.precision for j in chosen]):.3f} / "
                 f"{_mean([j.newest_share for j in chosen]):.3f} (n={len(chosen)})"
             )
+        lines.append(f"| {system} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Precision over the judged stories of the top 5 only (a story with no label of a",
+        "clause's kind, such as one with no topic at all, is left out; questions with none",
+        "judged are left out), and the share of the top 5 the labels can judge:",
+        "",
+        f"| system | {' | '.join(sets)} |",
+        "|---|" + "---:|" * len(sets),
+    ]
+    for system in dict.fromkeys(j.system for j in judgements):
+        cells = []
+        for name in sets:
+            chosen = [j for j in judgements if j.system == system and j.asked.set_name == name]
+            judged = [p for j in chosen if (p := j.judged_precision) is not None]
+            share = _mean([j.judged / TOP for j in chosen])
+            cells.append(f"{_mean(judged):.3f} ({share:.0%} judged)")
         lines.append(f"| {system} | " + " | ".join(cells) + " |")
     lines += ["", "By kind of question (newsdesk / bm25 top 5), p@5 / newest found:", ""]
     lines += ["| set | kind | n | newsdesk | bm25 top 5 |", "|---|---|---:|---:|---:|"]
@@ -538,6 +568,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                                 "relevant": j.relevant,
                                 "hits": j.hits,
                                 "newest": j.newest_found,
+                                "judged": j.judged,
                                 "found": j.found,
                             }
                             out.write(json.dumps(row) + "\n")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ import pytest
 from bench.relevance import (
     DEV_QUESTIONS,
     Asked,
+    Judgement,
     is_holdout,
     lowered,
     main,
@@ -83,6 +85,19 @@ def test_a_story_is_relevant_when_every_clause_holds() -> None:
     assert not asked.relevant({"places": ["uk"], "topics": ["trade"]})
     assert not asked.relevant({"places": ["france"], "topics": ["money-fx"]})
     assert not asked.relevant({"topics": None})
+
+
+def test_a_story_without_a_label_of_a_clauses_kind_cannot_be_judged() -> None:
+    asked = Asked("fresh", "paraphrase", "cocoa in ghana", parse_judgment(QUESTIONS[1][2]))
+    assert asked.judged({"places": ["uk"], "topics": ["trade"]})  # judged: not relevant
+    assert not asked.judged({"places": ["ghana"], "topics": []})  # no topic at all
+    assert not asked.judged({"places": [], "topics": ["cocoa"]})
+    found = Judgement(
+        asked, "newsdesk", relevant=9, found=(1, 2, 3, 4, 5), hits=2, newest_found=0, judged=4
+    )
+    assert found.precision == 0.4
+    assert found.judged_precision == 0.5
+    assert replace(found, hits=0, judged=0).judged_precision is None
 
 
 def test_fresh_file_is_asked_whole_while_dev_file_is_split(tmp_path: Path) -> None:
@@ -190,9 +205,10 @@ def test_fresh_questions_are_a_column_beside_dev(
     assert "3 questions (dev: 1, fresh: 2; 0 dev questions and 1 fresh questions with" in printed
     assert "| system | dev: p@5 / newest found | fresh: p@5 / newest found |" in printed
     rows = [line for line in printed.splitlines() if line.startswith("| newsdesk |")]
-    assert len(rows) == 1
+    assert len(rows) == 2  # precision@5, then precision over the judged stories
     assert "(n=1)" in rows[0]
     assert "(n=2)" in rows[0]
+    assert "judged)" in rows[1]
     for system in ("bm25 top 5", "bm25 top 50, 5 newest"):
         assert any(
             line.startswith(f"| {system} |") and "(n=2)" in line for line in printed.splitlines()
