@@ -403,6 +403,30 @@ def _mean(values: Sequence[float]) -> float:
     return statistics.mean(values) if values else float("nan")
 
 
+def _system_rows(
+    judgements: list[Judgement], sets: Sequence[str], cell: Callable[[list[Judgement]], str]
+) -> list[str]:
+    """A table row per system: ``cell`` of its judgements in each set."""
+    rows = []
+    for system in dict.fromkeys(j.system for j in judgements):
+        cells = [
+            cell([j for j in judgements if j.system == system and j.asked.set_name == name])
+            for name in sets
+        ]
+        rows.append(f"| {system} | " + " | ".join(cells) + " |")
+    return rows
+
+
+def _precision_cell(chosen: list[Judgement]) -> str:
+    precision = _mean([j.precision for j in chosen])
+    return f"{precision:.3f} / {_mean([j.newest_share for j in chosen]):.3f} (n={len(chosen)})"
+
+
+def _judged_cell(chosen: list[Judgement]) -> str:
+    judged = [p for j in chosen if (p := j.judged_precision) is not None]
+    return f"{_mean(judged):.3f} ({_mean([j.judged / TOP for j in chosen]):.0%} judged)"
+
+
 def format_summary(engine_name: str, judgements: list[Judgement], sets: Sequence[str]) -> str:
     header = " | ".join(f"{name}: p@5 / newest found" for name in sets)
     lines = [
@@ -411,15 +435,7 @@ def format_summary(engine_name: str, judgements: list[Judgement], sets: Sequence
         f"| system | {header} |",
         "|---|" + "---:|" * len(sets),
     ]
-    for system in dict.fromkeys(j.system for j in judgements):
-        cells = []
-        for name in sets:
-            chosen = [j for j in judgements if j.system == system and j.asked.set_name == name]
-            cells.append(
-                f"{_mean([j.precision for j in chosen]):.3f} / "
-                f"{_mean([j.newest_share for j in chosen]):.3f} (n={len(chosen)})"
-            )
-        lines.append(f"| {system} | " + " | ".join(cells) + " |")
+    lines += _system_rows(judgements, sets, _precision_cell)
     lines += [
         "",
         "Precision over the judged stories of the top 5 only (a story with no label of a",
@@ -429,14 +445,7 @@ def format_summary(engine_name: str, judgements: list[Judgement], sets: Sequence
         f"| system | {' | '.join(sets)} |",
         "|---|" + "---:|" * len(sets),
     ]
-    for system in dict.fromkeys(j.system for j in judgements):
-        cells = []
-        for name in sets:
-            chosen = [j for j in judgements if j.system == system and j.asked.set_name == name]
-            judged = [p for j in chosen if (p := j.judged_precision) is not None]
-            share = _mean([j.judged / TOP for j in chosen])
-            cells.append(f"{_mean(judged):.3f} ({share:.0%} judged)")
-        lines.append(f"| {system} | " + " | ".join(cells) + " |")
+    lines += _system_rows(judgements, sets, _judged_cell)
     lines += ["", "By kind of question (newsdesk / bm25 top 5), p@5 / newest found:", ""]
     lines += ["| set | kind | n | newsdesk | bm25 top 5 |", "|---|---|---:|---:|---:|"]
     for name in sets:

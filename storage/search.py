@@ -73,7 +73,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from news.questions import Intent, Question
-from news.questions.vocabulary import CURRENCY_UNITS
+from news.questions.vocabulary import names_a_currency
 from storage.articles import has_outlet
 from storage.models import Article, Share, UtcDateTime
 
@@ -904,17 +904,6 @@ _WORD_OR_TICKER = re.compile(r"<[A-Z0-9.]{1,8}>|[^\W_][\w'’]*", re.UNICODE)
 # A term right after a scale word is the unit of an amount: "200 billion yen of bills",
 # "500 mln marks", "a 15 billion yen bond" count money, they are not news about the yen.
 _AFTER_AMOUNT = re.compile(r"\b(?:mln|million|billion|bln|trillion|bn)\s+$", re.IGNORECASE)
-# The units whose names, after a country's, name its currency ("Swiss franc"): before a
-# bond they are its denomination, as a common noun is. A place alone before "bonds" ("Japan
-# bonds") is that country's bond market, and stays a mention.
-# (``news.questions.vocabulary.CURRENCY_UNITS``)
-
-
-def _is_currency(found: str) -> bool:
-    last = found.split()[-1].casefold().removesuffix("'s").removesuffix("’s")
-    return last in CURRENCY_UNITS or last.removesuffix("s") in CURRENCY_UNITS
-
-
 # A currency right before the name of a security or a loan is its denomination: a
 # "Canadian dollar bond", a "mark floating rate note", a "Swiss franc issue" or a "yen
 # private placement" is a borrower's issue, not news about the currency.
@@ -1026,7 +1015,9 @@ def _mentions(pattern: re.Pattern[str], text: str, *, proper: bool, headline: bo
         else:
             if _is_company_use(text, match.start(), match.end(), words=COMPANY_WORDS):
                 continue
-        denomination = not proper or _is_currency(found)
+        # A currency ("Swiss franc") before a bond is its denomination, as a common noun
+        # is; a place alone before "bonds" ("Japan bonds") is its bond market, a mention.
+        denomination = not proper or names_a_currency(found)
         if denomination and _BEFORE_BOND.match(text[match.end() : match.end() + 40]):
             continue  # the denomination of an issue: "a Canadian dollar bond"
         if not proper and not headline and found[:1].isupper() and not text.isupper():

@@ -30,7 +30,6 @@ from news.questions.vocabulary import (
     ACRONYM,
     COMBINING_FORMS,
     COUNT_NOUNS,
-    CURRENCY_UNITS,
     EXCHANGE_WORDS,
     FLOW_WORDS,
     GREETINGS,
@@ -47,6 +46,7 @@ from news.questions.vocabulary import (
     STATUS_VALUES,
     STOP_WORDS,
     TITLE_WORDS,
+    names_a_currency,
 )
 
 # -- aliases --------------------------------------------------------------------------------
@@ -787,7 +787,7 @@ def parse_question(
         raw=cleaned,
         intent=out.intent or out.intent_hint or Intent.LATEST,
         topic=topic,
-        groups=groups,
+        groups=_with_exchange_rates(groups),
         excluded=tuple(out.excluded),
         outlet=out.outlet,
         byline=out.byline,
@@ -801,17 +801,7 @@ def parse_question(
         asked=out.intent is not None or out.intent_hint is not None or out.limit is not None,
         as_subject=as_subject,
     )
-    question = dataclasses.replace(question, groups=_with_exchange_rates(groups))
     return dataclasses.replace(question, broader=_broader(question))
-
-
-def _unit(word: str) -> str:
-    """A currency unit's singular ("francs" → "franc"); other words unchanged."""
-    return word[:-1] if word.endswith("s") and word[:-1] in CURRENCY_UNITS else word
-
-
-def _is_currency_group(group: TermGroup) -> bool:
-    return any(_unit(a.split()[-1].casefold()) in CURRENCY_UNITS for a in group.alternatives if a)
 
 
 def _with_exchange_rates(groups: tuple[TermGroup, ...]) -> tuple[TermGroup, ...]:
@@ -821,7 +811,7 @@ def _with_exchange_rates(groups: tuple[TermGroup, ...]) -> tuple[TermGroup, ...]
     currencies ("the dollar against the yen") say it already; another subject ("won the
     election", "Swiss franc bonds") asks for something else."""
     required = [g for g in groups if not g.optional]
-    currencies = [g for g in required if _is_currency_group(g)]
+    currencies = [g for g in required if any(map(names_a_currency, g.alternatives))]
     if len(currencies) != 1 or len(groups) >= MAX_GROUPS:
         return groups
     if not all(g in currencies or _is_place_group(g) for g in required):

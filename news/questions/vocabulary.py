@@ -75,6 +75,15 @@ CURRENCY_UNITS = _word_set(
     ecu euro riyal rial dinar dirham shekel zloty forint rouble ruble real cruzado austral
     kwacha naira cedi shilling taka kyat"""
 )
+
+
+def names_a_currency(name: str) -> bool:
+    """Whether ``name`` ends in a currency unit ("Swiss francs", "the yen's", "dinar")."""
+    words = name.split()
+    last = words[-1].casefold().removesuffix("'s").removesuffix("’s") if words else ""
+    return last in CURRENCY_UNITS or last.removesuffix("s") in CURRENCY_UNITS
+
+
 # What copy about a currency's exchange rate says, beside the currency: a question about
 # a currency alone needs one of these, so that bond issues denominated in it ("a 500 mln
 # French franc bond") and prices per pound do not answer it.
