@@ -117,9 +117,12 @@ def _choose_authors(
     credits: list[str] = []
     sources: list[list[str]] = []
     ld_people: list[str] = []
+    # A JSON-LD graph names its nodes once and refers to them by "@id" elsewhere: the
+    # article's author is often {"@id": "…/#/schema/person/…"}, a Person node of the graph.
+    nodes = {item["@id"]: item for item in signals.json_ld if isinstance(item.get("@id"), str)}
     for article in articles[:3]:
         for key in ("author", "creator"):
-            people, orgs = _ld_people(article.get(key), site_keys)
+            people, orgs = _ld_people(article.get(key), site_keys, nodes)
             ld_people += people
             credits += orgs
         if ld_people:
@@ -200,8 +203,15 @@ def _choose_authors(
                     if keys < group_keys:
                         chosen = _distinct(group)
                     break
-            return chosen[:MAX_AUTHORS], _clean(credits[0]) if credits else None
-    return [], _clean(credits[0]) if credits else None
+            return chosen[:MAX_AUTHORS], _first_credit(credits, chosen)
+    return [], _first_credit(credits, [])
+
+
+def _first_credit(credits: list[str], people: list[str]) -> str | None:
+    """The first organisation credited that is not one of the people named (a one-word
+    name one signal takes for the site's and another for a person's is the person)."""
+    named = {_key(name) for name in people}
+    return next((_clean(c) for c in credits if _clean(c) and _key(c) not in named), None)
 
 
 # What may follow a one-word name on a labelled line: a separator, or a date or time.
@@ -246,12 +256,16 @@ def _labelled_handle(text: str, site_keys: set[str]) -> list[str]:
     return [name]
 
 
-def _ld_people(value: Any, site_keys: set[str]) -> tuple[list[str], list[str]]:
+def _ld_people(
+    value: Any, site_keys: set[str], nodes: dict[str, dict[str, Any]] | None = None
+) -> tuple[list[str], list[str]]:
     people: list[str] = []
     orgs: list[str] = []
     values = value if isinstance(value, list) else [value]
     # JSON-LD is often written from HTML-escaped fields ("Lindsey O&#039;Donnell").
     for item in values[:MAX_AUTHORS]:
+        if isinstance(item, dict) and "name" not in item and nodes:
+            item = nodes.get(item.get("@id"), item)  # type: ignore[arg-type]
         if isinstance(item, str):
             found, credit = split_byline(_unescape(item), site_keys)
             people += found
@@ -263,16 +277,33 @@ def _ld_people(value: Any, site_keys: set[str]) -> tuple[list[str], list[str]]:
             if not isinstance(name, str) or not name.strip():
                 continue
             name = _unescape(name)
-            if _types(item) & {"organization", "newsmediaorganization", "corporation"}:
+            types = _types(item)
+            # Yoast types a personal site's owner ["Person", "Organization"]: a person.
+            if types & {"organization", "newsmediaorganization", "corporation"} and (
+                "person" not in types
+            ):
                 orgs.append(name)
                 continue
             # A typed Person is not taken for the site even when a personal site bears
-            # the owner's name; words like "News" or an agency name still make it a credit.
-            typed_person = "person" in _types(item) and len(name.split()) > 1
-            found, credit = split_byline(name, set() if typed_person else site_keys)
+            # the owner's name ("Julia" of crazy-julia.de, "Dustin Curtis"), unless it is
+            # one word that holds the site's whole name (the site's account: "Weltwoche",
+            # "Wunderweib1"); words like "News" or an agency name still make it a credit.
+            keys = site_keys
+            if "person" in types:
+                if len(name.split()) == 1 and _holds_site_name(name, site_keys):
+                    orgs.append(name)
+                    continue
+                keys = set()
+            found, credit = split_byline(name, keys)
             people += found
             orgs += credit
     return people, orgs
+
+
+def _holds_site_name(name: str, site_keys: set[str]) -> bool:
+    key = _key(name)
+    sites = (site.removeprefix("host:") for site in site_keys)
+    return any(len(site) >= 3 and site in key for site in sites)
 
 
 def _microdata_authors(signals: _Signals, site_keys: set[str], credits: list[str]) -> list[str]:

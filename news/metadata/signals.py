@@ -332,6 +332,7 @@ def _is_by_link(link: HtmlElement) -> bool:
 
 _LABELLED_TAGS = frozenset(
     {"p", "div", "span", "em", "i", "strong", "b", "small", "li", "dt", "th", "label", "address"}
+    | {"cite"}
     | {"br"}
 )
 # A label that says who wrote the story, then the names: "By", "Von", "Written by:",
@@ -346,11 +347,13 @@ _PUBLISHED_LABEL = (
     r"(?:published|posted|veröffentlicht|erschienen|publié|publicado|pubblicato|date|datum|"
     r"fecha|data)(?:\s+(?:on|am|le|el|il|em|at))?"
 )
-# What may come before the label on the same line: a short date or place and a separator,
-# or a date and time alone ("11.09.2011, 16:20 von …").
+# What may come before the label on the same line: up to three short parts (a weekday, a
+# date, a place) each with its separator, then maybe a time ("Freitag | 14. Juni 2019 |
+# 15:49 VON …"), or a date and time alone ("11.09.2011, 16:20 von …").
+_DATE_AND_TIME = r"\d[\d.:/]*(?:,?\s+\d[\d.:/]*)*,?\s+"
 _LINE_LEAD = (
     r"(?:[-–—]{1,2}\s*)?"  # a closing credit's dash: "-- By Ana Ruiz"
-    r"(?:[^|•·]{1,30}?\s(?:[|•·–—-])\s+|\d[\d.:/]*(?:,?\s+\d[\d.:/]*)*,?\s+)?"
+    rf"(?:(?:[^|•·]{{1,30}}?\s(?:[|•·–—-])\s+){{1,3}}(?:{_DATE_AND_TIME})?|{_DATE_AND_TIME})?"
 )
 _LABELLED_BYLINE = re.compile(
     rf"^{_LINE_LEAD}(?:{_BY_LABEL}\s*:?|{_AUTHOR_LABEL}\s*:)\s+(?P<names>\S.*)$", re.I
@@ -389,10 +392,16 @@ def _read_labelled_line(element: HtmlElement, signals: _Signals) -> None:
     if not own or own.isspace():
         first = element[0] if len(element) else None
         tail = first.tail if first is not None else None
-        if not tail or tail.isspace() or first is None or first.tag not in _INLINE_LEAD:
+        if not tail or tail.isspace() or first is None:
             return
-        # "<b>05/10/2018</b> - Publicado por: Ana Ruiz": the label follows a short date.
-        lead = f"{_bounded_text(first, 30) or '-' * 61} {tail}"
+        if first.tag in ("a", "img") and not first.text_content().strip():
+            # "<cite><a><img alt=…></a> By Ana Ruiz<br>": the line starts after a picture.
+            lead = tail
+        elif first.tag in _INLINE_LEAD:
+            # "<b>05/10/2018</b> - Publicado por: Ana Ruiz": the label follows a short date.
+            lead = f"{_bounded_text(first, 30) or '-' * 61} {tail}"
+        else:
+            return
     if not _starts_with_label(lead) or _in_chrome(element):
         return
     if len(element) == 0 and _BARE_LABEL.match(own):
@@ -449,8 +458,22 @@ def _add_labelled(line: str, signals: _Signals) -> None:
     if date is not None and len(signals.labelled_dates) < MAX_BY_LINKS:
         signals.labelled_dates.append(date["date"])
     byline = _LABELLED_BYLINE.match(line)
-    if byline is not None and len(signals.labelled_bylines) < MAX_BY_LINKS:
+    if (
+        byline is not None
+        and len(signals.labelled_bylines) < MAX_BY_LINKS
+        and not _runs_into_text(byline["names"])
+    ):
         signals.labelled_bylines.append(byline["names"])
+
+
+MAX_CREDIT_WORDS = 12
+_SENTENCE_BREAK = re.compile(r"[^\W\d_]{2}[.!?]\s+[^\W\d_]")
+
+
+def _runs_into_text(names: str) -> bool:
+    """Whether a labelled line's names run on into sentences: a teaser's excerpt ("Written
+    by: Kim Lee China has announced a new plan. On January 19th, …"), not a byline."""
+    return len(names.split()) > MAX_CREDIT_WORDS and _SENTENCE_BREAK.search(names) is not None
 
 
 _CREDIT_TAGS = _LABELLED_TAGS | {"td", "font", "h2", "h3", "h4", "h5", "h6"}
@@ -588,7 +611,8 @@ def _site_keys(
     if publisher:
         names.append(publisher)
     for item in signals.json_ld:
-        if _types(item) & {"organization", "newsmediaorganization", "website"}:
+        types = _types(item)
+        if types & {"organization", "newsmediaorganization", "website"} and "person" not in types:
             name = item.get("name")
             if isinstance(name, str):
                 names.append(name)

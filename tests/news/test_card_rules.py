@@ -522,3 +522,53 @@ def test_a_time_in_a_comment_an_embedded_post_or_a_teaser_link_is_not_the_storys
     ):
         html = page(top=elsewhere + own)
         assert _day(html) == "2019-06-10", elsewhere
+
+
+def test_a_json_ld_author_given_by_its_id_is_the_graph_node_it_names() -> None:
+    graph = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {"@type": ["Person", "Organization"], "@id": "https://x.example/#me", "name": "Julia"},
+            {"@type": "WebSite", "@id": "https://x.example/#site", "name": "crazy-julia.de"},
+            {
+                "@type": "Article",
+                "headline": "North pier",
+                "author": {"@id": "https://x.example/#me"},
+            },
+        ],
+    }
+    article = extract_article(page(json_ld(graph)), url="https://crazy-julia.de/pier/")
+    assert article.authors == ["Julia"]
+    assert article.credit is None  # the person is not also credited as the site
+
+
+def test_a_one_word_person_that_holds_the_sites_name_is_the_sites_account() -> None:
+    data = {"@type": "NewsArticle", "author": {"@type": "Person", "name": "Harbourtimes1"}}
+    article = extract_article(page(json_ld(data)), url=URL)
+    assert article.authors == []
+    assert article.credit == "Harbourtimes1"
+
+
+def test_a_labelled_byline_after_a_weekday_date_and_time_is_read() -> None:
+    top = "<p>Freitag | 14. Juni 2019 | 15:49 VON Ana Ruiz IN <a href='/mode'>Mode</a></p>"
+    assert extract_article(page(top=top), url=URL).authors == ["Ana Ruiz"]
+
+
+def test_a_labelled_line_that_runs_on_into_sentences_is_a_teasers_excerpt() -> None:
+    top = "<p><em>Written by: Ana Ruiz</em></p>"
+    teaser = (
+        "<div>Written by: Tom Lee China has announced a new plan to tackle plastic "
+        "waste. On January 19th, the ministry said</div>"
+    )
+    assert extract_article(page(top=top + teaser), url=URL).authors == ["Ana Ruiz"]
+    # the same line short of sentences is a second byline, and the two disagree
+    other = "<div>Written by: Tom Lee</div>"
+    assert extract_article(page(top=top + other), url=URL).authors == []
+
+
+def test_a_byline_after_the_writers_picture_is_read() -> None:
+    top = (
+        "<cite class='source'><a href='/ana/'><img src='/ana.jpg' alt='Ruiz'></a> "
+        "By Ana Ruiz<br>Harbour Times<br><a href='/ana/'>Archive</a></cite>"
+    )
+    assert extract_article(page(top=top), url=URL).authors == ["Ana Ruiz"]
