@@ -96,7 +96,8 @@ _ORGANISATION_TEXT = """
     contributors redaktion rédaction redacción redazione admin administrator guest sport
     sports tribune herald journal gazette radio tv television channel blog foundation gmbh
     institute university council ministry department office association newsdesk
-    publishing publications
+    publishing publications publisher publishers ediciones editions éditions edizioni
+    edições verlag verlagsgruppe editora
     """
 _ORGANISATION_WORDS = frozenset(_ORGANISATION_TEXT.split())
 _PARTICLES_TEXT = """

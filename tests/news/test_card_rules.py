@@ -572,3 +572,10 @@ def test_a_byline_after_the_writers_picture_is_read() -> None:
         "By Ana Ruiz<br>Harbour Times<br><a href='/ana/'>Archive</a></cite>"
     )
     assert extract_article(page(top=top), url=URL).authors == ["Ana Ruiz"]
+
+
+def test_a_publishing_house_in_author_metadata_is_a_credit() -> None:
+    head = "<meta name='author' content='Ediciones El País'>"
+    top = "<p class='byline'><a rel='author' href='/ana'>Ana Ruiz</a></p>"
+    article = extract_article(page(head, top=top), url=URL)
+    assert (article.authors, article.credit) == (["Ana Ruiz"], "Ediciones El País")
