@@ -166,8 +166,9 @@ def _choose_published(
     for element in signals.itemprops.get("datepublished", [])[:3]:
         value = element.get("datetime") or element.get("content") or element.text_content()
         candidates += _moments(value, "microdata", us)
+    template = _template_times(signals.times)
     for value, text, marked in signals.times:
-        if marked:
+        if marked and value not in template:
             candidates += _moments(value or text, "time", us)
     # A date the page labels as its publication's ("Published on 7 June 2019").
     for text in signals.labelled_dates:
@@ -179,13 +180,25 @@ def _choose_published(
     for item in pages:
         candidates += _moments(item.get("datePublished"), "json-ld page", us)
     for value, text, _ in signals.times[:3]:
-        candidates += _moments(value or text, "time", us)
+        if value not in template:
+            candidates += _moments(value or text, "time", us)
     for text in [*signals.date_texts, *(text for text, _ in signals.byline_texts)]:
         moment = parse_visible_date(_day_first(text) if us else text)
         if moment is not None:
             candidates.append(moment)
     from_url = _url_date(url)
     return _reconcile(candidates, from_url)
+
+
+def _template_times(times: list[tuple[str, str, bool]]) -> set[str]:
+    """The ``datetime`` values that several ``<time>`` elements showing different dates
+    share ("5 juillet", "9 juillet", "2 août", each with the same instant): a template's
+    one value (the page's build time), which dates none of them."""
+    texts: dict[str, set[str]] = {}
+    for value, text, _ in times:
+        if value and text:
+            texts.setdefault(value, set()).add(text)
+    return {value for value, shown in texts.items() if len(shown) >= 2}
 
 
 def _choose_modified(

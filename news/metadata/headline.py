@@ -13,11 +13,12 @@ from news.metadata.signals import _clean, _first, _itemprop_text, _key, _ld_text
 MIN_HEADLINE_WORDS = 3
 MAX_KICKER_WORDS = 3
 OVERLAP = 0.5
-# Where a title's parts meet: " | ", " - ", " — ", "_" (Chinese CMS titles) and the space
-# before a trailing bracketed part ("… 【Site】"). Not a colon: in a headline it introduces
-# the subject ("Brexit: MPs vote …"), and its halves are not the site and the story.
+# Where a title's parts meet: " | ", " - ", " — ", " ‹ " (WordPress themes), "_" (Chinese CMS
+# titles) and the space before a trailing bracketed part ("… 【Site】"). Not a colon: in a
+# headline it introduces the subject ("Brexit: MPs vote …"), and its halves are not the
+# site and the story; not "«" either, which opens a quotation in French.
 _SEPARATOR = re.compile(
-    r"\s+(?:\||-|–|—|::|·|»|•|/|\\)\s+|\s*_\s*|\s+(?=[<＜【\[][^>＞】\]]+[>＞】\]]$)"
+    r"\s+(?:\||-|–|—|::|·|»|‹|›|•|/|\\)\s+|\s*_\s*|\s+(?=[<＜【\[][^>＞】\]]+[>＞】\]]$)"
     # Between Han characters a hyphen needs no spaces ("…影响交通-新华网").
     r"|(?<=[\u4e00-\u9fff])-{1,2}(?=[\u4e00-\u9fff])"
 )

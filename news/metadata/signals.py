@@ -226,6 +226,7 @@ def _collect(tree: HtmlElement) -> _Signals:
                 and any(hint in marker for hint in _DATE_HINTS)
                 and _DATE_CLASS.search(marker)
                 and not _NOT_DATE_CLASS.search(marker)
+                and not _elsewhere(element)
             ):
                 text = _bounded_text(element, MAX_DATE_TEXT)
                 if text:
@@ -516,7 +517,21 @@ def _elsewhere(element: HtmlElement) -> bool:
     that links to it, an aside, a footer or a figure."""
     if _in_chrome(element):
         return True
-    return any(ancestor.tag in ("a", "blockquote") for ancestor in element.iterancestors())
+    return any(
+        ancestor.tag in ("a", "blockquote") or _is_sidebar(ancestor)
+        for ancestor in element.iterancestors()
+    )
+
+
+def _is_sidebar(element: HtmlElement) -> bool:
+    """Whether ``element`` is a sidebar or one of its widgets (WordPress writes
+    ``<li class="widget widget_recent_entries">``): the dates there are other posts'.
+    Page builders' ``elementor-widget-…`` classes and themes' ``content-sidebar-wrap``,
+    which wrap the story too, are not."""
+    if element.tag in ("html", "body"):
+        return False  # layout classes ("one-sidebar sidebar-second"), not a sidebar
+    names = [*(element.get("class") or "").lower().split(), (element.get("id") or "").lower()]
+    return any(name == "widget" or name.startswith("sidebar") for name in names)
 
 
 def _in_chrome(element: HtmlElement) -> bool:

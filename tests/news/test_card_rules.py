@@ -579,3 +579,31 @@ def test_a_publishing_house_in_author_metadata_is_a_credit() -> None:
     top = "<p class='byline'><a rel='author' href='/ana'>Ana Ruiz</a></p>"
     article = extract_article(page(head, top=top), url=URL)
     assert (article.authors, article.credit) == (["Ana Ruiz"], "Ediciones El País")
+
+
+def test_a_single_guillemet_separates_the_site_name_from_the_headline() -> None:
+    html = page(title="North pier to be rebuilt ‹ Harbour Times", h1=None)
+    assert extract_article(html, url=URL).headline == "North pier to be rebuilt"
+
+
+def test_one_instant_shared_by_times_that_show_different_dates_dates_none_of_them() -> None:
+    own = "<p><time datetime='2019-06-28T13:49:45Z'>28 juin 2019</time></p>"
+    teasers = "".join(
+        f"<p><time pubdate datetime='2019-09-24T13:34:33Z'>{day}</time></p>"
+        for day in ("5 juillet", "9 juillet", "2 août")
+    )
+    assert _day(page(top=own + teasers)) == "2019-06-28"
+    # one marked time is the story's, as before
+    assert _day(page(top=own + teasers[: teasers.index("</p>") + 4])) == "2019-09-24"
+
+
+def test_dates_in_a_sidebar_widget_are_other_posts() -> None:
+    own = "<p class='entry-date'>10/06/2019</p>"
+    widget = (
+        "<ul><li class='widget widget_recent_entries'><ul><li><a href='/other'>Other</a>"
+        "<span class='post-date'>09/09/2019</span></li></ul></li></ul>"
+    )
+    assert _day(page(top=widget + own)) == "2019-06-10"
+    # a page builder's widget classes wrap the story itself, and its date is read
+    builder = "<div class='elementor-widget elementor-widget-post-info'>" + own + "</div>"
+    assert _day(page(top=builder)) == "2019-06-10"
