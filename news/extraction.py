@@ -34,6 +34,7 @@ MIN_KEPT_PARAGRAPHS = 3
 MAX_TRAILER_CHARS = 300
 MAX_NOISE_CHARS = 160
 MIN_CONTAINER_PARAGRAPH = 40
+MIN_LINKED_HEADLINE_WORDS = 4
 # A body this many times shorter than the page's article markup is not the whole story.
 PROMISE_RATIO = 2.5
 MAX_NOTICE_CHARS = 600
@@ -154,16 +155,46 @@ def find_story_text(tree: HtmlElement, page_url: str | None, metadata: PageMetad
     """The story's text by the first method that gives the story (see extract_article)."""
     promised = _promised_length(tree, metadata)
     _drop_link_cards(tree)
+    headlines: set[str] | None = None
     for method in _TEXT_METHODS:
         raw = _run_method(method, tree, page_url, metadata)
         if not raw:
             continue
         body = _clean_body(raw)
+        if headlines is None:
+            headlines = _linked_headlines(tree)
+        body = _without_closing_links(body, headlines)
         reason = reject_story_text(body, promised=promised)
         if reason is None:
             return _completed(body, tree) if method != "containers" else body
         logger.debug("story text from %s rejected: %s", method, reason)
     return None
+
+
+def _linked_headlines(tree: HtmlElement) -> set[str]:
+    """The texts of the page's links of a few words or more: other stories' headlines."""
+    found: set[str] = set()
+    for link in tree.iter("a"):
+        href = (link.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:")):
+            continue
+        text = " ".join(link.text_content().split())
+        if len(text.split()) >= MIN_LINKED_HEADLINE_WORDS:
+            found.add(text)
+    return found
+
+
+def _without_closing_links(body: str, headlines: set[str]) -> str:
+    """``body`` without the list of links to other stories it ends with: two or more last
+    paragraphs that are each, whole, the text of a link on the page ("Milan Design Week
+    2018 | FLOS pays tribute to …"). A story's own closing line is no link."""
+    paragraphs = body.split("\n\n")
+    end = len(paragraphs)
+    while end > MIN_KEPT_PARAGRAPHS and paragraphs[end - 1] in headlines:
+        end -= 1
+    if len(paragraphs) - end < 2:
+        return body
+    return "\n\n".join(paragraphs[:end])
 
 
 def _drop_link_cards(tree: HtmlElement) -> None:

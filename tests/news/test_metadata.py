@@ -6,10 +6,16 @@ import json
 import logging
 from datetime import UTC, datetime
 
+import lxml.html
 import pytest
 
 from news.errors import NotAnArticle
-from news.extraction import extract_article, reject_story_text
+from news.extraction import (
+    _linked_headlines,
+    _without_closing_links,
+    extract_article,
+    reject_story_text,
+)
 from news.metadata import format_byline, parse_visible_date, rederive_card_fields, split_byline
 
 URL = "https://www.harbourtimes.co.uk/news/2025/03/14/pier-rebuilt"
@@ -408,6 +414,23 @@ def test_share_prompts_and_teasers_are_not_story_text() -> None:
     draft = extract_article(page(paragraphs=paragraphs), url=URL)
     assert "Also on" not in draft.body
     assert "Share it" not in draft.body
+
+
+def test_a_closing_list_of_links_to_other_stories_is_not_story_text() -> None:
+    # trafilatura keeps such a list on some real pages (a "You may also be interested in"
+    # row of linked headings inside the article); the rule is tested on its text
+    titles = ("Harbour week | Ferry fares to rise in the spring", "Lifeboat crew honoured")
+    links = "".join(f"<a href='/s{n}'><h3>{title}</h3></a>" for n, title in enumerate(titles))
+    tree = lxml.html.fromstring(page(top=links))
+    headlines = _linked_headlines(tree)
+    assert headlines == {titles[0]}  # a link of three words or fewer is no headline
+    more = "Harbour week | Dredging of the channel delayed again"
+    headlines.add(more)
+    body = "\n\n".join((*STORY, titles[0], more))
+    assert _without_closing_links(body, headlines) == "\n\n".join(STORY)
+    # one closing link is the story's own last line, and a story is never cut to nothing
+    assert _without_closing_links("\n\n".join((*STORY, more)), headlines).endswith(more)
+    assert _without_closing_links("\n\n".join(STORY), set(STORY)) == "\n\n".join(STORY)
 
 
 def test_a_hover_card_inside_a_paragraph_is_not_story_text() -> None:
