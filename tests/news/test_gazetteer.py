@@ -263,6 +263,13 @@ def test_editors_words_for_company_news_and_prices_find_the_same_stories() -> No
     assert table.region("Indian subcontinent") == "South Asia"
     (_, deals) = parse_question("swiss acquisitions", now=NOW, aliases=table).groups
     assert {"takeover", "merger", "acquisition"} <= set(deals.alternatives)
+    # a country's economy finds its output releases; grain is every cereal the trade sells
+    assert "GNP" in table.expand("economy")
+    assert "economy" not in table.expand("GNP")
+    (_, grain) = parse_question("moroccan grain", now=NOW, aliases=table).groups
+    assert {"wheat", "rice", "corn", "barley", "sorghum"} <= set(grain.alternatives)
+    (wheat,) = parse_question("wheat", now=NOW, aliases=table).groups
+    assert "grain" not in wheat.alternatives
 
 
 @pytest.mark.parametrize(
