@@ -270,6 +270,9 @@ def test_editors_words_for_company_news_and_prices_find_the_same_stories() -> No
     assert {"wheat", "rice", "corn", "barley", "sorghum"} <= set(grain.alternatives)
     (wheat,) = parse_question("wheat", now=NOW, aliases=table).groups
     assert "grain" not in wheat.alternatives
+    # the initials editors use for countries
+    assert table.canonical("UAE") == "United Arab Emirates"
+    assert table.canonical("NZ") == "New Zealand"
 
 
 @pytest.mark.parametrize(
